@@ -1,0 +1,215 @@
+//! The edge agent: a gRPC server that hosts simulated regions for one run
+//! at a time and advances them epoch by epoch on all its cores.
+//!
+//! The agent only moves data: it validates the scenario it is sent with
+//! the same code as the coordinator, and hands each epoch's demand to the
+//! pure region engine.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use edgesim_model::Scenario;
+use edgesim_proto::pb::edge_agent_server::{EdgeAgent, EdgeAgentServer};
+use edgesim_proto::{pb, region_report_to_pb, PROTOCOL_VERSION, SOFTWARE_VERSION};
+use edgesim_sim::{Demand, RegionEpochReport, RegionSim, SimError};
+use tokio::net::TcpListener;
+use tokio::sync::Mutex;
+use tonic::{Request, Response, Status};
+
+/// Largest gRPC message accepted or sent (scenarios and epoch reports).
+pub const MAX_MESSAGE_BYTES: usize = 256 << 20;
+
+/// The regions of the run being served.
+struct ActiveRun {
+    run_id: String,
+    /// None while an epoch is being simulated.
+    regions: Option<Vec<RegionSim>>,
+    region_index: BTreeMap<String, usize>,
+}
+
+/// The gRPC service.
+pub struct Agent {
+    threads: usize,
+    run: Arc<Mutex<Option<ActiveRun>>>,
+}
+
+impl Agent {
+    /// An idle agent that simulates regions on `threads` threads.
+    pub fn new(threads: usize) -> Agent {
+        Agent { threads: threads.max(1), run: Arc::new(Mutex::new(None)) }
+    }
+
+    /// The tonic service wrapping this agent.
+    pub fn into_service(self) -> EdgeAgentServer<Agent> {
+        EdgeAgentServer::new(self)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES)
+    }
+}
+
+/// Serves an agent on an already bound listener until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    threads: usize,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), tonic::transport::Error> {
+    tonic::transport::Server::builder()
+        .add_service(Agent::new(threads).into_service())
+        .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), shutdown)
+        .await
+}
+
+/// Binds `addr` (port 0 for any free port) and returns the listener and
+/// the address actually bound.
+pub async fn bind(addr: SocketAddr) -> std::io::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    Ok((listener, local))
+}
+
+#[tonic::async_trait]
+impl EdgeAgent for Agent {
+    async fn hello(&self, _req: Request<pb::HelloRequest>) -> Result<Response<pb::HelloResponse>, Status> {
+        let busy = self.run.lock().await.as_ref().map(|r| r.run_id.clone()).unwrap_or_default();
+        Ok(Response::new(pb::HelloResponse {
+            protocol_version: PROTOCOL_VERSION,
+            agent_version: SOFTWARE_VERSION.to_owned(),
+            cores: self.threads as u32,
+            busy_with_run: busy,
+        }))
+    }
+
+    async fn start_run(&self, req: Request<pb::StartRunRequest>) -> Result<Response<pb::StartRunResponse>, Status> {
+        let req = req.into_inner();
+        if req.run_id.is_empty() {
+            return Err(Status::invalid_argument("run_id must not be empty"));
+        }
+        let mut slot = self.run.lock().await;
+        if let Some(active) = slot.as_ref() {
+            return Err(Status::failed_precondition(format!(
+                "agent is already serving run {}; stop it first",
+                active.run_id
+            )));
+        }
+        let scenario = Scenario::from_toml(&req.scenario_name, &req.scenario_toml)
+            .map_err(|d| Status::invalid_argument(format!("scenario rejected by agent:\n{d}")))?;
+        let scenario = Arc::new(scenario);
+        let mut regions = Vec::new();
+        let mut region_index = BTreeMap::new();
+        for id in &req.regions {
+            let Some(r) = scenario.region_index(id) else {
+                return Err(Status::invalid_argument(format!("scenario has no region \"{id}\"")));
+            };
+            if region_index.insert(id.clone(), regions.len()).is_some() {
+                return Err(Status::invalid_argument(format!("region \"{id}\" assigned twice")));
+            }
+            regions.push(RegionSim::new(Arc::clone(&scenario), r));
+        }
+        *slot = Some(ActiveRun { run_id: req.run_id.clone(), regions: Some(regions), region_index });
+        Ok(Response::new(pb::StartRunResponse { run_id: req.run_id }))
+    }
+
+    async fn advance(&self, req: Request<pb::AdvanceRequest>) -> Result<Response<pb::AdvanceResponse>, Status> {
+        let req = req.into_inner();
+        let (mut regions, demand) = {
+            let mut slot = self.run.lock().await;
+            let active = checked_run(&mut slot, &req.run_id)?;
+            let mut demand = vec![Vec::new(); active.region_index.len()];
+            for rc in &req.regions {
+                let Some(&i) = active.region_index.get(&rc.region) else {
+                    return Err(Status::invalid_argument(format!("region \"{}\" is not assigned to this agent", rc.region)));
+                };
+                demand[i] = rc.demand.iter().map(Demand::from).collect::<Vec<_>>();
+            }
+            let regions = active
+                .regions
+                .take()
+                .ok_or_else(|| Status::failed_precondition("an epoch is already being simulated"))?;
+            (regions, demand)
+        };
+        let threads = self.threads;
+        let epoch = req.epoch;
+        let started = Instant::now();
+        let (regions_back, result) = tokio::task::spawn_blocking(move || {
+            let result = advance_all(&mut regions, &demand, epoch, threads);
+            (regions, result)
+        })
+        .await
+        .map_err(|e| Status::internal(format!("region worker failed: {e}")))?;
+        let busy_micros = started.elapsed().as_micros() as u64;
+        {
+            let mut slot = self.run.lock().await;
+            if let Some(active) = slot.as_mut().filter(|a| a.run_id == req.run_id) {
+                active.regions = Some(regions_back);
+            }
+        }
+        let reports = result.map_err(|e| Status::invalid_argument(e.to_string()))?;
+        Ok(Response::new(pb::AdvanceResponse {
+            run_id: req.run_id,
+            epoch,
+            regions: reports.into_iter().map(region_report_to_pb).collect(),
+            busy_micros,
+        }))
+    }
+
+    async fn stop_run(&self, req: Request<pb::StopRunRequest>) -> Result<Response<pb::StopRunResponse>, Status> {
+        let req = req.into_inner();
+        let mut slot = self.run.lock().await;
+        checked_run(&mut slot, &req.run_id)?;
+        *slot = None;
+        Ok(Response::new(pb::StopRunResponse {}))
+    }
+}
+
+fn checked_run<'a>(slot: &'a mut Option<ActiveRun>, run_id: &str) -> Result<&'a mut ActiveRun, Status> {
+    match slot.as_mut() {
+        Some(active) if active.run_id == run_id => Ok(active),
+        Some(active) => Err(Status::not_found(format!(
+            "unknown run id {run_id}: this agent is serving run {}",
+            active.run_id
+        ))),
+        None => Err(Status::not_found(format!("unknown run id {run_id}: this agent has no run"))),
+    }
+}
+
+/// Advances every region by one epoch on up to `threads` threads. Results
+/// are in region order whatever thread simulated them.
+pub fn advance_all(
+    regions: &mut [RegionSim],
+    demand: &[Vec<Demand>],
+    epoch: u64,
+    threads: usize,
+) -> Result<Vec<RegionEpochReport>, SimError> {
+    let n = regions.len();
+    let workers = threads.min(n).max(1);
+    let slots: Vec<std::sync::Mutex<Option<Result<RegionEpochReport, SimError>>>> =
+        (0..n).map(|_| std::sync::Mutex::new(None)).collect();
+    if workers == 1 {
+        for (i, r) in regions.iter_mut().enumerate() {
+            *slots[i].lock().expect("unpoisoned") = Some(r.advance(epoch, &demand[i]));
+        }
+    } else {
+        let cells: Vec<std::sync::Mutex<&mut RegionSim>> = regions.iter_mut().map(std::sync::Mutex::new).collect();
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    let mut region = cells[i].lock().expect("unpoisoned");
+                    let out = region.advance(epoch, &demand[i]);
+                    *slots[i].lock().expect("unpoisoned") = Some(out);
+                });
+            }
+        });
+    }
+    slots
+        .into_iter()
+        .map(|s| s.into_inner().expect("unpoisoned").expect("every region ran"))
+        .collect()
+}

@@ -1,0 +1,859 @@
+//! Static geography tables: CloudFront-like edge locations, viewer countries and AWS regions.
+//!
+//! Coordinates are decimal degrees (WGS84, north/east positive) rounded to about
+//! two decimals, which is ample for distance-based latency estimates.
+
+/// A CloudFront-like edge location city.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PopCity {
+    /// IATA airport code, uppercase, e.g. `"FRA"`.
+    pub code: &'static str,
+    /// City name in English.
+    pub city: &'static str,
+    /// ISO 3166-1 alpha-2 country code, uppercase.
+    pub country: &'static str,
+    /// Latitude of the city in degrees.
+    pub lat: f64,
+    /// Longitude of the city in degrees.
+    pub lon: f64,
+    /// The AWS region of the CloudFront regional edge cache this location sits behind.
+    pub region: &'static str,
+}
+
+/// A viewer country: centroid of its population (not the geometric centroid) and a
+/// default device mix.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CountryInfo {
+    /// ISO 3166-1 alpha-2 country code, uppercase.
+    pub code: &'static str,
+    /// Country name in English.
+    pub name: &'static str,
+    /// Latitude of the population centre in degrees.
+    pub lat: f64,
+    /// Longitude of the population centre in degrees.
+    pub lon: f64,
+    /// Standard-time (non-DST) UTC offset of the main population centre, in hours.
+    pub utc_offset_hours: f32,
+    /// Device mix `[desktop, mobile, tablet, smarttv]`; sums to 1.0.
+    pub devices: [f64; 4],
+}
+
+/// An AWS region (origin locations and regional edge caches).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AwsRegion {
+    /// Region code, lowercase, e.g. `"us-east-1"`.
+    pub code: &'static str,
+    /// City (or metro area) hosting the region.
+    pub city: &'static str,
+    /// Latitude of the hosting city in degrees.
+    pub lat: f64,
+    /// Longitude of the hosting city in degrees.
+    pub lon: f64,
+}
+
+const fn pop(
+    code: &'static str,
+    city: &'static str,
+    country: &'static str,
+    lat: f64,
+    lon: f64,
+    region: &'static str,
+) -> PopCity {
+    PopCity {
+        code,
+        city,
+        country,
+        lat,
+        lon,
+        region,
+    }
+}
+
+const fn ctry(
+    code: &'static str,
+    name: &'static str,
+    lat: f64,
+    lon: f64,
+    utc_offset_hours: f32,
+    devices: [f64; 4],
+) -> CountryInfo {
+    CountryInfo {
+        code,
+        name,
+        lat,
+        lon,
+        utc_offset_hours,
+        devices,
+    }
+}
+
+const fn reg(code: &'static str, city: &'static str, lat: f64, lon: f64) -> AwsRegion {
+    AwsRegion {
+        code,
+        city,
+        lat,
+        lon,
+    }
+}
+
+/// CloudFront-like edge locations, each mapped to the regional edge cache region
+/// (one of the 13 CloudFront REC regions) it would most sensibly sit behind.
+pub static POP_CITIES: &[PopCity] = &[
+    // North America
+    pop("IAD", "Ashburn", "US", 39.04, -77.49, "us-east-1"),
+    pop("JFK", "New York", "US", 40.71, -74.01, "us-east-1"),
+    pop("EWR", "Newark", "US", 40.74, -74.17, "us-east-1"),
+    pop("BOS", "Boston", "US", 42.36, -71.06, "us-east-1"),
+    pop("PHL", "Philadelphia", "US", 39.95, -75.17, "us-east-1"),
+    pop("ATL", "Atlanta", "US", 33.75, -84.39, "us-east-1"),
+    pop("MIA", "Miami", "US", 25.76, -80.19, "us-east-1"),
+    pop("YUL", "Montreal", "CA", 45.50, -73.57, "us-east-1"),
+    pop("ORD", "Chicago", "US", 41.88, -87.63, "us-east-2"),
+    pop("MSP", "Minneapolis", "US", 44.98, -93.27, "us-east-2"),
+    pop("DFW", "Dallas", "US", 32.78, -96.80, "us-east-2"),
+    pop("IAH", "Houston", "US", 29.76, -95.37, "us-east-2"),
+    pop("YYZ", "Toronto", "CA", 43.65, -79.38, "us-east-2"),
+    pop("QRO", "Queretaro", "MX", 20.59, -100.39, "us-east-2"),
+    pop("LAX", "Los Angeles", "US", 34.05, -118.24, "us-west-1"),
+    pop("SFO", "San Francisco", "US", 37.77, -122.42, "us-west-1"),
+    pop("SJC", "San Jose", "US", 37.34, -121.89, "us-west-1"),
+    pop("PHX", "Phoenix", "US", 33.45, -112.07, "us-west-1"),
+    pop("SEA", "Seattle", "US", 47.61, -122.33, "us-west-2"),
+    pop("PDX", "Portland", "US", 45.52, -122.68, "us-west-2"),
+    pop("DEN", "Denver", "US", 39.74, -104.99, "us-west-2"),
+    pop("YVR", "Vancouver", "CA", 49.28, -123.12, "us-west-2"),
+    // South America
+    pop("GRU", "Sao Paulo", "BR", -23.55, -46.63, "sa-east-1"),
+    pop("GIG", "Rio de Janeiro", "BR", -22.91, -43.17, "sa-east-1"),
+    pop("FOR", "Fortaleza", "BR", -3.73, -38.53, "sa-east-1"),
+    pop("EZE", "Buenos Aires", "AR", -34.60, -58.38, "sa-east-1"),
+    pop("SCL", "Santiago", "CL", -33.45, -70.67, "sa-east-1"),
+    pop("LIM", "Lima", "PE", -12.05, -77.04, "sa-east-1"),
+    pop("BOG", "Bogota", "CO", 4.71, -74.07, "us-east-1"),
+    // Europe
+    pop("FRA", "Frankfurt", "DE", 50.11, 8.68, "eu-central-1"),
+    pop("MUC", "Munich", "DE", 48.14, 11.58, "eu-central-1"),
+    pop("BER", "Berlin", "DE", 52.52, 13.40, "eu-central-1"),
+    pop("HAM", "Hamburg", "DE", 53.55, 9.99, "eu-central-1"),
+    pop("DUS", "Dusseldorf", "DE", 51.23, 6.77, "eu-central-1"),
+    pop("AMS", "Amsterdam", "NL", 52.37, 4.90, "eu-central-1"),
+    pop("BRU", "Brussels", "BE", 50.85, 4.35, "eu-central-1"),
+    pop("MRS", "Marseille", "FR", 43.30, 5.37, "eu-central-1"),
+    pop("BCN", "Barcelona", "ES", 41.39, 2.17, "eu-central-1"),
+    pop("MXP", "Milan", "IT", 45.46, 9.19, "eu-central-1"),
+    pop("FCO", "Rome", "IT", 41.90, 12.50, "eu-central-1"),
+    pop("ZRH", "Zurich", "CH", 47.38, 8.54, "eu-central-1"),
+    pop("VIE", "Vienna", "AT", 48.21, 16.37, "eu-central-1"),
+    pop("PRG", "Prague", "CZ", 50.08, 14.44, "eu-central-1"),
+    pop("WAW", "Warsaw", "PL", 52.23, 21.01, "eu-central-1"),
+    pop("BUD", "Budapest", "HU", 47.50, 19.04, "eu-central-1"),
+    pop("OTP", "Bucharest", "RO", 44.43, 26.10, "eu-central-1"),
+    pop("SOF", "Sofia", "BG", 42.70, 23.32, "eu-central-1"),
+    pop("ATH", "Athens", "GR", 37.98, 23.73, "eu-central-1"),
+    pop("IST", "Istanbul", "TR", 41.01, 28.98, "eu-central-1"),
+    pop("CPH", "Copenhagen", "DK", 55.68, 12.57, "eu-central-1"),
+    pop("OSL", "Oslo", "NO", 59.91, 10.75, "eu-central-1"),
+    pop("ARN", "Stockholm", "SE", 59.33, 18.07, "eu-central-1"),
+    pop("HEL", "Helsinki", "FI", 60.17, 24.94, "eu-central-1"),
+    pop("LHR", "London", "GB", 51.51, -0.13, "eu-west-2"),
+    pop("MAN", "Manchester", "GB", 53.48, -2.24, "eu-west-2"),
+    pop("CDG", "Paris", "FR", 48.86, 2.35, "eu-west-2"),
+    pop("DUB", "Dublin", "IE", 53.35, -6.26, "eu-west-1"),
+    pop("LIS", "Lisbon", "PT", 38.72, -9.14, "eu-west-1"),
+    pop("MAD", "Madrid", "ES", 40.42, -3.70, "eu-west-1"),
+    // Middle East and Africa
+    pop("TLV", "Tel Aviv", "IL", 32.09, 34.78, "eu-central-1"),
+    pop("DXB", "Dubai", "AE", 25.20, 55.27, "ap-south-1"),
+    pop("BAH", "Manama", "BH", 26.23, 50.59, "ap-south-1"),
+    pop("NBO", "Nairobi", "KE", -1.29, 36.82, "ap-south-1"),
+    pop("LOS", "Lagos", "NG", 6.52, 3.38, "eu-central-1"),
+    pop("JNB", "Johannesburg", "ZA", -26.20, 28.05, "eu-central-1"),
+    pop("CPT", "Cape Town", "ZA", -33.92, 18.42, "eu-central-1"),
+    // India
+    pop("BOM", "Mumbai", "IN", 19.08, 72.88, "ap-south-1"),
+    pop("DEL", "New Delhi", "IN", 28.61, 77.21, "ap-south-1"),
+    pop("MAA", "Chennai", "IN", 13.08, 80.27, "ap-south-1"),
+    pop("BLR", "Bengaluru", "IN", 12.97, 77.59, "ap-south-1"),
+    pop("HYD", "Hyderabad", "IN", 17.39, 78.49, "ap-south-1"),
+    pop("CCU", "Kolkata", "IN", 22.57, 88.36, "ap-south-1"),
+    // East Asia
+    pop("NRT", "Tokyo", "JP", 35.68, 139.69, "ap-northeast-1"),
+    pop("KIX", "Osaka", "JP", 34.69, 135.50, "ap-northeast-1"),
+    pop("ICN", "Seoul", "KR", 37.57, 126.98, "ap-northeast-2"),
+    pop("TPE", "Taipei", "TW", 25.03, 121.57, "ap-northeast-2"),
+    pop("HKG", "Hong Kong", "HK", 22.32, 114.17, "ap-northeast-2"),
+    // Southeast Asia
+    pop("SIN", "Singapore", "SG", 1.35, 103.82, "ap-southeast-1"),
+    pop("KUL", "Kuala Lumpur", "MY", 3.139, 101.69, "ap-southeast-1"),
+    pop("BKK", "Bangkok", "TH", 13.76, 100.50, "ap-southeast-1"),
+    pop("CGK", "Jakarta", "ID", -6.21, 106.85, "ap-southeast-1"),
+    pop("MNL", "Manila", "PH", 14.60, 120.98, "ap-southeast-1"),
+    pop(
+        "SGN",
+        "Ho Chi Minh City",
+        "VN",
+        10.82,
+        106.63,
+        "ap-southeast-1",
+    ),
+    pop("HAN", "Hanoi", "VN", 21.03, 105.85, "ap-southeast-1"),
+    // Oceania
+    pop("SYD", "Sydney", "AU", -33.87, 151.21, "ap-southeast-2"),
+    pop("MEL", "Melbourne", "AU", -37.81, 144.96, "ap-southeast-2"),
+    pop("BNE", "Brisbane", "AU", -27.47, 153.03, "ap-southeast-2"),
+    pop("PER", "Perth", "AU", -31.95, 115.86, "ap-southeast-2"),
+    pop("AKL", "Auckland", "NZ", -36.85, 174.76, "ap-southeast-2"),
+];
+
+/// Viewer countries with population-centre coordinates, standard-time UTC offset and a
+/// default `[desktop, mobile, tablet, smarttv]` device mix.
+///
+/// Single-metro countries use their main city; large multi-centre countries (US, DE, GB,
+/// IT, IN, CN) use an approximate population-weighted centroid.
+pub static COUNTRIES: &[CountryInfo] = &[
+    // North and Central America, Caribbean
+    ctry(
+        "US",
+        "United States",
+        37.42,
+        -92.30,
+        -6.0,
+        [0.44, 0.50, 0.04, 0.02],
+    ),
+    ctry(
+        "CA",
+        "Canada",
+        43.65,
+        -79.38,
+        -5.0,
+        [0.47, 0.46, 0.05, 0.02],
+    ),
+    ctry(
+        "MX",
+        "Mexico",
+        19.43,
+        -99.13,
+        -6.0,
+        [0.30, 0.66, 0.02, 0.02],
+    ),
+    ctry(
+        "GT",
+        "Guatemala",
+        14.63,
+        -90.51,
+        -6.0,
+        [0.22, 0.74, 0.02, 0.02],
+    ),
+    ctry(
+        "CR",
+        "Costa Rica",
+        9.93,
+        -84.09,
+        -6.0,
+        [0.30, 0.66, 0.02, 0.02],
+    ),
+    ctry("PA", "Panama", 8.98, -79.52, -5.0, [0.28, 0.68, 0.02, 0.02]),
+    ctry(
+        "DO",
+        "Dominican Republic",
+        18.49,
+        -69.93,
+        -4.0,
+        [0.22, 0.74, 0.02, 0.02],
+    ),
+    // South America
+    ctry(
+        "BR",
+        "Brazil",
+        -23.55,
+        -46.63,
+        -3.0,
+        [0.30, 0.66, 0.02, 0.02],
+    ),
+    ctry(
+        "AR",
+        "Argentina",
+        -34.60,
+        -58.38,
+        -3.0,
+        [0.32, 0.64, 0.02, 0.02],
+    ),
+    ctry(
+        "CL",
+        "Chile",
+        -33.45,
+        -70.67,
+        -4.0,
+        [0.35, 0.61, 0.02, 0.02],
+    ),
+    ctry(
+        "CO",
+        "Colombia",
+        4.71,
+        -74.07,
+        -5.0,
+        [0.32, 0.64, 0.02, 0.02],
+    ),
+    ctry("PE", "Peru", -12.05, -77.04, -5.0, [0.30, 0.66, 0.02, 0.02]),
+    ctry(
+        "VE",
+        "Venezuela",
+        10.49,
+        -66.88,
+        -4.0,
+        [0.25, 0.72, 0.02, 0.01],
+    ),
+    ctry(
+        "EC",
+        "Ecuador",
+        -2.19,
+        -79.89,
+        -5.0,
+        [0.28, 0.68, 0.02, 0.02],
+    ),
+    ctry(
+        "UY",
+        "Uruguay",
+        -34.90,
+        -56.16,
+        -3.0,
+        [0.38, 0.58, 0.02, 0.02],
+    ),
+    // Western Europe
+    ctry(
+        "GB",
+        "United Kingdom",
+        52.56,
+        -1.46,
+        0.0,
+        [0.40, 0.51, 0.07, 0.02],
+    ),
+    ctry("IE", "Ireland", 53.35, -6.26, 0.0, [0.40, 0.54, 0.04, 0.02]),
+    ctry("FR", "France", 48.86, 2.35, 1.0, [0.46, 0.49, 0.03, 0.02]),
+    ctry("DE", "Germany", 50.90, 9.20, 1.0, [0.50, 0.45, 0.03, 0.02]),
+    ctry(
+        "NL",
+        "Netherlands",
+        52.09,
+        5.12,
+        1.0,
+        [0.47, 0.47, 0.04, 0.02],
+    ),
+    ctry("BE", "Belgium", 50.85, 4.35, 1.0, [0.47, 0.46, 0.05, 0.02]),
+    ctry(
+        "LU",
+        "Luxembourg",
+        49.61,
+        6.13,
+        1.0,
+        [0.52, 0.42, 0.04, 0.02],
+    ),
+    ctry(
+        "CH",
+        "Switzerland",
+        47.38,
+        8.54,
+        1.0,
+        [0.50, 0.44, 0.04, 0.02],
+    ),
+    ctry("AT", "Austria", 48.21, 16.37, 1.0, [0.50, 0.45, 0.03, 0.02]),
+    ctry("ES", "Spain", 40.42, -3.70, 1.0, [0.40, 0.55, 0.03, 0.02]),
+    ctry(
+        "PT",
+        "Portugal",
+        38.72,
+        -9.14,
+        0.0,
+        [0.42, 0.53, 0.03, 0.02],
+    ),
+    ctry("IT", "Italy", 42.50, 12.40, 1.0, [0.40, 0.55, 0.03, 0.02]),
+    // Northern Europe
+    ctry("DK", "Denmark", 55.68, 12.57, 1.0, [0.48, 0.44, 0.06, 0.02]),
+    ctry("NO", "Norway", 59.91, 10.75, 1.0, [0.47, 0.45, 0.06, 0.02]),
+    ctry("SE", "Sweden", 59.33, 18.07, 1.0, [0.48, 0.45, 0.05, 0.02]),
+    ctry("FI", "Finland", 60.17, 24.94, 2.0, [0.52, 0.42, 0.04, 0.02]),
+    ctry(
+        "IS",
+        "Iceland",
+        64.15,
+        -21.94,
+        0.0,
+        [0.48, 0.45, 0.05, 0.02],
+    ),
+    ctry("EE", "Estonia", 59.44, 24.75, 2.0, [0.52, 0.44, 0.02, 0.02]),
+    ctry("LV", "Latvia", 56.95, 24.11, 2.0, [0.45, 0.51, 0.02, 0.02]),
+    ctry(
+        "LT",
+        "Lithuania",
+        54.69,
+        25.28,
+        2.0,
+        [0.45, 0.51, 0.02, 0.02],
+    ),
+    // Central and Eastern Europe
+    ctry("PL", "Poland", 52.23, 21.01, 1.0, [0.40, 0.56, 0.02, 0.02]),
+    ctry("CZ", "Czechia", 50.08, 14.44, 1.0, [0.52, 0.44, 0.02, 0.02]),
+    ctry(
+        "SK",
+        "Slovakia",
+        48.15,
+        17.11,
+        1.0,
+        [0.48, 0.48, 0.02, 0.02],
+    ),
+    ctry("HU", "Hungary", 47.50, 19.04, 1.0, [0.45, 0.51, 0.02, 0.02]),
+    ctry(
+        "SI",
+        "Slovenia",
+        46.06,
+        14.51,
+        1.0,
+        [0.48, 0.48, 0.02, 0.02],
+    ),
+    ctry("HR", "Croatia", 45.81, 15.98, 1.0, [0.42, 0.54, 0.02, 0.02]),
+    ctry("RS", "Serbia", 44.79, 20.45, 1.0, [0.40, 0.56, 0.02, 0.02]),
+    ctry("RO", "Romania", 44.43, 26.10, 2.0, [0.38, 0.58, 0.02, 0.02]),
+    ctry(
+        "BG",
+        "Bulgaria",
+        42.70,
+        23.32,
+        2.0,
+        [0.42, 0.54, 0.02, 0.02],
+    ),
+    ctry("GR", "Greece", 37.98, 23.73, 2.0, [0.38, 0.58, 0.02, 0.02]),
+    ctry("UA", "Ukraine", 50.45, 30.52, 2.0, [0.40, 0.56, 0.02, 0.02]),
+    ctry("RU", "Russia", 55.76, 37.62, 3.0, [0.45, 0.51, 0.02, 0.02]),
+    ctry("TR", "Turkey", 41.01, 28.98, 3.0, [0.28, 0.68, 0.02, 0.02]),
+    // Middle East
+    ctry("IL", "Israel", 32.09, 34.78, 2.0, [0.38, 0.58, 0.02, 0.02]),
+    ctry(
+        "SA",
+        "Saudi Arabia",
+        24.71,
+        46.68,
+        3.0,
+        [0.22, 0.73, 0.03, 0.02],
+    ),
+    ctry(
+        "AE",
+        "United Arab Emirates",
+        25.20,
+        55.27,
+        4.0,
+        [0.30, 0.65, 0.03, 0.02],
+    ),
+    ctry("BH", "Bahrain", 26.23, 50.59, 3.0, [0.25, 0.70, 0.03, 0.02]),
+    ctry("QA", "Qatar", 25.29, 51.53, 3.0, [0.28, 0.67, 0.03, 0.02]),
+    ctry("KW", "Kuwait", 29.38, 47.99, 3.0, [0.22, 0.73, 0.03, 0.02]),
+    ctry("IQ", "Iraq", 33.31, 44.37, 3.0, [0.15, 0.82, 0.02, 0.01]),
+    ctry("IR", "Iran", 35.69, 51.39, 3.5, [0.25, 0.72, 0.02, 0.01]),
+    // Africa
+    ctry("EG", "Egypt", 30.04, 31.24, 2.0, [0.20, 0.77, 0.02, 0.01]),
+    ctry("MA", "Morocco", 33.57, -7.59, 1.0, [0.20, 0.77, 0.02, 0.01]),
+    ctry("DZ", "Algeria", 36.75, 3.06, 1.0, [0.22, 0.75, 0.02, 0.01]),
+    ctry("TN", "Tunisia", 36.81, 10.18, 1.0, [0.28, 0.68, 0.03, 0.01]),
+    ctry("NG", "Nigeria", 6.52, 3.38, 1.0, [0.12, 0.86, 0.01, 0.01]),
+    ctry("GH", "Ghana", 5.60, -0.19, 0.0, [0.14, 0.84, 0.01, 0.01]),
+    ctry("KE", "Kenya", -1.29, 36.82, 3.0, [0.14, 0.84, 0.01, 0.01]),
+    ctry("ET", "Ethiopia", 9.03, 38.74, 3.0, [0.15, 0.83, 0.01, 0.01]),
+    ctry(
+        "TZ",
+        "Tanzania",
+        -6.79,
+        39.21,
+        3.0,
+        [0.12, 0.86, 0.01, 0.01],
+    ),
+    ctry(
+        "ZA",
+        "South Africa",
+        -26.20,
+        28.05,
+        2.0,
+        [0.28, 0.68, 0.02, 0.02],
+    ),
+    // South and Central Asia
+    ctry("IN", "India", 22.50, 79.50, 5.5, [0.14, 0.84, 0.01, 0.01]),
+    ctry(
+        "PK",
+        "Pakistan",
+        31.55,
+        74.34,
+        5.0,
+        [0.15, 0.83, 0.01, 0.01],
+    ),
+    ctry(
+        "BD",
+        "Bangladesh",
+        23.81,
+        90.41,
+        6.0,
+        [0.15, 0.83, 0.01, 0.01],
+    ),
+    ctry(
+        "LK",
+        "Sri Lanka",
+        6.93,
+        79.85,
+        5.5,
+        [0.25, 0.72, 0.02, 0.01],
+    ),
+    ctry("NP", "Nepal", 27.72, 85.32, 5.75, [0.18, 0.80, 0.01, 0.01]),
+    ctry(
+        "UZ",
+        "Uzbekistan",
+        41.30,
+        69.24,
+        5.0,
+        [0.25, 0.72, 0.02, 0.01],
+    ),
+    // East Asia
+    ctry("CN", "China", 32.00, 114.00, 8.0, [0.30, 0.65, 0.03, 0.02]),
+    ctry(
+        "HK",
+        "Hong Kong",
+        22.32,
+        114.17,
+        8.0,
+        [0.38, 0.56, 0.04, 0.02],
+    ),
+    ctry("TW", "Taiwan", 25.03, 121.57, 8.0, [0.38, 0.58, 0.02, 0.02]),
+    ctry(
+        "KR",
+        "South Korea",
+        37.57,
+        126.98,
+        9.0,
+        [0.45, 0.51, 0.02, 0.02],
+    ),
+    ctry("JP", "Japan", 35.68, 139.69, 9.0, [0.42, 0.52, 0.04, 0.02]),
+    // Southeast Asia
+    ctry(
+        "SG",
+        "Singapore",
+        1.35,
+        103.82,
+        8.0,
+        [0.38, 0.57, 0.03, 0.02],
+    ),
+    ctry(
+        "MY",
+        "Malaysia",
+        3.139,
+        101.69,
+        8.0,
+        [0.30, 0.66, 0.02, 0.02],
+    ),
+    ctry(
+        "TH",
+        "Thailand",
+        13.76,
+        100.50,
+        7.0,
+        [0.28, 0.68, 0.02, 0.02],
+    ),
+    ctry(
+        "ID",
+        "Indonesia",
+        -6.21,
+        106.85,
+        7.0,
+        [0.13, 0.85, 0.01, 0.01],
+    ),
+    ctry(
+        "PH",
+        "Philippines",
+        14.60,
+        120.98,
+        8.0,
+        [0.25, 0.72, 0.02, 0.01],
+    ),
+    ctry(
+        "VN",
+        "Vietnam",
+        10.82,
+        106.63,
+        7.0,
+        [0.25, 0.72, 0.02, 0.01],
+    ),
+    ctry("MM", "Myanmar", 16.87, 96.20, 6.5, [0.10, 0.88, 0.01, 0.01]),
+    ctry(
+        "KH",
+        "Cambodia",
+        11.56,
+        104.92,
+        7.0,
+        [0.15, 0.83, 0.01, 0.01],
+    ),
+    // Oceania
+    ctry(
+        "AU",
+        "Australia",
+        -33.87,
+        151.21,
+        10.0,
+        [0.42, 0.50, 0.06, 0.02],
+    ),
+    ctry(
+        "NZ",
+        "New Zealand",
+        -36.85,
+        174.76,
+        12.0,
+        [0.42, 0.50, 0.06, 0.02],
+    ),
+];
+
+/// Commercial AWS regions with the coordinates of the city (metro area) hosting them.
+pub static AWS_REGIONS: &[AwsRegion] = &[
+    // North America
+    reg("us-east-1", "Ashburn", 39.04, -77.49),
+    reg("us-east-2", "Columbus", 39.96, -83.00),
+    reg("us-west-1", "San Jose", 37.34, -121.89),
+    reg("us-west-2", "Boardman", 45.84, -119.70),
+    reg("ca-central-1", "Montreal", 45.50, -73.57),
+    reg("ca-west-1", "Calgary", 51.05, -114.07),
+    reg("mx-central-1", "Queretaro", 20.59, -100.39),
+    // South America
+    reg("sa-east-1", "Sao Paulo", -23.55, -46.63),
+    // Europe
+    reg("eu-central-1", "Frankfurt", 50.11, 8.68),
+    reg("eu-central-2", "Zurich", 47.38, 8.54),
+    reg("eu-west-1", "Dublin", 53.35, -6.26),
+    reg("eu-west-2", "London", 51.51, -0.13),
+    reg("eu-west-3", "Paris", 48.86, 2.35),
+    reg("eu-north-1", "Stockholm", 59.33, 18.07),
+    reg("eu-south-1", "Milan", 45.46, 9.19),
+    reg("eu-south-2", "Zaragoza", 41.65, -0.88),
+    // Middle East and Africa
+    reg("il-central-1", "Tel Aviv", 32.09, 34.78),
+    reg("me-south-1", "Manama", 26.23, 50.59),
+    reg("me-central-1", "Dubai", 25.20, 55.27),
+    reg("af-south-1", "Cape Town", -33.92, 18.42),
+    // Asia Pacific
+    reg("ap-south-1", "Mumbai", 19.08, 72.88),
+    reg("ap-south-2", "Hyderabad", 17.39, 78.49),
+    reg("ap-east-1", "Hong Kong", 22.32, 114.17),
+    reg("ap-northeast-1", "Tokyo", 35.68, 139.69),
+    reg("ap-northeast-2", "Seoul", 37.57, 126.98),
+    reg("ap-northeast-3", "Osaka", 34.69, 135.50),
+    reg("ap-southeast-1", "Singapore", 1.35, 103.82),
+    reg("ap-southeast-2", "Sydney", -33.87, 151.21),
+    reg("ap-southeast-3", "Jakarta", -6.21, 106.85),
+    reg("ap-southeast-4", "Melbourne", -37.81, 144.96),
+    reg("ap-southeast-5", "Kuala Lumpur", 3.139, 101.69),
+    reg("ap-southeast-7", "Bangkok", 13.76, 100.50),
+];
+
+/// Looks up an edge location by IATA code (case-insensitive).
+pub fn pop_city(code: &str) -> Option<&'static PopCity> {
+    POP_CITIES
+        .iter()
+        .find(|p| p.code.eq_ignore_ascii_case(code))
+}
+
+/// Looks up a viewer country by ISO 3166-1 alpha-2 code (case-insensitive).
+pub fn country(code: &str) -> Option<&'static CountryInfo> {
+    COUNTRIES.iter().find(|c| c.code.eq_ignore_ascii_case(code))
+}
+
+/// Looks up an AWS region by code (case-insensitive).
+pub fn aws_region(code: &str) -> Option<&'static AwsRegion> {
+    AWS_REGIONS
+        .iter()
+        .find(|r| r.code.eq_ignore_ascii_case(code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    /// The 13 AWS regions hosting CloudFront regional edge caches.
+    const REC_REGIONS: [&str; 13] = [
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "eu-central-1",
+        "eu-west-1",
+        "eu-west-2",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-south-1",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "sa-east-1",
+    ];
+
+    fn coords_ok(lat: f64, lon: f64) -> bool {
+        lat.is_finite()
+            && lon.is_finite()
+            && (-90.0..=90.0).contains(&lat)
+            && (-180.0..=180.0).contains(&lon)
+    }
+
+    #[test]
+    fn counts() {
+        assert!(POP_CITIES.len() >= 60, "{} PoPs", POP_CITIES.len());
+        assert!(COUNTRIES.len() >= 70, "{} countries", COUNTRIES.len());
+        assert!(AWS_REGIONS.len() >= 21, "{} regions", AWS_REGIONS.len());
+    }
+
+    #[test]
+    fn pop_codes_unique_uppercase() {
+        let mut seen = HashSet::new();
+        for p in POP_CITIES {
+            assert_eq!(p.code.len(), 3, "{}", p.code);
+            assert!(p.code.bytes().all(|b| b.is_ascii_uppercase()), "{}", p.code);
+            assert!(seen.insert(p.code), "duplicate PoP {}", p.code);
+            assert!(!p.city.is_empty());
+        }
+    }
+
+    #[test]
+    fn country_codes_unique_uppercase() {
+        let mut seen = HashSet::new();
+        for c in COUNTRIES {
+            assert_eq!(c.code.len(), 2, "{}", c.code);
+            assert!(c.code.bytes().all(|b| b.is_ascii_uppercase()), "{}", c.code);
+            assert!(seen.insert(c.code), "duplicate country {}", c.code);
+            assert!(!c.name.is_empty());
+        }
+    }
+
+    #[test]
+    fn region_codes_unique_lowercase() {
+        let mut seen = HashSet::new();
+        for r in AWS_REGIONS {
+            assert!(
+                r.code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{}",
+                r.code
+            );
+            assert!(seen.insert(r.code), "duplicate region {}", r.code);
+            assert!(!r.city.is_empty());
+        }
+    }
+
+    #[test]
+    fn coordinates_in_range() {
+        for p in POP_CITIES {
+            assert!(coords_ok(p.lat, p.lon), "PoP {}", p.code);
+        }
+        for c in COUNTRIES {
+            assert!(coords_ok(c.lat, c.lon), "country {}", c.code);
+            assert!((-12.0..=14.0).contains(&c.utc_offset_hours), "{}", c.code);
+        }
+        for r in AWS_REGIONS {
+            assert!(coords_ok(r.lat, r.lon), "region {}", r.code);
+        }
+    }
+
+    #[test]
+    fn device_mixes_sum_to_one() {
+        for c in COUNTRIES {
+            assert!(
+                c.devices.iter().all(|&d| (0.0..=1.0).contains(&d)),
+                "{}",
+                c.code
+            );
+            let sum: f64 = c.devices.iter().sum();
+            assert!((sum - 1.0).abs() < 1e-9, "{} sums to {sum}", c.code);
+        }
+    }
+
+    #[test]
+    fn pop_regions_are_rec_regions_and_exist() {
+        for p in POP_CITIES {
+            assert!(
+                REC_REGIONS.contains(&p.region),
+                "{} -> {}",
+                p.code,
+                p.region
+            );
+            assert!(aws_region(p.region).is_some(), "{} -> {}", p.code, p.region);
+        }
+    }
+
+    #[test]
+    fn pop_countries_exist() {
+        for p in POP_CITIES {
+            assert!(country(p.country).is_some(), "{} in {}", p.code, p.country);
+        }
+    }
+
+    #[test]
+    fn every_rec_region_has_two_pops() {
+        for rec in REC_REGIONS {
+            assert!(aws_region(rec).is_some(), "{rec} missing");
+            let n = POP_CITIES.iter().filter(|p| p.region == rec).count();
+            assert!(n >= 2, "{rec} has {n} PoPs");
+        }
+    }
+
+    #[test]
+    fn required_entries_present() {
+        for code in [
+            "FRA", "MUC", "AMS", "CDG", "LHR", "MAN", "DUB", "MAD", "MXP", "WAW", "ARN", "HEL",
+            "VIE", "ZRH", "PRG", "IAD", "JFK", "ATL", "MIA", "ORD", "DFW", "DEN", "LAX", "SFO",
+            "SEA", "YYZ", "YUL", "GRU", "GIG", "EZE", "SCL", "BOG", "NRT", "KIX", "ICN", "HKG",
+            "TPE", "SIN", "KUL", "BKK", "CGK", "MNL", "BOM", "DEL", "MAA", "BLR", "SYD", "MEL",
+            "AKL", "JNB", "CPT", "DXB", "TLV", "BAH",
+        ] {
+            assert!(pop_city(code).is_some(), "PoP {code} missing");
+        }
+        for code in [
+            "CN", "RU", "TR", "EG", "NG", "KE", "MA", "SA", "PK", "BD", "VN", "UA", "PT", "GR",
+            "RO", "HU", "BE", "DK", "NO", "IE", "CZ", "PE", "NZ",
+        ] {
+            assert!(country(code).is_some(), "country {code} missing");
+        }
+        for code in [
+            "ca-central-1",
+            "eu-west-3",
+            "eu-north-1",
+            "eu-south-1",
+            "ap-east-1",
+            "me-south-1",
+            "af-south-1",
+            "ap-southeast-3",
+            "sa-east-1",
+        ] {
+            assert!(aws_region(code).is_some(), "region {code} missing");
+        }
+    }
+
+    #[test]
+    fn lookups_case_insensitive() {
+        assert_eq!(pop_city("fra").map(|p| p.city), Some("Frankfurt"));
+        assert_eq!(pop_city("Lhr").map(|p| p.code), Some("LHR"));
+        assert_eq!(country("de").map(|c| c.name), Some("Germany"));
+        assert_eq!(country("uS").map(|c| c.code), Some("US"));
+        assert_eq!(aws_region("US-EAST-1").map(|r| r.city), Some("Ashburn"));
+        assert_eq!(
+            aws_region("Eu-Central-1").map(|r| r.code),
+            Some("eu-central-1")
+        );
+        assert!(pop_city("XXX").is_none());
+        assert!(country("").is_none());
+        assert!(aws_region("mars-north-1").is_none());
+    }
+
+    #[test]
+    fn device_mix_shape() {
+        for c in COUNTRIES {
+            let [desktop, mobile, tablet, tv] = c.devices;
+            assert!(mobile > 0.4 && desktop > 0.05, "{}", c.code);
+            assert!((0.005..=0.08).contains(&tablet), "{}", c.code);
+            assert!((0.005..=0.035).contains(&tv), "{}", c.code);
+        }
+        let mobile = |code: &str| country(code).map_or(0.0, |c| c.devices[1]);
+        assert!(mobile("IN") > mobile("DE"));
+        assert!(mobile("NG") > mobile("US"));
+        assert!(mobile("ID") > mobile("JP"));
+    }
+}

@@ -1,0 +1,23 @@
+//! The scenario model: the TOML schema, its validation into a [`Scenario`],
+//! geography, distributions and the deterministic workload generators.
+//!
+//! Parsing happens in two stages. [`raw`] mirrors the file with serde
+//! (`deny_unknown_fields`, spans kept), and [`Scenario::from_toml`] turns
+//! it into validated, index-based types, collecting every problem it finds
+//! as a [`Diagnostic`] that names the file, line, column and entity.
+
+pub mod dist;
+pub mod geo;
+pub mod geo_tables;
+pub mod raw;
+pub mod rng;
+pub mod scenario;
+pub mod source;
+pub mod workload;
+
+pub use dist::Dist;
+pub use scenario::{
+    Catalog, CountryDemand, Device, Network, Origin, OriginKind, Pop, Region, Scenario, Simulation,
+    Viewers,
+};
+pub use source::{Diagnostic, Diagnostics};

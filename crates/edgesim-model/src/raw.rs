@@ -1,0 +1,256 @@
+//! The scenario file as written: serde structs that mirror the TOML,
+//! reject unknown keys, and keep spans so that validation can point at
+//! the exact place of each problem. Nothing here is checked beyond types.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    /// Report name; defaults to the file stem.
+    pub name: Option<Spanned<String>>,
+    /// Free text shown in reports.
+    pub description: Option<String>,
+    /// Time and seed.
+    pub simulation: Spanned<RawSimulation>,
+    /// Edge locations.
+    #[serde(default)]
+    pub pops: Vec<Spanned<RawPop>>,
+    /// Origins.
+    #[serde(default)]
+    pub origins: Vec<Spanned<RawOrigin>>,
+    /// The objects viewers ask for.
+    pub catalog: Spanned<RawCatalog>,
+    /// The viewers.
+    pub viewers: Spanned<RawViewers>,
+    /// Network model knobs.
+    pub network: Option<Spanned<RawNetwork>>,
+}
+
+/// `[simulation]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSimulation {
+    /// Simulated duration in seconds.
+    pub duration_secs: Spanned<f64>,
+    /// Epoch length in simulated milliseconds (default 1000).
+    pub epoch_ms: Option<Spanned<i64>>,
+    /// Run seed (default 1).
+    pub seed: Option<Spanned<i64>>,
+}
+
+/// One `[[pops]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPop {
+    /// Unique id.
+    pub id: Spanned<String>,
+    /// Airport code of a built-in PoP city.
+    pub city: Option<Spanned<String>>,
+    /// Latitude in degrees (with `lon`, instead of `city`).
+    pub lat: Option<Spanned<f64>>,
+    /// Longitude in degrees.
+    pub lon: Option<Spanned<f64>>,
+    /// Region (regional edge cache) the PoP belongs to.
+    pub region: Option<Spanned<String>>,
+    /// Edge cache capacity.
+    pub cache_bytes: Spanned<RawBytes>,
+    /// Eviction policy (default "lru").
+    pub policy: Option<Spanned<String>>,
+}
+
+/// One `[[origins]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrigin {
+    /// Unique id.
+    pub id: Spanned<String>,
+    /// `s3` or `custom`.
+    pub kind: Spanned<String>,
+    /// AWS region code (`us-east-1`) or PoP city airport code.
+    pub location: Option<Spanned<String>>,
+    /// Latitude (with `lon`, instead of `location`).
+    pub lat: Option<Spanned<f64>>,
+    /// Longitude.
+    pub lon: Option<Spanned<f64>>,
+    /// Time the origin takes to serve one request, in ms.
+    pub service_ms: Option<Spanned<RawDist<f64>>>,
+}
+
+/// `[catalog]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCatalog {
+    /// Number of distinct objects.
+    pub objects: Spanned<i64>,
+    /// Zipf exponent of object popularity.
+    pub zipf_alpha: Spanned<f64>,
+    /// Object size distribution.
+    pub size: Spanned<RawDist<RawBytes>>,
+    /// Time to live in the caches, seconds.
+    pub ttl_secs: Spanned<i64>,
+    /// Origin serving the catalog (default: the first origin).
+    pub origin: Option<Spanned<String>>,
+}
+
+/// `[viewers]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawViewers {
+    /// Mean total request rate.
+    pub requests_per_sec: Spanned<f64>,
+    /// ISO country code -> weight.
+    pub countries: Spanned<BTreeMap<Spanned<String>, Spanned<f64>>>,
+    /// Device mix for all countries (default: each country's own mix).
+    pub devices: Option<Spanned<RawDevices>>,
+    /// Distinct viewers in all (default 100,000).
+    pub population: Option<Spanned<i64>>,
+}
+
+/// A value per device class.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawDevices {
+    /// Desktop browsers.
+    pub desktop: Option<Spanned<f64>>,
+    /// Phones.
+    pub mobile: Option<Spanned<f64>>,
+    /// Tablets.
+    pub tablet: Option<Spanned<f64>>,
+    /// Smart TVs.
+    pub smarttv: Option<Spanned<f64>>,
+}
+
+/// `[network]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    /// Speed of light in fibre, km per ms (default 200).
+    pub fibre_km_per_ms: Option<Spanned<f64>>,
+    /// Real path length over great-circle length (default 1.5).
+    pub path_inflation: Option<Spanned<f64>>,
+    /// Mean of the exponential jitter added to each round trip, ms (default 2).
+    pub jitter_ms: Option<Spanned<f64>>,
+    /// Time the edge spends on a request, ms (default 0.3).
+    pub edge_processing_ms: Option<Spanned<f64>>,
+    /// Last-mile round trip per device class, ms.
+    pub last_mile_ms: Option<Spanned<RawDevices>>,
+}
+
+/// A byte count as written: an integer or a string with a unit ("40KiB").
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawBytes {
+    /// A plain integer (may be negative: validation says so).
+    Int(i64),
+    /// A string such as "2TiB", parsed during validation.
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for RawBytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BytesVisitor;
+        impl Visitor<'_> for BytesVisitor {
+            type Value = RawBytes;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a byte size: an integer or a string like \"40KiB\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawBytes, E> {
+                Ok(RawBytes::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawBytes, E> {
+                i64::try_from(v)
+                    .map(RawBytes::Int)
+                    .map_err(|_| E::custom("byte size too large"))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawBytes, E> {
+                Ok(RawBytes::Text(v.to_owned()))
+            }
+        }
+        deserializer.deserialize_any(BytesVisitor)
+    }
+}
+
+/// A distribution as written: a bare value (fixed) or a table with a
+/// `dist` tag.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawDist<V> {
+    /// A bare value: always that.
+    Value(V),
+    /// A tagged table.
+    Table(RawDistTable<V>),
+}
+
+/// The tagged forms of [`RawDist`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+pub enum RawDistTable<V> {
+    /// `{ dist = "fixed", value = V }`
+    Fixed {
+        /// The value.
+        value: V,
+    },
+    /// `{ dist = "lognormal", p50 = V, p99 = V }`
+    Lognormal {
+        /// Median.
+        p50: V,
+        /// 99th percentile.
+        p99: V,
+    },
+    /// `{ dist = "pareto", min = V, alpha = 1.2, max = V }`
+    Pareto {
+        /// Scale.
+        min: V,
+        /// Tail index.
+        alpha: f64,
+        /// Optional clamp.
+        max: Option<V>,
+    },
+    /// `{ dist = "exponential", mean = V }`
+    Exponential {
+        /// Mean.
+        mean: V,
+    },
+    /// `{ dist = "uniform", min = V, max = V }`
+    Uniform {
+        /// Lower bound.
+        min: V,
+        /// Upper bound.
+        max: V,
+    },
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for RawDist<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DistVisitor<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for DistVisitor<V> {
+            type Value = RawDist<V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value or a table like { dist = \"lognormal\", p50 = .., p99 = .. }")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                V::deserialize(de::value::I64Deserializer::new(v)).map(RawDist::Value)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                V::deserialize(de::value::U64Deserializer::new(v)).map(RawDist::Value)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                V::deserialize(de::value::F64Deserializer::new(v)).map(RawDist::Value)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                V::deserialize(de::value::StrDeserializer::new(v)).map(RawDist::Value)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                RawDistTable::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawDist::Table)
+            }
+        }
+        deserializer.deserialize_any(DistVisitor(PhantomData))
+    }
+}

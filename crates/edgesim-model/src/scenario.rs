@@ -1,0 +1,741 @@
+//! The validated scenario: index-based, unit-normalised types built from
+//! [`crate::raw`], with every problem collected before giving up.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+
+use edgesim_cache::PolicyKind;
+use toml::Spanned;
+
+use crate::dist::Dist;
+use crate::geo::LatLon;
+use crate::geo_tables;
+use crate::raw::{self, RawBytes, RawDevices, RawDist, RawDistTable};
+use crate::source::{Diagnostic, Diagnostics, SourceMap};
+
+/// A device class; its index orders per-device arrays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Device {
+    /// Desktop browser.
+    Desktop = 0,
+    /// Phone.
+    Mobile = 1,
+    /// Tablet.
+    Tablet = 2,
+    /// Smart TV.
+    SmartTv = 3,
+}
+
+impl Device {
+    /// All classes in index order.
+    pub const ALL: [Device; 4] = [Device::Desktop, Device::Mobile, Device::Tablet, Device::SmartTv];
+
+    /// The name used in scenario files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Device::Desktop => "desktop",
+            Device::Mobile => "mobile",
+            Device::Tablet => "tablet",
+            Device::SmartTv => "smarttv",
+        }
+    }
+}
+
+/// A complete, validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Report name (file stem unless set).
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// The file the scenario came from, as the user named it.
+    pub source_name: String,
+    /// Time and seed.
+    pub simulation: Simulation,
+    /// Edge locations, in file order.
+    pub pops: Vec<Pop>,
+    /// Regions, sorted by id; each owns its PoPs.
+    pub regions: Vec<Region>,
+    /// Origins, in file order.
+    pub origins: Vec<Origin>,
+    /// The objects.
+    pub catalog: Catalog,
+    /// The viewers.
+    pub viewers: Viewers,
+    /// The network model.
+    pub network: Network,
+}
+
+/// Simulated time and the run seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Simulation {
+    /// Simulated duration, µs.
+    pub duration_us: u64,
+    /// Epoch length, µs.
+    pub epoch_us: u64,
+    /// Run seed.
+    pub seed: u64,
+}
+
+impl Simulation {
+    /// Number of epochs (the last one may be shorter).
+    pub fn epochs(&self) -> u64 {
+        self.duration_us.div_ceil(self.epoch_us)
+    }
+
+    /// Simulated time span of epoch `k`, µs.
+    pub fn epoch_span(&self, k: u64) -> Range<u64> {
+        let start = k * self.epoch_us;
+        start..(start + self.epoch_us).min(self.duration_us)
+    }
+}
+
+/// An edge location.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pop {
+    /// Unique id.
+    pub id: String,
+    /// Airport code when placed by city.
+    pub city: Option<String>,
+    /// Where it is.
+    pub location: LatLon,
+    /// Index into [`Scenario::regions`].
+    pub region: usize,
+    /// Edge cache capacity, bytes.
+    pub cache_bytes: u64,
+    /// Eviction policy.
+    pub policy: PolicyKind,
+}
+
+/// A region: the unit of sequential simulation (its PoPs share one event
+/// queue and, later, a regional edge cache).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    /// Id, e.g. "eu-central-1".
+    pub id: String,
+    /// Indices into [`Scenario::pops`], ascending.
+    pub pops: Vec<usize>,
+}
+
+/// The kind of origin, as CloudFront distinguishes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OriginKind {
+    /// An S3 bucket.
+    S3,
+    /// Any HTTP server.
+    Custom,
+}
+
+/// An origin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Origin {
+    /// Unique id.
+    pub id: String,
+    /// S3 or custom.
+    pub kind: OriginKind,
+    /// Where it is, as written (region code, city code, or "lat,lon").
+    pub location_name: String,
+    /// Where it is.
+    pub location: LatLon,
+    /// Service time per request, ms.
+    pub service_ms: Dist,
+}
+
+/// The objects viewers ask for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Catalog {
+    /// Number of distinct objects; object ids are popularity ranks 1..=objects.
+    pub objects: u64,
+    /// Zipf exponent.
+    pub zipf_alpha: f64,
+    /// Object size distribution, bytes.
+    pub size_bytes: Dist,
+    /// Time to live, seconds.
+    pub ttl_secs: u64,
+    /// Index into [`Scenario::origins`].
+    pub origin: usize,
+}
+
+/// The viewers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Viewers {
+    /// Mean total request rate.
+    pub requests_per_sec: f64,
+    /// Countries sorted by code, weights normalised to sum to 1.
+    pub countries: Vec<CountryDemand>,
+    /// Distinct viewers in all.
+    pub population: u64,
+}
+
+/// One country's share of the viewers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountryDemand {
+    /// ISO 3166-1 alpha-2 code.
+    pub code: String,
+    /// Where its viewers are (population centre).
+    pub location: LatLon,
+    /// Share of all requests (sums to 1 over countries).
+    pub weight: f64,
+    /// Device mix, by [`Device`] index, summing to 1.
+    pub devices: [f64; 4],
+    /// Standard-time offset of its main population centre, hours.
+    pub utc_offset_hours: f32,
+}
+
+/// The network model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Network {
+    /// Speed of light in fibre, km/ms.
+    pub fibre_km_per_ms: f64,
+    /// Path length over great-circle length (>= 1).
+    pub path_inflation: f64,
+    /// Mean exponential jitter per round trip, ms.
+    pub jitter_ms: f64,
+    /// Edge processing time per request, ms.
+    pub edge_processing_ms: f64,
+    /// Last-mile round trip by [`Device`] index, ms.
+    pub last_mile_ms: [f64; 4],
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Self {
+            fibre_km_per_ms: 200.0,
+            path_inflation: 1.5,
+            jitter_ms: 2.0,
+            edge_processing_ms: 0.3,
+            last_mile_ms: [4.0, 20.0, 12.0, 6.0],
+        }
+    }
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read scenario {path}: {source}")]
+    Io {
+        /// The path as given.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file has problems; all of them are listed.
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Scenario::from_toml(&path.display().to_string(), &text).map_err(LoadError::Invalid)
+    }
+
+    /// Parses and validates scenario text known to the user as `source_name`.
+    pub fn from_toml(source_name: &str, text: &str) -> Result<Scenario, Diagnostics> {
+        let map = SourceMap::new(source_name, text);
+        let raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            Diagnostics(vec![map.diagnostic(span, "", e.message().trim_end())])
+        })?;
+        let mut v = Validator { map, diags: Vec::new() };
+        let scenario = v.scenario(raw);
+        if v.diags.is_empty() {
+            Ok(scenario)
+        } else {
+            v.diags.sort_by_key(|d| (d.line, d.col));
+            Err(Diagnostics(v.diags))
+        }
+    }
+
+    /// Index of the PoP with this id.
+    pub fn pop_index(&self, id: &str) -> Option<usize> {
+        self.pops.iter().position(|p| p.id == id)
+    }
+
+    /// Index of the region with this id.
+    pub fn region_index(&self, id: &str) -> Option<usize> {
+        self.regions.iter().position(|r| r.id == id)
+    }
+}
+
+/// Collects diagnostics while building the validated scenario.
+struct Validator {
+    map: SourceMap,
+    diags: Vec<Diagnostic>,
+}
+
+/// Where a value was written, for fields that may be absent.
+fn span_of<T>(v: &Option<Spanned<T>>, fallback: &Range<usize>) -> Range<usize> {
+    v.as_ref().map_or(fallback.clone(), |s| s.span())
+}
+
+impl Validator {
+    fn err(&mut self, span: Range<usize>, entity: &str, message: impl Into<String>) {
+        self.diags.push(self.map.diagnostic(span, entity, message));
+    }
+
+    fn scenario(&mut self, raw: raw::RawScenario) -> Scenario {
+        let name = match &raw.name {
+            Some(n) if n.get_ref().trim().is_empty() => {
+                self.err(n.span(), "", "name must not be empty");
+                String::new()
+            }
+            Some(n) => n.get_ref().clone(),
+            None => Path::new(self.map.name())
+                .file_stem()
+                .map_or_else(|| "scenario".to_owned(), |s| s.to_string_lossy().into_owned()),
+        };
+        let simulation = self.simulation(&raw.simulation);
+        let (pops, regions) = self.pops(&raw.pops);
+        let origins = self.origins(&raw.origins);
+        let catalog = self.catalog(&raw.catalog, &origins);
+        let viewers = self.viewers(&raw.viewers);
+        let network = raw
+            .network
+            .as_ref()
+            .map_or_else(Network::default, |n| self.network(n));
+        Scenario {
+            name,
+            description: raw.description.unwrap_or_default(),
+            source_name: self.map.name().to_owned(),
+            simulation,
+            pops,
+            regions,
+            origins,
+            catalog,
+            viewers,
+            network,
+        }
+    }
+
+    fn simulation(&mut self, raw: &Spanned<raw::RawSimulation>) -> Simulation {
+        let entity = "simulation";
+        let sim = raw.get_ref();
+        let secs = *sim.duration_secs.get_ref();
+        let mut duration_us = 0;
+        if !(secs.is_finite() && secs > 0.0) {
+            self.err(sim.duration_secs.span(), entity, format!("duration_secs must be > 0, got {secs}"));
+        } else if secs > 366.0 * 86_400.0 {
+            self.err(sim.duration_secs.span(), entity, "duration_secs must be at most a year");
+        } else {
+            duration_us = (secs * 1e6).round() as u64;
+        }
+        let mut epoch_us = 1_000_000;
+        if let Some(ms) = &sim.epoch_ms {
+            let v = *ms.get_ref();
+            if v <= 0 {
+                self.err(ms.span(), entity, format!("epoch_ms must be > 0, got {v}"));
+            } else {
+                epoch_us = v as u64 * 1000;
+                if duration_us > 0 && epoch_us > duration_us {
+                    self.err(ms.span(), entity, "epoch_ms must not exceed duration_secs");
+                }
+            }
+        }
+        let seed = match &sim.seed {
+            Some(s) if *s.get_ref() < 0 => {
+                self.err(s.span(), entity, "seed must be >= 0");
+                0
+            }
+            Some(s) => *s.get_ref() as u64,
+            None => 1,
+        };
+        Simulation { duration_us, epoch_us, seed }
+    }
+
+    fn pops(&mut self, raw: &[Spanned<raw::RawPop>]) -> (Vec<Pop>, Vec<Region>) {
+        if raw.is_empty() {
+            self.err(0..0, "", "at least one [[pops]] entry is required");
+        }
+        let mut seen = BTreeMap::new();
+        let mut region_of = Vec::new();
+        let mut pops = Vec::new();
+        for p in raw {
+            let span = p.span();
+            let p = p.get_ref();
+            let id = p.id.get_ref().clone();
+            let entity = format!("pop \"{id}\"");
+            self.check_id(&p.id, &entity, &mut seen);
+            let city = p.city.as_ref().and_then(|c| {
+                let found = geo_tables::pop_city(c.get_ref());
+                if found.is_none() {
+                    self.err(c.span(), &entity, format!("unknown city \"{}\" (use an airport code from the built-in PoP table, or lat/lon)", c.get_ref()));
+                }
+                found
+            });
+            let location = self.location(
+                &entity,
+                &span,
+                city.map(|c| LatLon { lat: c.lat, lon: c.lon }),
+                p.city.is_some(),
+                &p.lat,
+                &p.lon,
+                "city",
+            );
+            let region = match (&p.region, city) {
+                (Some(r), _) if r.get_ref().trim().is_empty() => {
+                    self.err(r.span(), &entity, "region must not be empty");
+                    String::new()
+                }
+                (Some(r), _) => r.get_ref().clone(),
+                (None, Some(c)) => c.region.to_owned(),
+                (None, None) => {
+                    if p.city.is_none() {
+                        self.err(span.clone(), &entity, "region is required when the PoP is placed by lat/lon");
+                    }
+                    String::new()
+                }
+            };
+            let cache_bytes = self.bytes(&p.cache_bytes, &entity, "cache_bytes", false);
+            let policy = match &p.policy {
+                None => PolicyKind::Lru,
+                Some(s) => s.get_ref().parse::<PolicyKind>().unwrap_or_else(|e| {
+                    self.err(s.span(), &entity, e.to_string());
+                    PolicyKind::Lru
+                }),
+            };
+            region_of.push(region);
+            pops.push(Pop {
+                id,
+                city: city.map(|c| c.code.to_owned()),
+                location,
+                region: 0,
+                cache_bytes,
+                policy,
+            });
+        }
+        let mut by_region: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, r) in region_of.iter().enumerate() {
+            by_region.entry(r.clone()).or_default().push(i);
+        }
+        let regions: Vec<Region> = by_region
+            .into_iter()
+            .map(|(id, pops)| Region { id, pops })
+            .collect();
+        for (ri, r) in regions.iter().enumerate() {
+            for &pi in &r.pops {
+                pops[pi].region = ri;
+            }
+        }
+        (pops, regions)
+    }
+
+    fn origins(&mut self, raw: &[Spanned<raw::RawOrigin>]) -> Vec<Origin> {
+        if raw.is_empty() {
+            self.err(0..0, "", "at least one [[origins]] entry is required");
+        }
+        let mut seen = BTreeMap::new();
+        let mut out = Vec::new();
+        for o in raw {
+            let span = o.span();
+            let o = o.get_ref();
+            let id = o.id.get_ref().clone();
+            let entity = format!("origin \"{id}\"");
+            self.check_id(&o.id, &entity, &mut seen);
+            let kind = match o.kind.get_ref().as_str() {
+                "s3" => OriginKind::S3,
+                "custom" => OriginKind::Custom,
+                other => {
+                    self.err(o.kind.span(), &entity, format!("kind must be \"s3\" or \"custom\", got \"{other}\""));
+                    OriginKind::Custom
+                }
+            };
+            let known = o.location.as_ref().and_then(|l| {
+                let name = l.get_ref();
+                let found = geo_tables::aws_region(name)
+                    .map(|r| LatLon { lat: r.lat, lon: r.lon })
+                    .or_else(|| geo_tables::pop_city(name).map(|c| LatLon { lat: c.lat, lon: c.lon }));
+                if found.is_none() {
+                    self.err(l.span(), &entity, format!("unknown location \"{name}\" (use an AWS region code like \"us-east-1\", a PoP airport code, or lat/lon)"));
+                }
+                found
+            });
+            let location = self.location(&entity, &span, known, o.location.is_some(), &o.lat, &o.lon, "location");
+            let location_name = match (&o.location, &o.lat, &o.lon) {
+                (Some(l), _, _) => l.get_ref().clone(),
+                (None, Some(a), Some(b)) => format!("{},{}", a.get_ref(), b.get_ref()),
+                _ => String::new(),
+            };
+            let service_ms = match &o.service_ms {
+                None => Dist::LogNormal { p50: 20.0, p99: 120.0 },
+                Some(d) => self.dist_ms(d, &entity, "service_ms"),
+            };
+            out.push(Origin { id, kind, location_name, location, service_ms });
+        }
+        out
+    }
+
+    fn catalog(&mut self, raw: &Spanned<raw::RawCatalog>, origins: &[Origin]) -> Catalog {
+        let entity = "catalog";
+        let c = raw.get_ref();
+        let objects = *c.objects.get_ref();
+        if objects <= 0 || objects > u32::MAX as i64 {
+            self.err(c.objects.span(), entity, format!("objects must be between 1 and {}, got {objects}", u32::MAX));
+        }
+        let alpha = *c.zipf_alpha.get_ref();
+        if !(alpha.is_finite() && alpha >= 0.0) {
+            self.err(c.zipf_alpha.span(), entity, format!("zipf_alpha must be >= 0, got {alpha}"));
+        }
+        let size_bytes = self.dist_bytes(&c.size, entity, "size");
+        let ttl = *c.ttl_secs.get_ref();
+        if ttl < 0 {
+            self.err(c.ttl_secs.span(), entity, format!("ttl_secs must be >= 0, got {ttl}"));
+        }
+        let origin = match &c.origin {
+            None => 0,
+            Some(name) => origins.iter().position(|o| &o.id == name.get_ref()).unwrap_or_else(|| {
+                self.err(name.span(), entity, format!("origin \"{}\" is not defined in [[origins]]", name.get_ref()));
+                0
+            }),
+        };
+        Catalog {
+            objects: objects.max(1) as u64,
+            zipf_alpha: alpha,
+            size_bytes,
+            ttl_secs: ttl.max(0) as u64,
+            origin,
+        }
+    }
+
+    fn viewers(&mut self, raw: &Spanned<raw::RawViewers>) -> Viewers {
+        let entity = "viewers";
+        let v = raw.get_ref();
+        let rps = *v.requests_per_sec.get_ref();
+        if !(rps.is_finite() && rps > 0.0) {
+            self.err(v.requests_per_sec.span(), entity, format!("requests_per_sec must be > 0, got {rps}"));
+        }
+        let mix = v.devices.as_ref().map(|d| self.devices(d, entity, "devices", true));
+        let mut countries = Vec::new();
+        if v.countries.get_ref().is_empty() {
+            self.err(v.countries.span(), entity, "countries must list at least one country");
+        }
+        for (code, weight) in v.countries.get_ref() {
+            let centity = format!("country \"{}\"", code.get_ref());
+            let Some(info) = geo_tables::country(code.get_ref()) else {
+                self.err(code.span(), &centity, "unknown country code (use ISO 3166-1 alpha-2, e.g. \"DE\")");
+                continue;
+            };
+            let w = *weight.get_ref();
+            if !(w.is_finite() && w > 0.0) {
+                self.err(weight.span(), &centity, format!("weight must be > 0, got {w}"));
+                continue;
+            }
+            countries.push(CountryDemand {
+                code: info.code.to_owned(),
+                location: LatLon { lat: info.lat, lon: info.lon },
+                weight: w,
+                devices: mix.unwrap_or(info.devices),
+                utc_offset_hours: info.utc_offset_hours,
+            });
+        }
+        countries.sort_by(|a, b| a.code.cmp(&b.code));
+        for pair in countries.windows(2) {
+            if pair[0].code == pair[1].code {
+                self.err(v.countries.span(), entity, format!("country \"{}\" is listed twice", pair[0].code));
+            }
+        }
+        let total: f64 = countries.iter().map(|c| c.weight).sum();
+        for c in &mut countries {
+            c.weight /= total;
+        }
+        let population = match &v.population {
+            None => 100_000,
+            Some(p) if *p.get_ref() <= 0 => {
+                self.err(p.span(), entity, format!("population must be > 0, got {}", p.get_ref()));
+                1
+            }
+            Some(p) => *p.get_ref() as u64,
+        };
+        Viewers { requests_per_sec: rps, countries, population }
+    }
+
+    fn network(&mut self, raw: &Spanned<raw::RawNetwork>) -> Network {
+        let entity = "network";
+        let n = raw.get_ref();
+        let d = Network::default();
+        let mut num = |v: &Option<Spanned<f64>>, name: &str, default: f64, min: f64, strict: bool| match v {
+            None => default,
+            Some(s) => {
+                let x = *s.get_ref();
+                let ok = x.is_finite() && if strict { x > min } else { x >= min };
+                if !ok {
+                    let op = if strict { ">" } else { ">=" };
+                    self.err(s.span(), entity, format!("{name} must be {op} {min}, got {x}"));
+                    default
+                } else {
+                    x
+                }
+            }
+        };
+        let fibre_km_per_ms = num(&n.fibre_km_per_ms, "fibre_km_per_ms", d.fibre_km_per_ms, 0.0, true);
+        let path_inflation = num(&n.path_inflation, "path_inflation", d.path_inflation, 1.0, false);
+        let jitter_ms = num(&n.jitter_ms, "jitter_ms", d.jitter_ms, 0.0, false);
+        let edge_processing_ms = num(&n.edge_processing_ms, "edge_processing_ms", d.edge_processing_ms, 0.0, false);
+        let last_mile_ms = match &n.last_mile_ms {
+            None => d.last_mile_ms,
+            Some(lm) => {
+                let mut out = d.last_mile_ms;
+                let given = self.devices(lm, entity, "last_mile_ms", false);
+                let raw = lm.get_ref();
+                for (i, v) in [&raw.desktop, &raw.mobile, &raw.tablet, &raw.smarttv].iter().enumerate() {
+                    if v.is_some() {
+                        out[i] = given[i];
+                    }
+                }
+                out
+            }
+        };
+        Network { fibre_km_per_ms, path_inflation, jitter_ms, edge_processing_ms, last_mile_ms }
+    }
+
+    /// Reads a per-device table; with `normalise`, it is a mix that must
+    /// have a positive sum and is scaled to sum to 1.
+    fn devices(&mut self, raw: &Spanned<RawDevices>, entity: &str, field: &str, normalise: bool) -> [f64; 4] {
+        let d = raw.get_ref();
+        let mut out = [0.0; 4];
+        for (i, (v, name)) in [(&d.desktop, "desktop"), (&d.mobile, "mobile"), (&d.tablet, "tablet"), (&d.smarttv, "smarttv")]
+            .into_iter()
+            .enumerate()
+        {
+            if let Some(s) = v {
+                let x = *s.get_ref();
+                if !(x.is_finite() && x >= 0.0) {
+                    self.err(s.span(), entity, format!("{field}.{name} must be >= 0, got {x}"));
+                } else {
+                    out[i] = x;
+                }
+            }
+        }
+        if normalise {
+            let sum: f64 = out.iter().sum();
+            if sum <= 0.0 {
+                self.err(raw.span(), entity, format!("{field} must give at least one device a weight > 0"));
+                return [1.0, 0.0, 0.0, 0.0];
+            }
+            for x in &mut out {
+                *x /= sum;
+            }
+        }
+        out
+    }
+
+    fn check_id(&mut self, id: &Spanned<String>, entity: &str, seen: &mut BTreeMap<String, ()>) {
+        let s = id.get_ref();
+        if s.is_empty() {
+            self.err(id.span(), entity, "id must not be empty");
+        } else if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
+            self.err(id.span(), entity, "id may only contain letters, digits, '-', '_' and '.'");
+        } else if seen.insert(s.clone(), ()).is_some() {
+            self.err(id.span(), entity, "id is used twice");
+        }
+    }
+
+    /// A location from a named place or from lat/lon, exactly one of them.
+    #[allow(clippy::too_many_arguments)]
+    fn location(
+        &mut self,
+        entity: &str,
+        span: &Range<usize>,
+        named: Option<LatLon>,
+        named_given: bool,
+        lat: &Option<Spanned<f64>>,
+        lon: &Option<Spanned<f64>>,
+        named_field: &str,
+    ) -> LatLon {
+        match (named_given, lat, lon) {
+            (true, None, None) => named.unwrap_or(LatLon { lat: 0.0, lon: 0.0 }),
+            (true, _, _) => {
+                self.err(span_of(lat, span).start.min(span_of(lon, span).start)..span.end, entity, format!("give either {named_field} or lat/lon, not both"));
+                LatLon { lat: 0.0, lon: 0.0 }
+            }
+            (false, Some(a), Some(b)) => {
+                let (la, lo) = (*a.get_ref(), *b.get_ref());
+                if !(-90.0..=90.0).contains(&la) {
+                    self.err(a.span(), entity, format!("lat must be within [-90, 90], got {la}"));
+                }
+                if !(-180.0..=180.0).contains(&lo) {
+                    self.err(b.span(), entity, format!("lon must be within [-180, 180], got {lo}"));
+                }
+                LatLon { lat: la, lon: lo }
+            }
+            (false, Some(_), None) | (false, None, Some(_)) => {
+                self.err(span_of(lat, span).start.min(span_of(lon, span).start)..span.end, entity, "lat and lon must be given together");
+                LatLon { lat: 0.0, lon: 0.0 }
+            }
+            (false, None, None) => {
+                self.err(span.clone(), entity, format!("{named_field} (or lat/lon) is required"));
+                LatLon { lat: 0.0, lon: 0.0 }
+            }
+        }
+    }
+
+    /// A byte count; `allow_zero` for sizes where zero makes sense.
+    fn bytes(&mut self, raw: &Spanned<RawBytes>, entity: &str, field: &str, allow_zero: bool) -> u64 {
+        match parse_bytes_value(raw.get_ref()) {
+            Err(msg) => {
+                self.err(raw.span(), entity, format!("{field}: {msg}"));
+                0
+            }
+            Ok(0) if !allow_zero => {
+                self.err(raw.span(), entity, format!("{field} must be > 0"));
+                0
+            }
+            Ok(v) => v,
+        }
+    }
+
+    fn dist_ms(&mut self, raw: &Spanned<RawDist<f64>>, entity: &str, field: &str) -> Dist {
+        let d = raw_dist(raw.get_ref(), |v| Ok(*v));
+        self.checked_dist(raw.span(), d, entity, field)
+    }
+
+    fn dist_bytes(&mut self, raw: &Spanned<RawDist<RawBytes>>, entity: &str, field: &str) -> Dist {
+        let d = raw_dist(raw.get_ref(), |v| parse_bytes_value(v).map(|b| b as f64));
+        let d = self.checked_dist(raw.span(), d, entity, field);
+        if d.median() < 1.0 {
+            self.err(raw.span(), entity, format!("{field} must describe objects of at least 1 byte"));
+        }
+        d
+    }
+
+    fn checked_dist(&mut self, span: Range<usize>, d: Result<Dist, String>, entity: &str, field: &str) -> Dist {
+        match d.and_then(|d| d.check().map(|()| d)) {
+            Ok(d) => d,
+            Err(msg) => {
+                self.err(span, entity, format!("{field}: {msg}"));
+                Dist::Fixed(1.0)
+            }
+        }
+    }
+}
+
+/// Converts a raw distribution whose values need conversion.
+fn raw_dist<V>(raw: &RawDist<V>, value: impl Fn(&V) -> Result<f64, String>) -> Result<Dist, String> {
+    Ok(match raw {
+        RawDist::Value(v) => Dist::Fixed(value(v)?),
+        RawDist::Table(RawDistTable::Fixed { value: v }) => Dist::Fixed(value(v)?),
+        RawDist::Table(RawDistTable::Lognormal { p50, p99 }) => Dist::LogNormal { p50: value(p50)?, p99: value(p99)? },
+        RawDist::Table(RawDistTable::Pareto { min, alpha, max }) => Dist::Pareto {
+            min: value(min)?,
+            alpha: *alpha,
+            max: max.as_ref().map(&value).transpose()?,
+        },
+        RawDist::Table(RawDistTable::Exponential { mean }) => Dist::Exponential { mean: value(mean)? },
+        RawDist::Table(RawDistTable::Uniform { min, max }) => Dist::Uniform { min: value(min)?, max: value(max)? },
+    })
+}
+
+/// A byte count from its raw form, with a message on failure.
+fn parse_bytes_value(raw: &RawBytes) -> Result<u64, String> {
+    match raw {
+        RawBytes::Int(v) if *v < 0 => Err(format!("must not be negative, got {v}")),
+        RawBytes::Int(v) => Ok(*v as u64),
+        RawBytes::Text(s) => edgesim_cache::size::parse_bytes(s).map_err(|e| e.to_string()),
+    }
+}

@@ -1,0 +1,13 @@
+//! Reports: folding per-epoch region reports into run totals
+//! ([`RunAccumulator`]), the stable `summary.json` schema ([`Summary`]),
+//! `timeseries.csv`, plots, and writing a report directory so that it is
+//! either complete or absent.
+
+pub mod accumulate;
+pub mod plot;
+pub mod summary;
+pub mod write;
+
+pub use accumulate::{AccumulateError, RunAccumulator};
+pub use summary::{EpochRow, LatencyMs, Summary, SCHEMA_VERSION};
+pub use write::{write_report, ReportError};

@@ -1,0 +1,16 @@
+//! The region engine: a pure, deterministic discrete-event simulation of
+//! one region (its PoPs and their caches) in virtual time.
+//!
+//! A region is advanced one epoch at a time with the demand the
+//! coordinator routed to it; each epoch yields a [`RegionEpochReport`].
+//! Nothing here does I/O, reads a clock or depends on which thread or
+//! agent runs it: the same plan, seed and demand give the same report.
+
+pub mod metrics;
+pub mod network;
+pub mod region;
+pub mod routing;
+
+pub use metrics::{Counters, LatencyHistogram, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch};
+pub use region::{RegionSim, SimError};
+pub use routing::{Demand, Routing};

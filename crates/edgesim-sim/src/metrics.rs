@@ -1,0 +1,176 @@
+//! Per-epoch metrics of a region, as shipped to the coordinator:
+//! counters plus latency histograms in hdrhistogram's V2 form, to be
+//! added, never averaged.
+
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+use hdrhistogram::Histogram;
+
+/// Highest latency tracked, µs (one minute); longer values are clamped.
+pub const LATENCY_MAX_US: u64 = 60_000_000;
+/// Significant decimal digits kept by latency histograms.
+pub const LATENCY_SIGFIG: u8 = 3;
+
+/// A latency histogram in microseconds.
+pub type LatencyHistogram = Histogram<u64>;
+
+/// An empty latency histogram with edgesim's bounds.
+pub fn new_latency_histogram() -> LatencyHistogram {
+    let mut h = Histogram::new_with_bounds(1, LATENCY_MAX_US, LATENCY_SIGFIG).expect("static bounds are valid");
+    // Adding a histogram decoded from another process can then never fail.
+    h.auto(true);
+    h
+}
+
+/// Records a latency, clamped into the tracked range.
+#[inline]
+pub fn record_latency(h: &mut LatencyHistogram, latency_us: u64) {
+    h.saturating_record(latency_us.clamp(1, LATENCY_MAX_US));
+}
+
+/// Serialises a histogram in the V2 (uncompressed) form.
+pub fn encode_histogram(h: &LatencyHistogram) -> Vec<u8> {
+    let mut out = Vec::new();
+    V2Serializer::new()
+        .serialize(h, &mut out)
+        .expect("serialising into a Vec cannot fail");
+    out
+}
+
+/// Reads a V2 histogram; the error says what is wrong with the bytes.
+pub fn decode_histogram(bytes: &[u8]) -> Result<LatencyHistogram, String> {
+    Deserializer::new()
+        .deserialize(&mut &bytes[..])
+        .map_err(|e| format!("bad latency histogram: {e:?}"))
+}
+
+/// Request counters of one PoP (or any aggregate of PoPs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Viewer requests that arrived.
+    pub requests: u64,
+    /// Requests answered from the PoP's cache.
+    pub edge_hits: u64,
+    /// Fetches sent to an origin.
+    pub origin_fetches: u64,
+    /// Bytes sent to viewers.
+    pub viewer_bytes: u64,
+    /// Bytes fetched from origins.
+    pub origin_bytes: u64,
+}
+
+impl Counters {
+    /// Adds another set of counters.
+    pub fn add(&mut self, other: &Counters) {
+        self.requests += other.requests;
+        self.edge_hits += other.edge_hits;
+        self.origin_fetches += other.origin_fetches;
+        self.viewer_bytes += other.viewer_bytes;
+        self.origin_bytes += other.origin_bytes;
+    }
+
+    /// Share of requests that did not go to an origin (0 when idle).
+    pub fn offload_requests(&self) -> f64 {
+        ratio_complement(self.origin_fetches, self.requests)
+    }
+
+    /// Share of bytes that did not come from an origin (0 when idle).
+    pub fn offload_bytes(&self) -> f64 {
+        ratio_complement(self.origin_bytes, self.viewer_bytes)
+    }
+
+    /// Share of requests answered from the edge cache (0 when idle).
+    pub fn hit_ratio(&self) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            self.edge_hits as f64 / self.requests as f64
+        }
+    }
+}
+
+fn ratio_complement(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        1.0 - part as f64 / whole as f64
+    }
+}
+
+/// One PoP's epoch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PopEpoch {
+    /// Index into the scenario's PoPs.
+    pub pop: usize,
+    /// Counters.
+    pub counters: Counters,
+    /// Viewer latency, V2-encoded µs histogram.
+    pub latency_v2: Vec<u8>,
+}
+
+/// One (country, PoP) route's epoch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteEpoch {
+    /// Index into the scenario's countries.
+    pub country: usize,
+    /// Index into the scenario's PoPs.
+    pub pop: usize,
+    /// Requests on the route.
+    pub requests: u64,
+    /// Viewer latency, V2-encoded µs histogram.
+    pub latency_v2: Vec<u8>,
+}
+
+/// One origin's load from one region in one epoch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OriginEpoch {
+    /// Index into the scenario's origins.
+    pub origin: usize,
+    /// Fetches received.
+    pub fetches: u64,
+    /// Bytes served.
+    pub bytes: u64,
+}
+
+/// Everything a region reports for one epoch. Only PoPs, routes and
+/// origins that saw traffic appear, in ascending index order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RegionEpochReport {
+    /// Index into the scenario's regions.
+    pub region: usize,
+    /// Epoch number.
+    pub epoch: u64,
+    /// Per PoP.
+    pub pops: Vec<PopEpoch>,
+    /// Per route.
+    pub routes: Vec<RouteEpoch>,
+    /// Per origin.
+    pub origins: Vec<OriginEpoch>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histograms_round_trip_through_v2() {
+        let mut h = new_latency_histogram();
+        for v in [1, 5, 900, 12_345, 80_000_000] {
+            record_latency(&mut h, v);
+        }
+        let back = decode_histogram(&encode_histogram(&h)).unwrap();
+        assert_eq!(back.len(), 5);
+        assert_eq!(back.max(), h.max());
+        assert!(back.max() <= LATENCY_MAX_US + LATENCY_MAX_US / 1000);
+        assert!(decode_histogram(b"nonsense").is_err());
+    }
+
+    #[test]
+    fn offload_is_zero_when_idle_and_complements_fetches() {
+        let idle = Counters::default();
+        assert_eq!(idle.offload_requests(), 0.0);
+        let c = Counters { requests: 10, edge_hits: 7, origin_fetches: 3, viewer_bytes: 100, origin_bytes: 25 };
+        assert!((c.offload_requests() - 0.7).abs() < 1e-12);
+        assert!((c.offload_bytes() - 0.75).abs() < 1e-12);
+        assert!((c.hit_ratio() - 0.7).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,366 @@
+//! One region's discrete-event engine.
+//!
+//! Requests arrive at PoPs as a Poisson process whose rate is fixed within
+//! an epoch. Everything a request experiences is decided when it reaches
+//! the PoP (its latency is known then: there is no queueing yet), while
+//! the cache is filled only when the origin's answer arrives, as a timed
+//! event: requests in between miss too, as they would without collapsing.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+
+use edgesim_cache::{AnyCache, Cache, Capacity, Entry};
+use edgesim_model::rng::{stream, Purpose};
+use edgesim_model::workload::{ObjectSampler, ViewerPool};
+use edgesim_model::Scenario;
+use rand::Rng;
+use rand_pcg::Pcg64Mcg;
+
+use crate::metrics::{
+    encode_histogram, new_latency_histogram, record_latency, Counters, LatencyHistogram,
+    OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch,
+};
+use crate::network::{sample_rtt_us, Path};
+use crate::routing::Demand;
+
+/// Misuse of the engine by its caller (the agent).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    /// Epochs must be advanced in order, each once.
+    #[error("region {region}: asked to advance epoch {got}, expected epoch {expected}")]
+    EpochOutOfOrder {
+        /// Region id.
+        region: String,
+        /// Epoch asked for.
+        got: u64,
+        /// Epoch due.
+        expected: u64,
+    },
+    /// Demand named a PoP outside the region, or an unknown country.
+    #[error("region {region}: demand for {what} that is not part of this region's scenario")]
+    BadDemand {
+        /// Region id.
+        region: String,
+        /// What was wrong.
+        what: String,
+    },
+    /// The epoch is past the end of the simulation.
+    #[error("region {region}: epoch {epoch} is past the end of the simulation ({epochs} epochs)")]
+    PastEnd {
+        /// Region id.
+        region: String,
+        /// Epoch asked for.
+        epoch: u64,
+        /// Number of epochs in the run.
+        epochs: u64,
+    },
+}
+
+/// A PoP and what it saw in the current epoch.
+struct PopState {
+    global: usize,
+    cache: AnyCache,
+    counters: Counters,
+    latency: LatencyHistogram,
+    /// Round trip to each origin (scenario order).
+    origin_paths: Vec<Path>,
+}
+
+/// A (country, PoP) route; kept across epochs so its histogram is reused.
+struct RouteState {
+    country: usize,
+    pop_global: usize,
+    pop_local: usize,
+    path: Path,
+    requests: u64,
+    latency: LatencyHistogram,
+}
+
+/// A cache fill scheduled for when the origin's answer reaches the PoP.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Fill {
+    at_us: u64,
+    seq: u64,
+    pop_local: usize,
+    key: u64,
+    entry_size: u64,
+    expires_at_us: u64,
+}
+
+/// The simulation of one region.
+pub struct RegionSim {
+    scenario: Arc<Scenario>,
+    region: usize,
+    pops: Vec<PopState>,
+    /// Scenario PoP index -> index into `pops`.
+    local_pop: Vec<Option<usize>>,
+    routes: Vec<RouteState>,
+    origins: Vec<OriginEpoch>,
+    objects: ObjectSampler,
+    viewers: ViewerPool,
+    fills: BinaryHeap<Reverse<Fill>>,
+    fill_seq: u64,
+    next_epoch: u64,
+}
+
+impl RegionSim {
+    /// A region with cold caches, ready for epoch 0.
+    pub fn new(scenario: Arc<Scenario>, region: usize) -> RegionSim {
+        let seed = scenario.simulation.seed;
+        let mut local_pop = vec![None; scenario.pops.len()];
+        let pops = scenario.regions[region]
+            .pops
+            .iter()
+            .enumerate()
+            .map(|(local, &global)| {
+                local_pop[global] = Some(local);
+                let p = &scenario.pops[global];
+                PopState {
+                    global,
+                    cache: edgesim_cache::build(p.policy, Capacity::Bytes(p.cache_bytes)),
+                    counters: Counters::default(),
+                    latency: new_latency_histogram(),
+                    origin_paths: scenario
+                        .origins
+                        .iter()
+                        .map(|o| Path::between(&scenario.network, p.location, o.location))
+                        .collect(),
+                }
+            })
+            .collect();
+        RegionSim {
+            objects: ObjectSampler::new(&scenario.catalog, seed),
+            viewers: ViewerPool::new(&scenario.viewers, seed),
+            origins: (0..scenario.origins.len())
+                .map(|origin| OriginEpoch { origin, ..OriginEpoch::default() })
+                .collect(),
+            scenario,
+            region,
+            pops,
+            local_pop,
+            routes: Vec::new(),
+            fills: BinaryHeap::new(),
+            fill_seq: 0,
+            next_epoch: 0,
+        }
+    }
+
+    /// Index of the region in the scenario.
+    pub fn region(&self) -> usize {
+        self.region
+    }
+
+    /// The region's id.
+    pub fn region_id(&self) -> &str {
+        &self.scenario.regions[self.region].id
+    }
+
+    /// Simulates epoch `epoch` with the given demand and reports it.
+    pub fn advance(&mut self, epoch: u64, demand: &[Demand]) -> Result<RegionEpochReport, SimError> {
+        let sim = self.scenario.simulation;
+        if epoch != self.next_epoch {
+            return Err(SimError::EpochOutOfOrder {
+                region: self.region_id().to_owned(),
+                got: epoch,
+                expected: self.next_epoch,
+            });
+        }
+        if epoch >= sim.epochs() {
+            return Err(SimError::PastEnd { region: self.region_id().to_owned(), epoch, epochs: sim.epochs() });
+        }
+        let active = self.activate_routes(demand)?;
+        self.next_epoch += 1;
+
+        let owner = self.region_id().to_owned();
+        let mut rngs = EpochRngs {
+            arrivals: stream(sim.seed, &owner, Purpose::Arrivals, epoch),
+            requests: stream(sim.seed, &owner, Purpose::Requests, epoch),
+            network: stream(sim.seed, &owner, Purpose::Network, epoch),
+            origin: stream(sim.seed, &owner, Purpose::Origin, epoch),
+        };
+        let span = sim.epoch_span(epoch);
+        let total_rate = active.last().map_or(0.0, |&(_, cum)| cum);
+        if total_rate > 0.0 {
+            // Mean gap between arrivals in µs; the process restarts at each
+            // epoch boundary, which is exact for a Poisson process.
+            let mean_gap_us = 1e6 / total_rate;
+            let mut t = span.start as f64;
+            loop {
+                t += -(1.0 - rngs.arrivals.random::<f64>()).ln() * mean_gap_us;
+                let at_us = t as u64;
+                if at_us >= span.end {
+                    break;
+                }
+                self.apply_fills_until(at_us);
+                let pick = rngs.arrivals.random::<f64>() * total_rate;
+                let i = active.partition_point(|&(_, cum)| cum <= pick).min(active.len() - 1);
+                self.handle_request(active[i].0, at_us, &mut rngs);
+            }
+        }
+        self.apply_fills_until(span.end.saturating_sub(1));
+        Ok(self.take_report(epoch))
+    }
+
+    /// Makes routes for this epoch's demand; returns (route index,
+    /// cumulative rate) for picking a route per arrival.
+    fn activate_routes(&mut self, demand: &[Demand]) -> Result<Vec<(usize, f64)>, SimError> {
+        let mut active = Vec::with_capacity(demand.len());
+        let mut cum = 0.0;
+        for d in demand {
+            let bad = |what: String| SimError::BadDemand { region: self.region_id().to_owned(), what };
+            let Some(pop_local) = self.local_pop.get(d.pop).copied().flatten() else {
+                return Err(bad(format!("PoP #{}", d.pop)));
+            };
+            let Some(country) = self.scenario.viewers.countries.get(d.country) else {
+                return Err(bad(format!("country #{}", d.country)));
+            };
+            if !(d.requests_per_sec.is_finite() && d.requests_per_sec >= 0.0) {
+                return Err(bad(format!("a rate of {} requests/s", d.requests_per_sec)));
+            }
+            let key = (d.country, d.pop);
+            let idx = match self.routes.binary_search_by_key(&key, |r| (r.country, r.pop_global)) {
+                Ok(i) => i,
+                Err(i) => {
+                    let path = Path::between(&self.scenario.network, country.location, self.scenario.pops[d.pop].location);
+                    self.routes.insert(
+                        i,
+                        RouteState {
+                            country: d.country,
+                            pop_global: d.pop,
+                            pop_local,
+                            path,
+                            requests: 0,
+                            latency: new_latency_histogram(),
+                        },
+                    );
+                    // Indices after i moved: fix those already picked.
+                    for (r, _) in &mut active {
+                        if *r >= i {
+                            *r += 1;
+                        }
+                    }
+                    i
+                }
+            };
+            if d.requests_per_sec > 0.0 {
+                cum += d.requests_per_sec;
+                active.push((idx, cum));
+            }
+        }
+        Ok(active)
+    }
+
+    /// One viewer request, from its arrival at the PoP: the path of
+    /// DESIGN.md's "One request through a PoP", top to bottom.
+    fn handle_request(&mut self, route: usize, now_us: u64, rngs: &mut EpochRngs) {
+        let net = self.scenario.network;
+        let route = &mut self.routes[route];
+        let viewer = self.viewers.sample(route.country, &mut rngs.requests);
+        let object = self.objects.sample(&mut rngs.requests);
+        let size = self.objects.size_of(object);
+        let viewer_rtt_us = sample_rtt_us(&net, &route.path, Some(viewer.device), &mut rngs.network);
+        let pop = &mut self.pops[route.pop_local];
+        pop.counters.requests += 1;
+        pop.counters.viewer_bytes += size;
+
+        // Viewer-request trigger: not modelled yet (the trigger pipeline
+        // plugs in here and may answer without a lookup).
+
+        // Cache lookup; the object id is the cache key.
+        let key = object;
+        let fresh = matches!(pop.cache.get(key), Some(e) if e.expires_at_us > now_us);
+        let mut latency_us = viewer_rtt_us + net.edge_processing_ms * 1000.0;
+        if fresh {
+            pop.counters.edge_hits += 1;
+        } else {
+            // Miss or stale: fetch from the origin (no collapsing, no
+            // regional tier yet; origin-request/-response triggers go here).
+            let origin = self.objects.origin_of(object);
+            let origin_rtt_us = sample_rtt_us(&net, &pop.origin_paths[origin], None, &mut rngs.network);
+            let service_us = self.scenario.origins[origin].service_ms.sample(&mut rngs.origin) * 1000.0;
+            let fetch_us = origin_rtt_us + service_us;
+            pop.counters.origin_fetches += 1;
+            pop.counters.origin_bytes += size;
+            self.origins[origin].fetches += 1;
+            self.origins[origin].bytes += size;
+            let ttl_us = self.objects.ttl_secs(object) * 1_000_000;
+            if ttl_us > 0 {
+                let at_us = now_us + fetch_us as u64;
+                self.fill_seq += 1;
+                self.fills.push(Reverse(Fill {
+                    at_us,
+                    seq: self.fill_seq,
+                    pop_local: route.pop_local,
+                    key,
+                    entry_size: size,
+                    expires_at_us: at_us + ttl_us,
+                }));
+            }
+            latency_us += fetch_us;
+        }
+
+        // Viewer-response trigger: not modelled yet.
+        let latency_us = latency_us.round() as u64;
+        record_latency(&mut pop.latency, latency_us);
+        route.requests += 1;
+        record_latency(&mut route.latency, latency_us);
+    }
+
+    /// Stores every fetched object whose answer has reached its PoP by `t_us`.
+    fn apply_fills_until(&mut self, t_us: u64) {
+        while let Some(Reverse(fill)) = self.fills.peek() {
+            if fill.at_us > t_us {
+                break;
+            }
+            let Reverse(fill) = self.fills.pop().expect("peeked");
+            self.pops[fill.pop_local].cache.insert(
+                fill.key,
+                Entry { size: fill.entry_size, expires_at_us: fill.expires_at_us, tag: 0 },
+            );
+        }
+    }
+
+    /// Collects the epoch's metrics and resets them for the next epoch.
+    fn take_report(&mut self, epoch: u64) -> RegionEpochReport {
+        let mut report = RegionEpochReport { region: self.region, epoch, ..RegionEpochReport::default() };
+        for p in &mut self.pops {
+            if p.counters != Counters::default() {
+                report.pops.push(PopEpoch {
+                    pop: p.global,
+                    counters: std::mem::take(&mut p.counters),
+                    latency_v2: encode_histogram(&p.latency),
+                });
+                p.latency.reset();
+            }
+        }
+        report.pops.sort_by_key(|p| p.pop);
+        for r in &mut self.routes {
+            if r.requests > 0 {
+                report.routes.push(RouteEpoch {
+                    country: r.country,
+                    pop: r.pop_global,
+                    requests: std::mem::take(&mut r.requests),
+                    latency_v2: encode_histogram(&r.latency),
+                });
+                r.latency.reset();
+            }
+        }
+        for o in &mut self.origins {
+            if o.fetches > 0 {
+                report.origins.push(*o);
+                o.fetches = 0;
+                o.bytes = 0;
+            }
+        }
+        report
+    }
+}
+
+/// The random streams of one region in one epoch.
+struct EpochRngs {
+    arrivals: Pcg64Mcg,
+    requests: Pcg64Mcg,
+    network: Pcg64Mcg,
+    origin: Pcg64Mcg,
+}

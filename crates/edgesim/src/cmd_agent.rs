@@ -1,0 +1,62 @@
+//! `edgesim agent`: serve regions for a coordinator.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+/// Arguments of `edgesim agent`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Address to listen on; port 0 picks a free port. The address bound
+    /// is printed as "edgesim agent listening on HOST:PORT".
+    #[arg(long, default_value = "127.0.0.1:7070", value_name = "HOST:PORT")]
+    listen: SocketAddr,
+    /// Threads for simulating regions [default: all cores].
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Exit when standard input closes (used by a coordinator that started
+    /// this agent, so agents never outlive it).
+    #[arg(long, hide = true)]
+    exit_on_stdin_eof: bool,
+}
+
+/// Serves until interrupted (or until stdin closes, with --exit-on-stdin-eof).
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("agent: cannot start the async runtime")?;
+    let result = runtime.block_on(async move {
+        let (listener, addr) = edgesim_agent::bind(args.listen)
+            .await
+            .with_context(|| format!("agent: cannot listen on {}", args.listen))?;
+        println!("edgesim agent listening on {addr}");
+        std::io::stdout().flush().context("agent: cannot write to stdout")?;
+        let watch_stdin = args.exit_on_stdin_eof;
+        let shutdown = async move {
+            if watch_stdin {
+                let stdin_closed = tokio::task::spawn_blocking(|| {
+                    let mut sink = Vec::new();
+                    let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
+                });
+                tokio::select! {
+                    _ = stdin_closed => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            } else {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        };
+        edgesim_agent::serve(listener, threads, shutdown)
+            .await
+            .context("agent: server failed")?;
+        Ok(ExitCode::SUCCESS)
+    });
+    // The stdin watcher may still sit in a blocking read: do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    result
+}

@@ -1,0 +1,46 @@
+//! The edgesim command line: run scenarios, validate them, serve as an
+//! agent.
+
+mod cmd_agent;
+mod cmd_run;
+mod cmd_validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Simulate a CloudFront-like CDN with Lambda@Edge triggers: many PoPs with
+/// their own caches, synthetic viewers from many countries and devices,
+/// and reports of latency, origin offload and migrations.
+#[derive(Parser, Debug)]
+#[command(name = "edgesim", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario end to end and write its report.
+    Run(cmd_run::Args),
+    /// Check scenario files and list every problem with file:line:col.
+    Validate(cmd_validate::Args),
+    /// Serve as an edge agent for a coordinator.
+    Agent(cmd_agent::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => cmd_run::run(args),
+        Command::Validate(args) => cmd_validate::run(args),
+        Command::Agent(args) => cmd_agent::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
