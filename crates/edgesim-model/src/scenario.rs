@@ -241,7 +241,8 @@ impl Scenario {
         let map = SourceMap::new(source_name, text);
         let raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
-            Diagnostics(vec![map.diagnostic(span, "", e.message().trim_end())])
+            let entity = enclosing_table(text, span.start);
+            Diagnostics(vec![map.diagnostic(span, entity, e.message().trim_end())])
         })?;
         let mut v = Validator { map, diags: Vec::new() };
         let scenario = v.scenario(raw);
@@ -262,6 +263,31 @@ impl Scenario {
     pub fn region_index(&self, id: &str) -> Option<usize> {
         self.regions.iter().position(|r| r.id == id)
     }
+}
+
+/// Names the table that holds byte `offset`, as the user wrote it:
+/// `simulation`, `pops #2` (1-based among `[[pops]]`), or "" at top level.
+/// Used for errors from the first (serde) stage, which know only a span.
+fn enclosing_table(text: &str, offset: usize) -> String {
+    let mut name = String::new();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        if pos > offset {
+            break;
+        }
+        pos += line.len();
+        let t = line.trim();
+        if let Some(inner) = t.strip_prefix("[[").and_then(|r| r.split("]]").next()) {
+            let key = inner.trim().to_owned();
+            let n = counts.entry(key.clone()).or_default();
+            *n += 1;
+            name = format!("{key} #{n}");
+        } else if let Some(inner) = t.strip_prefix('[').and_then(|r| r.split(']').next()) {
+            name = inner.trim().to_owned();
+        }
+    }
+    name
 }
 
 /// Collects diagnostics while building the validated scenario.

@@ -364,3 +364,139 @@ struct EpochRngs {
     network: Pcg64Mcg,
     origin: Pcg64Mcg,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::decode_histogram;
+    use crate::routing::Routing;
+
+    fn scenario(cache: &str, ttl: u64, rps: f64) -> Arc<Scenario> {
+        let text = format!(
+            r#"
+[simulation]
+duration_secs = 20
+epoch_ms = 1000
+seed = 3
+[[pops]]
+id = "fra"
+city = "FRA"
+cache_bytes = "{cache}"
+[[pops]]
+id = "lhr"
+city = "LHR"
+cache_bytes = "{cache}"
+[[origins]]
+id = "o"
+kind = "s3"
+location = "us-east-1"
+[catalog]
+objects = 5000
+zipf_alpha = 0.9
+size = {{ dist = "lognormal", p50 = "20KiB", p99 = "200KiB" }}
+ttl_secs = {ttl}
+[viewers]
+requests_per_sec = {rps}
+countries = {{ DE = 0.6, GB = 0.4 }}
+"#
+        );
+        Arc::new(Scenario::from_toml("t.toml", &text).expect("valid test scenario"))
+    }
+
+    /// Runs every epoch of the (single-region) scenario.
+    fn run_all(s: &Arc<Scenario>) -> Vec<RegionEpochReport> {
+        let demand = Routing::nearest(s).demand(s, s.viewers.requests_per_sec);
+        let mut sim = RegionSim::new(Arc::clone(s), 0);
+        (0..s.simulation.epochs()).map(|e| sim.advance(e, &demand[0]).unwrap()).collect()
+    }
+
+    fn totals(reports: &[RegionEpochReport]) -> Counters {
+        let mut c = Counters::default();
+        for r in reports {
+            for p in &r.pops {
+                c.add(&p.counters);
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn same_inputs_give_the_same_reports() {
+        let s = scenario("64MiB", 3600, 2000.0);
+        assert_eq!(run_all(&s), run_all(&s));
+    }
+
+    #[test]
+    fn counters_are_consistent_with_each_other_and_the_histograms() {
+        let s = scenario("64MiB", 3600, 2000.0);
+        let reports = run_all(&s);
+        let c = totals(&reports);
+        assert_eq!(c.requests, c.edge_hits + c.origin_fetches);
+        assert!(c.origin_bytes <= c.viewer_bytes);
+        let mut hist_total = 0;
+        let mut route_total = 0;
+        for r in &reports {
+            for p in &r.pops {
+                assert_eq!(decode_histogram(&p.latency_v2).unwrap().len(), p.counters.requests);
+                hist_total += p.counters.requests;
+            }
+            route_total += r.routes.iter().map(|x| x.requests).sum::<u64>();
+            let fetches: u64 = r.origins.iter().map(|o| o.fetches).sum();
+            assert_eq!(fetches, r.pops.iter().map(|p| p.counters.origin_fetches).sum::<u64>());
+        }
+        assert_eq!(hist_total, c.requests);
+        assert_eq!(route_total, c.requests);
+    }
+
+    #[test]
+    fn arrivals_follow_the_requested_rate() {
+        let s = scenario("64MiB", 3600, 2000.0);
+        let c = totals(&run_all(&s));
+        // 40,000 expected; Poisson sd = 200.
+        assert!((c.requests as f64 - 40_000.0).abs() < 1_000.0, "{}", c.requests);
+    }
+
+    #[test]
+    fn bigger_caches_hit_more_and_nothing_is_cached_without_ttl() {
+        let small = totals(&run_all(&scenario("8MiB", 3600, 2000.0)));
+        let big = totals(&run_all(&scenario("512MiB", 3600, 2000.0)));
+        assert!(big.hit_ratio() > small.hit_ratio() + 0.05, "{} vs {}", big.hit_ratio(), small.hit_ratio());
+        let uncached = totals(&run_all(&scenario("512MiB", 0, 2000.0)));
+        assert_eq!(uncached.edge_hits, 0);
+    }
+
+    #[test]
+    fn short_ttls_expire_objects() {
+        let long = totals(&run_all(&scenario("512MiB", 3600, 2000.0)));
+        let short = totals(&run_all(&scenario("512MiB", 1, 2000.0)));
+        assert!(short.hit_ratio() < long.hit_ratio() - 0.05);
+    }
+
+    #[test]
+    fn latency_never_beats_the_network_floor() {
+        let s = scenario("64MiB", 3600, 500.0);
+        for r in run_all(&s) {
+            for route in &r.routes {
+                let c = &s.viewers.countries[route.country];
+                let floor = Path::between(&s.network, c.location, s.pops[route.pop].location).floor_us;
+                let h = decode_histogram(&route.latency_v2).unwrap();
+                assert!(h.min() as f64 >= floor * 0.999, "{} < {floor}", h.min());
+            }
+        }
+    }
+
+    #[test]
+    fn misuse_is_an_error_not_a_panic() {
+        let s = scenario("64MiB", 3600, 100.0);
+        let mut sim = RegionSim::new(Arc::clone(&s), 0);
+        assert!(matches!(sim.advance(1, &[]), Err(SimError::EpochOutOfOrder { got: 1, expected: 0, .. })));
+        let bad = [Demand { country: 0, pop: 99, requests_per_sec: 1.0 }];
+        assert!(matches!(sim.advance(0, &bad), Err(SimError::BadDemand { .. })));
+        let nan = [Demand { country: 0, pop: 0, requests_per_sec: f64::NAN }];
+        assert!(matches!(sim.advance(0, &nan), Err(SimError::BadDemand { .. })));
+        for e in 0..s.simulation.epochs() {
+            sim.advance(e, &[]).unwrap();
+        }
+        assert!(matches!(sim.advance(s.simulation.epochs(), &[]), Err(SimError::PastEnd { .. })));
+    }
+}

@@ -1,0 +1,109 @@
+//! The coordinator with in-process agents on loopback: determinism across
+//! agent counts, region assignment, and failures that name the agent.
+
+use std::sync::Arc;
+
+use edgesim_coordinator::{assign_regions, run, AgentSource, CoordinatorError, RunConfig};
+use edgesim_model::Scenario;
+use edgesim_sim::Routing;
+
+const SCENARIO: &str = r#"
+name = "det"
+[simulation]
+duration_secs = 8
+epoch_ms = 1000
+seed = 11
+[[pops]]
+id = "fra"
+city = "FRA"
+cache_bytes = "32MiB"
+[[pops]]
+id = "lhr"
+city = "LHR"
+cache_bytes = "32MiB"
+[[pops]]
+id = "iad"
+city = "IAD"
+cache_bytes = "32MiB"
+[[pops]]
+id = "nrt"
+city = "NRT"
+cache_bytes = "16MiB"
+[[origins]]
+id = "o"
+kind = "s3"
+location = "us-east-1"
+[catalog]
+objects = 20000
+zipf_alpha = 0.9
+size = { dist = "lognormal", p50 = "20KiB", p99 = "400KiB" }
+ttl_secs = 300
+[viewers]
+requests_per_sec = 1500
+countries = { DE = 0.3, GB = 0.2, US = 0.35, JP = 0.15 }
+"#;
+
+fn scenario() -> Arc<Scenario> {
+    Arc::new(Scenario::from_toml("det.toml", SCENARIO).expect("valid"))
+}
+
+async fn summary_json(agents: usize) -> String {
+    let config = RunConfig::new(AgentSource::InProcess { count: agents });
+    let summary = run(scenario(), SCENARIO, &config, |_| {}).await.expect("run succeeds");
+    serde_json::to_string_pretty(&summary).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn summary_is_byte_identical_for_1_2_3_and_7_agents() {
+    let one = summary_json(1).await;
+    assert!(one.contains("\"requests\""));
+    for n in [2, 3, 7] {
+        assert!(one == summary_json(n).await, "summary differs with {n} agents");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_is_reported_every_epoch_and_totals_add_up() {
+    let config = RunConfig::new(AgentSource::InProcess { count: 2 });
+    let mut seen = Vec::new();
+    let s = run(scenario(), SCENARIO, &config, |p| seen.push(p.epochs_done)).await.unwrap();
+    assert_eq!(seen, (1..=8).collect::<Vec<_>>());
+    assert!(s.complete);
+    assert_eq!(s.epochs, 8);
+    let t = &s.totals;
+    assert_eq!(t.requests, t.edge_hits + t.origin_fetches);
+    assert_eq!(t.requests, s.pops.iter().map(|p| p.requests).sum::<u64>());
+    assert_eq!(t.requests, s.routes.iter().map(|r| r.requests).sum::<u64>());
+    assert_eq!(t.requests, s.timeseries.iter().map(|r| r.requests).sum::<u64>());
+    assert_eq!(t.origin_fetches, s.origins.iter().map(|o| o.fetches).sum::<u64>());
+    assert!((0.0..=1.0).contains(&t.offload_requests));
+    assert!(s.latency_ms.min <= s.latency_ms.p50 && s.latency_ms.p50 <= s.latency_ms.p99);
+    // German viewers go to Frankfurt, Japanese to Tokyo.
+    let route = |c: &str| s.routes.iter().find(|r| r.country == c).unwrap().pop.clone();
+    assert_eq!(route("DE"), "fra");
+    assert_eq!(route("JP"), "nrt");
+}
+
+#[test]
+fn regions_are_balanced_by_expected_load() {
+    let s = scenario();
+    let demand = Routing::nearest(&s).demand(&s, s.viewers.requests_per_sec);
+    let a = assign_regions(&s, &demand, 2);
+    assert_eq!(a.iter().map(Vec::len).sum::<usize>(), s.regions.len());
+    assert!(a.iter().all(|r| !r.is_empty()));
+    // More agents than regions: the extra agents stay idle.
+    let a = assign_regions(&s, &demand, 7);
+    assert_eq!(a.iter().filter(|r| !r.is_empty()).count(), s.regions.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_agent_is_named() {
+    // Bind then drop a listener so that the port is closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut config = RunConfig::new(AgentSource::Connect(vec![addr.clone()]));
+    config.startup_deadline = std::time::Duration::from_secs(2);
+    let err = run(scenario(), SCENARIO, &config, |_| {}).await.unwrap_err();
+    assert!(matches!(err, CoordinatorError::AgentStart { .. }), "{err}");
+    assert!(err.to_string().contains(&addr), "{err}");
+}

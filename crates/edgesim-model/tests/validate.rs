@@ -1,0 +1,182 @@
+//! Scenario validation: exact diagnostics for broken inline scenarios, and
+//! every shipped scenario parses.
+
+use edgesim_model::Scenario;
+
+/// A small valid scenario; tests break one part of it at a time.
+const VALID: &str = r#"
+[simulation]
+duration_secs = 60
+epoch_ms = 500
+seed = 7
+
+[[pops]]
+id = "fra"
+city = "FRA"
+cache_bytes = "1GiB"
+
+[[pops]]
+id = "edge-x"
+lat = 48.1
+lon = 11.6
+region = "eu-central-1"
+cache_bytes = 1000000
+
+[[origins]]
+id = "bucket"
+kind = "s3"
+location = "us-east-1"
+
+[catalog]
+objects = 1000
+zipf_alpha = 0.8
+size = "10KiB"
+ttl_secs = 60
+
+[viewers]
+requests_per_sec = 100
+countries = { DE = 2, FR = 1 }
+"#;
+
+fn errors(text: &str) -> Vec<String> {
+    match Scenario::from_toml("s.toml", text) {
+        Ok(_) => vec![],
+        Err(d) => d.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn the_valid_scenario_is_valid_and_normalised() {
+    let s = Scenario::from_toml("dir/s.toml", VALID).expect("valid");
+    assert_eq!(s.name, "s");
+    assert_eq!(s.simulation.duration_us, 60_000_000);
+    assert_eq!(s.simulation.epochs(), 120);
+    assert_eq!(s.regions.len(), 1);
+    assert_eq!(s.regions[0].id, "eu-central-1");
+    assert_eq!(s.regions[0].pops, vec![0, 1]);
+    assert_eq!(s.pops[0].cache_bytes, 1 << 30);
+    assert_eq!(s.catalog.size_bytes, edgesim_model::Dist::Fixed(10240.0));
+    let codes: Vec<_> = s.viewers.countries.iter().map(|c| c.code.as_str()).collect();
+    assert_eq!(codes, ["DE", "FR"]);
+    assert!((s.viewers.countries[0].weight - 2.0 / 3.0).abs() < 1e-12);
+}
+
+#[test]
+fn every_semantic_problem_is_reported_at_once_with_location_and_entity() {
+    let text = r#"
+[simulation]
+duration_secs = 0
+epoch_ms = -5
+
+[[pops]]
+id = "fra1"
+city = "XXX"
+cache_bytes = -1
+
+[[pops]]
+id = "fra1"
+lat = 95.0
+lon = 8.0
+cache_bytes = "12XB"
+policy = "mru"
+
+[[origins]]
+id = "o"
+kind = "ftp"
+location = "mars-1"
+
+[catalog]
+objects = 0
+zipf_alpha = -1
+size = { dist = "lognormal", p50 = "40KiB", p99 = "1KiB" }
+ttl_secs = -3
+origin = "nope"
+
+[viewers]
+requests_per_sec = 0
+countries = { XX = 1.0, DE = 0 }
+"#;
+    assert_eq!(
+        errors(text),
+        [
+            r#"s.toml:3:17: simulation: duration_secs must be > 0, got 0"#,
+            r#"s.toml:4:12: simulation: epoch_ms must be > 0, got -5"#,
+            r#"s.toml:8:8: pop "fra1": unknown city "XXX" (use an airport code from the built-in PoP table, or lat/lon)"#,
+            r#"s.toml:9:15: pop "fra1": cache_bytes: must not be negative, got -1"#,
+            r#"s.toml:11:1: pop "fra1": region is required when the PoP is placed by lat/lon"#,
+            r#"s.toml:12:6: pop "fra1": id is used twice"#,
+            r#"s.toml:13:7: pop "fra1": lat must be within [-90, 90], got 95"#,
+            r#"s.toml:15:15: pop "fra1": cache_bytes: unknown unit "XB""#,
+            r#"s.toml:16:10: pop "fra1": unknown policy "mru""#,
+            r#"s.toml:20:8: origin "o": kind must be "s3" or "custom", got "ftp""#,
+            r#"s.toml:21:12: origin "o": unknown location "mars-1" (use an AWS region code like "us-east-1", a PoP airport code, or lat/lon)"#,
+            r#"s.toml:24:11: catalog: objects must be between 1 and 4294967295, got 0"#,
+            r#"s.toml:25:14: catalog: zipf_alpha must be >= 0, got -1"#,
+            r#"s.toml:26:8: catalog: size: p99 (1024) must be >= p50 (40960)"#,
+            r#"s.toml:27:12: catalog: ttl_secs must be >= 0, got -3"#,
+            r#"s.toml:28:10: catalog: origin "nope" is not defined in [[origins]]"#,
+            r#"s.toml:31:20: viewers: requests_per_sec must be > 0, got 0"#,
+            r#"s.toml:32:15: country "XX": unknown country code (use ISO 3166-1 alpha-2, e.g. "DE")"#,
+            r#"s.toml:32:30: country "DE": weight must be > 0, got 0"#,
+        ]
+    );
+}
+
+#[test]
+fn unknown_keys_name_the_table_and_the_allowed_keys() {
+    let text = VALID.replace("seed = 7", "seed = 7\nbogus = 1");
+    assert_eq!(
+        errors(&text),
+        ["s.toml:6:1: simulation: unknown field `bogus`, expected one of `duration_secs`, `epoch_ms`, `seed`"]
+    );
+    let text = VALID.replace("cache_bytes = 1000000", "cache_bytes = 1000000\ncache_size = 5");
+    assert_eq!(
+        errors(&text),
+        ["s.toml:18:1: pops #2: unknown field `cache_size`, expected one of `id`, `city`, `lat`, `lon`, `region`, `cache_bytes`, `policy`"]
+    );
+}
+
+#[test]
+fn wrong_types_point_at_the_value() {
+    let text = VALID.replace("duration_secs = 60", "duration_secs = \"ten\"");
+    assert_eq!(errors(&text), ["s.toml:3:17: simulation: invalid type: string \"ten\", expected f64"]);
+    let text = VALID.replace("cache_bytes = \"1GiB\"", "cache_bytes = true");
+    assert_eq!(
+        errors(&text),
+        ["s.toml:10:15: pops #1: invalid type: boolean `true`, expected a byte size: an integer or a string like \"40KiB\""]
+    );
+}
+
+#[test]
+fn missing_tables_and_empty_lists_are_reported() {
+    let text = VALID.replace("[catalog]", "[catalogue]");
+    let e = errors(&text);
+    assert_eq!(e.len(), 1);
+    assert!(e[0].contains("unknown field `catalogue`"), "{e:?}");
+    let no_pops: String = VALID
+        .split("[[origins]]")
+        .enumerate()
+        .map(|(i, part)| if i == 0 { part.split("[[pops]]").next().unwrap().to_owned() } else { format!("[[origins]]{part}") })
+        .collect();
+    assert_eq!(errors(&no_pops), ["s.toml:1:1: at least one [[pops]] entry is required"]);
+}
+
+#[test]
+fn zero_duration_and_oversized_epochs_are_rejected() {
+    let text = VALID.replace("duration_secs = 60", "duration_secs = 0.2");
+    assert_eq!(errors(&text), ["s.toml:4:12: simulation: epoch_ms must not exceed duration_secs"]);
+}
+
+#[test]
+fn every_shipped_scenario_is_valid() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("scenarios/ exists") {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            Scenario::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            n += 1;
+        }
+    }
+    assert!(n >= 1);
+}
