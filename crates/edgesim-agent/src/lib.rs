@@ -7,13 +7,13 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use edgesim_model::Scenario;
 use edgesim_proto::pb::edge_agent_server::{EdgeAgent, EdgeAgentServer};
-use edgesim_proto::{pb, region_report_to_pb, PROTOCOL_VERSION, SOFTWARE_VERSION};
+use edgesim_proto::{PROTOCOL_VERSION, SOFTWARE_VERSION, pb, region_report_to_pb};
 use edgesim_sim::{Demand, RegionEpochReport, RegionSim, SimError};
 use tokio::net::TcpListener;
 use tokio::sync::Mutex;
@@ -40,7 +40,10 @@ pub struct Agent {
 impl Agent {
     /// An idle agent that simulates regions on `threads` threads.
     pub fn new(threads: usize) -> Agent {
-        Agent { threads: threads.max(1), run: Arc::new(Mutex::new(None)) }
+        Agent {
+            threads: threads.max(1),
+            run: Arc::new(Mutex::new(None)),
+        }
     }
 
     /// The tonic service wrapping this agent.
@@ -81,8 +84,17 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<(TcpListener, SocketAddr)
 
 #[tonic::async_trait]
 impl EdgeAgent for Agent {
-    async fn hello(&self, _req: Request<pb::HelloRequest>) -> Result<Response<pb::HelloResponse>, Status> {
-        let busy = self.run.lock().await.as_ref().map(|r| r.run_id.clone()).unwrap_or_default();
+    async fn hello(
+        &self,
+        _req: Request<pb::HelloRequest>,
+    ) -> Result<Response<pb::HelloResponse>, Status> {
+        let busy = self
+            .run
+            .lock()
+            .await
+            .as_ref()
+            .map(|r| r.run_id.clone())
+            .unwrap_or_default();
         Ok(Response::new(pb::HelloResponse {
             protocol_version: PROTOCOL_VERSION,
             agent_version: SOFTWARE_VERSION.to_owned(),
@@ -91,7 +103,10 @@ impl EdgeAgent for Agent {
         }))
     }
 
-    async fn start_run(&self, req: Request<pb::StartRunRequest>) -> Result<Response<pb::StartRunResponse>, Status> {
+    async fn start_run(
+        &self,
+        req: Request<pb::StartRunRequest>,
+    ) -> Result<Response<pb::StartRunResponse>, Status> {
         let req = req.into_inner();
         if req.run_id.is_empty() {
             return Err(Status::invalid_argument("run_id must not be empty"));
@@ -110,18 +125,29 @@ impl EdgeAgent for Agent {
         let mut region_index = BTreeMap::new();
         for id in &req.regions {
             let Some(r) = scenario.region_index(id) else {
-                return Err(Status::invalid_argument(format!("scenario has no region \"{id}\"")));
+                return Err(Status::invalid_argument(format!(
+                    "scenario has no region \"{id}\""
+                )));
             };
             if region_index.insert(id.clone(), regions.len()).is_some() {
-                return Err(Status::invalid_argument(format!("region \"{id}\" assigned twice")));
+                return Err(Status::invalid_argument(format!(
+                    "region \"{id}\" assigned twice"
+                )));
             }
             regions.push(RegionSim::new(Arc::clone(&scenario), r));
         }
-        *slot = Some(ActiveRun { run_id: req.run_id.clone(), regions: Some(regions), region_index });
+        *slot = Some(ActiveRun {
+            run_id: req.run_id.clone(),
+            regions: Some(regions),
+            region_index,
+        });
         Ok(Response::new(pb::StartRunResponse { run_id: req.run_id }))
     }
 
-    async fn advance(&self, req: Request<pb::AdvanceRequest>) -> Result<Response<pb::AdvanceResponse>, Status> {
+    async fn advance(
+        &self,
+        req: Request<pb::AdvanceRequest>,
+    ) -> Result<Response<pb::AdvanceResponse>, Status> {
         let req = req.into_inner();
         let (mut regions, demand) = {
             let mut slot = self.run.lock().await;
@@ -129,14 +155,16 @@ impl EdgeAgent for Agent {
             let mut demand = vec![Vec::new(); active.region_index.len()];
             for rc in &req.regions {
                 let Some(&i) = active.region_index.get(&rc.region) else {
-                    return Err(Status::invalid_argument(format!("region \"{}\" is not assigned to this agent", rc.region)));
+                    return Err(Status::invalid_argument(format!(
+                        "region \"{}\" is not assigned to this agent",
+                        rc.region
+                    )));
                 };
                 demand[i] = rc.demand.iter().map(Demand::from).collect::<Vec<_>>();
             }
-            let regions = active
-                .regions
-                .take()
-                .ok_or_else(|| Status::failed_precondition("an epoch is already being simulated"))?;
+            let regions = active.regions.take().ok_or_else(|| {
+                Status::failed_precondition("an epoch is already being simulated")
+            })?;
             (regions, demand)
         };
         let threads = self.threads;
@@ -164,7 +192,10 @@ impl EdgeAgent for Agent {
         }))
     }
 
-    async fn stop_run(&self, req: Request<pb::StopRunRequest>) -> Result<Response<pb::StopRunResponse>, Status> {
+    async fn stop_run(
+        &self,
+        req: Request<pb::StopRunRequest>,
+    ) -> Result<Response<pb::StopRunResponse>, Status> {
         let req = req.into_inner();
         let mut slot = self.run.lock().await;
         checked_run(&mut slot, &req.run_id)?;
@@ -173,14 +204,19 @@ impl EdgeAgent for Agent {
     }
 }
 
-fn checked_run<'a>(slot: &'a mut Option<ActiveRun>, run_id: &str) -> Result<&'a mut ActiveRun, Status> {
+fn checked_run<'a>(
+    slot: &'a mut Option<ActiveRun>,
+    run_id: &str,
+) -> Result<&'a mut ActiveRun, Status> {
     match slot.as_mut() {
         Some(active) if active.run_id == run_id => Ok(active),
         Some(active) => Err(Status::not_found(format!(
             "unknown run id {run_id}: this agent is serving run {}",
             active.run_id
         ))),
-        None => Err(Status::not_found(format!("unknown run id {run_id}: this agent has no run"))),
+        None => Err(Status::not_found(format!(
+            "unknown run id {run_id}: this agent has no run"
+        ))),
     }
 }
 
@@ -201,24 +237,31 @@ pub fn advance_all(
             *slots[i].lock().expect("unpoisoned") = Some(r.advance(epoch, &demand[i]));
         }
     } else {
-        let cells: Vec<std::sync::Mutex<&mut RegionSim>> = regions.iter_mut().map(std::sync::Mutex::new).collect();
+        let cells: Vec<std::sync::Mutex<&mut RegionSim>> =
+            regions.iter_mut().map(std::sync::Mutex::new).collect();
         let next = AtomicUsize::new(0);
         std::thread::scope(|s| {
             for _ in 0..workers {
-                s.spawn(|| loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= n {
-                        break;
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= n {
+                            break;
+                        }
+                        let mut region = cells[i].lock().expect("unpoisoned");
+                        let out = region.advance(epoch, &demand[i]);
+                        *slots[i].lock().expect("unpoisoned") = Some(out);
                     }
-                    let mut region = cells[i].lock().expect("unpoisoned");
-                    let out = region.advance(epoch, &demand[i]);
-                    *slots[i].lock().expect("unpoisoned") = Some(out);
                 });
             }
         });
     }
     slots
         .into_iter()
-        .map(|s| s.into_inner().expect("unpoisoned").expect("every region ran"))
+        .map(|s| {
+            s.into_inner()
+                .expect("unpoisoned")
+                .expect("every region ran")
+        })
         .collect()
 }

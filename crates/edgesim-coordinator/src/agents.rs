@@ -69,7 +69,10 @@ impl AgentPool {
 }
 
 /// Starts or connects to the agents.
-pub async fn start(source: &AgentSource, deadline: Duration) -> Result<AgentPool, CoordinatorError> {
+pub async fn start(
+    source: &AgentSource,
+    deadline: Duration,
+) -> Result<AgentPool, CoordinatorError> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut agents = Vec::new();
     match source {
@@ -86,35 +89,66 @@ pub async fn start(source: &AgentSource, deadline: Duration) -> Result<AgentPool
             for i in 0..count {
                 let (listener, addr) = edgesim_agent::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
                     .await
-                    .map_err(|e| CoordinatorError::AgentStart { agent: format!("#{i} (in-process)"), reason: e.to_string() })?;
+                    .map_err(|e| CoordinatorError::AgentStart {
+                        agent: format!("#{i} (in-process)"),
+                        reason: e.to_string(),
+                    })?;
                 let (tx, rx) = oneshot::channel();
                 tokio::spawn(edgesim_agent::serve(listener, threads, async move {
                     let _ = rx.await;
                 }));
                 let name = format!("#{i} ({addr}, in-process)");
                 let client = connect(&name, &addr.to_string(), deadline).await?;
-                agents.push(AgentConn { name, client, child: None, stop: Some(tx) });
+                agents.push(AgentConn {
+                    name,
+                    client,
+                    child: None,
+                    stop: Some(tx),
+                });
             }
         }
         AgentSource::Connect(addrs) => {
             for (i, addr) in addrs.iter().enumerate() {
                 let name = format!("#{i} ({addr})");
                 let client = connect(&name, addr, deadline).await?;
-                agents.push(AgentConn { name, client, child: None, stop: None });
+                agents.push(AgentConn {
+                    name,
+                    client,
+                    child: None,
+                    stop: None,
+                });
             }
         }
     }
     if agents.is_empty() {
-        return Err(CoordinatorError::AgentStart { agent: "(none)".into(), reason: "no agents given".into() });
+        return Err(CoordinatorError::AgentStart {
+            agent: "(none)".into(),
+            reason: "no agents given".into(),
+        });
     }
     Ok(AgentPool { agents })
 }
 
-async fn spawn_child(i: usize, exe: &std::path::Path, threads: usize, deadline: Duration) -> Result<AgentConn, CoordinatorError> {
+async fn spawn_child(
+    i: usize,
+    exe: &std::path::Path,
+    threads: usize,
+    deadline: Duration,
+) -> Result<AgentConn, CoordinatorError> {
     let label = format!("#{i} ({} agent)", exe.display());
-    let fail = |reason: String| CoordinatorError::AgentStart { agent: label.clone(), reason };
+    let fail = |reason: String| CoordinatorError::AgentStart {
+        agent: label.clone(),
+        reason,
+    };
     let mut child = Command::new(exe)
-        .args(["agent", "--listen", "127.0.0.1:0", "--threads", &threads.to_string(), "--exit-on-stdin-eof"])
+        .args([
+            "agent",
+            "--listen",
+            "127.0.0.1:0",
+            "--threads",
+            &threads.to_string(),
+            "--exit-on-stdin-eof",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -127,18 +161,44 @@ async fn spawn_child(i: usize, exe: &std::path::Path, threads: usize, deadline: 
         .await
         .map_err(|_| fail(format!("did not report its address within {deadline:?}")))?
         .map_err(|e| fail(format!("reading its output: {e}")))?;
-    let Some(addr) = line.as_deref().and_then(|l| l.strip_prefix(LISTENING_PREFIX)).map(str::to_owned) else {
-        let status = child.try_wait().ok().flatten().map_or_else(|| "still running".to_owned(), |s| s.to_string());
-        return Err(fail(format!("exited or printed no address (first line: {line:?}; status: {status})")));
+    let Some(addr) = line
+        .as_deref()
+        .and_then(|l| l.strip_prefix(LISTENING_PREFIX))
+        .map(str::to_owned)
+    else {
+        let status = child
+            .try_wait()
+            .ok()
+            .flatten()
+            .map_or_else(|| "still running".to_owned(), |s| s.to_string());
+        return Err(fail(format!(
+            "exited or printed no address (first line: {line:?}; status: {status})"
+        )));
     };
     let name = format!("#{i} ({addr}, pid {})", child.id().unwrap_or(0));
     let client = connect(&name, &addr, deadline).await?;
-    Ok(AgentConn { name, client, child: Some(child), stop: None })
+    Ok(AgentConn {
+        name,
+        client,
+        child: Some(child),
+        stop: None,
+    })
 }
 
-async fn connect(name: &str, addr: &str, deadline: Duration) -> Result<EdgeAgentClient<Channel>, CoordinatorError> {
-    let fail = |reason: String| CoordinatorError::AgentStart { agent: name.to_owned(), reason };
-    let uri = if addr.contains("://") { addr.to_owned() } else { format!("http://{addr}") };
+async fn connect(
+    name: &str,
+    addr: &str,
+    deadline: Duration,
+) -> Result<EdgeAgentClient<Channel>, CoordinatorError> {
+    let fail = |reason: String| CoordinatorError::AgentStart {
+        agent: name.to_owned(),
+        reason,
+    };
+    let uri = if addr.contains("://") {
+        addr.to_owned()
+    } else {
+        format!("http://{addr}")
+    };
     let channel = Endpoint::from_shared(uri)
         .map_err(|e| fail(format!("bad address {addr:?}: {e}")))?
         .connect_timeout(deadline)

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use edgesim_model::Scenario;
 use edgesim_proto::pb;
-use edgesim_proto::{region_report_from_pb, PROTOCOL_VERSION, SOFTWARE_VERSION};
+use edgesim_proto::{PROTOCOL_VERSION, SOFTWARE_VERSION, region_report_from_pb};
 use edgesim_report::{AccumulateError, RunAccumulator, Summary};
 use edgesim_sim::{Demand, Routing};
 use tokio::task::JoinSet;
@@ -56,7 +56,11 @@ pub struct RunConfig {
 impl RunConfig {
     /// Defaults for the given agents.
     pub fn new(agents: AgentSource) -> RunConfig {
-        RunConfig { agents, epoch_deadline: Duration::from_secs(120), startup_deadline: Duration::from_secs(30) }
+        RunConfig {
+            agents,
+            epoch_deadline: Duration::from_secs(120),
+            startup_deadline: Duration::from_secs(30),
+        }
     }
 }
 
@@ -87,7 +91,9 @@ pub enum CoordinatorError {
         reason: String,
     },
     /// An agent speaks another protocol version.
-    #[error("agent {agent}: speaks protocol version {agent_version} (edgesim {agent_software}), this coordinator speaks version {ours} (edgesim {our_software})")]
+    #[error(
+        "agent {agent}: speaks protocol version {agent_version} (edgesim {agent_software}), this coordinator speaks version {ours} (edgesim {our_software})"
+    )]
     VersionMismatch {
         /// Which agent.
         agent: String,
@@ -129,13 +135,35 @@ pub async fn run(
     let demand = routing.demand(&scenario, scenario.viewers.requests_per_sec);
     let mut pool = agents::start(&config.agents, config.startup_deadline).await?;
     let assignment = assign_regions(&scenario, &demand, pool.len());
-    let run_id = format!("{}-{}-{}", scenario.name, std::process::id(), unique_suffix());
-    handshake_and_start(&mut pool, &scenario, scenario_toml, &assignment, &run_id, config).await?;
+    let run_id = format!(
+        "{}-{}-{}",
+        scenario.name,
+        std::process::id(),
+        unique_suffix()
+    );
+    handshake_and_start(
+        &mut pool,
+        &scenario,
+        scenario_toml,
+        &assignment,
+        &run_id,
+        config,
+    )
+    .await?;
 
     let mut acc = RunAccumulator::new(Arc::clone(&scenario));
     let epochs = scenario.simulation.epochs();
     for epoch in 0..epochs {
-        let reports = advance_epoch(&pool, &assignment, &scenario, &demand, &run_id, epoch, config).await?;
+        let reports = advance_epoch(
+            &pool,
+            &assignment,
+            &scenario,
+            &demand,
+            &run_id,
+            epoch,
+            config,
+        )
+        .await?;
         acc.add_epoch(epoch, &reports)?;
         on_epoch(&Progress {
             epochs_done: epoch + 1,
@@ -149,7 +177,12 @@ pub async fn run(
         if !assignment[i].is_empty() {
             // The run's results are already in; a failed stop only leaves
             // the agent busy until it is restarted.
-            let _ = agent.client.stop_run(pb::StopRunRequest { run_id: run_id.clone() }).await;
+            let _ = agent
+                .client
+                .stop_run(pb::StopRunRequest {
+                    run_id: run_id.clone(),
+                })
+                .await;
         }
     }
     pool.shutdown().await;
@@ -165,8 +198,15 @@ fn unique_suffix() -> u128 {
 
 /// Regions per agent (index = agent): largest expected load first, each to
 /// the least-loaded agent so far (ties to the lower index); deterministic.
-pub fn assign_regions(scenario: &Scenario, demand: &[Vec<Demand>], agents: usize) -> Vec<Vec<usize>> {
-    let load = |r: usize| demand[r].iter().map(|d| d.requests_per_sec).sum::<f64>() + scenario.regions[r].pops.len() as f64;
+pub fn assign_regions(
+    scenario: &Scenario,
+    demand: &[Vec<Demand>],
+    agents: usize,
+) -> Vec<Vec<usize>> {
+    let load = |r: usize| {
+        demand[r].iter().map(|d| d.requests_per_sec).sum::<f64>()
+            + scenario.regions[r].pops.len() as f64
+    };
     let mut order: Vec<usize> = (0..scenario.regions.len()).collect();
     order.sort_by(|&a, &b| load(b).total_cmp(&load(a)).then(a.cmp(&b)));
     let mut out = vec![Vec::new(); agents.max(1)];
@@ -196,7 +236,10 @@ async fn handshake_and_start(
 ) -> Result<(), CoordinatorError> {
     for (i, agent) in pool.iter_mut().enumerate() {
         let name = agent.name.clone();
-        let fail = |reason: String| CoordinatorError::AgentStart { agent: name.clone(), reason };
+        let fail = |reason: String| CoordinatorError::AgentStart {
+            agent: name.clone(),
+            reason,
+        };
         let hello = tokio::time::timeout(
             config.startup_deadline,
             agent.client.hello(pb::HelloRequest {
@@ -226,7 +269,10 @@ async fn handshake_and_start(
                 run_id: run_id.to_owned(),
                 scenario_name: scenario.source_name.clone(),
                 scenario_toml: scenario_toml.to_owned(),
-                regions: assignment[i].iter().map(|&r| scenario.regions[r].id.clone()).collect(),
+                regions: assignment[i]
+                    .iter()
+                    .map(|&r| scenario.regions[r].id.clone())
+                    .collect(),
             })
             .await
             .map_err(|s| fail(format!("refused the run: {}", status_text(&s))))?;
@@ -276,7 +322,11 @@ async fn advance_epoch(
         let (i, out, elapsed) = joined.expect("advance tasks do not panic");
         let failed = |reason: String| CoordinatorError::AgentFailed {
             agent: pool.name(i).to_owned(),
-            regions: assignment[i].iter().map(|&r| scenario.regions[r].id.as_str()).collect::<Vec<_>>().join(","),
+            regions: assignment[i]
+                .iter()
+                .map(|&r| scenario.regions[r].id.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
             epoch,
             reason,
         };
@@ -286,9 +336,16 @@ async fn advance_epoch(
             Ok(Ok(resp)) => resp.into_inner(),
         };
         if resp.epoch != epoch || resp.run_id != run_id {
-            return Err(failed(format!("answered for run {} epoch {}", resp.run_id, resp.epoch)));
+            return Err(failed(format!(
+                "answered for run {} epoch {}",
+                resp.run_id, resp.epoch
+            )));
         }
-        reports.extend(resp.regions.into_iter().map(|r| region_report_from_pb(epoch, r)));
+        reports.extend(
+            resp.regions
+                .into_iter()
+                .map(|r| region_report_from_pb(epoch, r)),
+        );
     }
     reports.sort_by_key(|r| r.region);
     Ok(reports)

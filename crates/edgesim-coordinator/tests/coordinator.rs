@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use edgesim_coordinator::{assign_regions, run, AgentSource, CoordinatorError, RunConfig};
+use edgesim_coordinator::{AgentSource, CoordinatorError, RunConfig, assign_regions, run};
 use edgesim_model::Scenario;
 use edgesim_sim::Routing;
 
@@ -49,7 +49,9 @@ fn scenario() -> Arc<Scenario> {
 
 async fn summary_json(agents: usize) -> String {
     let config = RunConfig::new(AgentSource::InProcess { count: agents });
-    let summary = run(scenario(), SCENARIO, &config, |_| {}).await.expect("run succeeds");
+    let summary = run(scenario(), SCENARIO, &config, |_| {})
+        .await
+        .expect("run succeeds");
     serde_json::to_string_pretty(&summary).unwrap()
 }
 
@@ -58,7 +60,10 @@ async fn summary_is_byte_identical_for_1_2_3_and_7_agents() {
     let one = summary_json(1).await;
     assert!(one.contains("\"requests\""));
     for n in [2, 3, 7] {
-        assert!(one == summary_json(n).await, "summary differs with {n} agents");
+        assert!(
+            one == summary_json(n).await,
+            "summary differs with {n} agents"
+        );
     }
 }
 
@@ -66,7 +71,9 @@ async fn summary_is_byte_identical_for_1_2_3_and_7_agents() {
 async fn progress_is_reported_every_epoch_and_totals_add_up() {
     let config = RunConfig::new(AgentSource::InProcess { count: 2 });
     let mut seen = Vec::new();
-    let s = run(scenario(), SCENARIO, &config, |p| seen.push(p.epochs_done)).await.unwrap();
+    let s = run(scenario(), SCENARIO, &config, |p| seen.push(p.epochs_done))
+        .await
+        .unwrap();
     assert_eq!(seen, (1..=8).collect::<Vec<_>>());
     assert!(s.complete);
     assert_eq!(s.epochs, 8);
@@ -74,12 +81,25 @@ async fn progress_is_reported_every_epoch_and_totals_add_up() {
     assert_eq!(t.requests, t.edge_hits + t.origin_fetches);
     assert_eq!(t.requests, s.pops.iter().map(|p| p.requests).sum::<u64>());
     assert_eq!(t.requests, s.routes.iter().map(|r| r.requests).sum::<u64>());
-    assert_eq!(t.requests, s.timeseries.iter().map(|r| r.requests).sum::<u64>());
-    assert_eq!(t.origin_fetches, s.origins.iter().map(|o| o.fetches).sum::<u64>());
+    assert_eq!(
+        t.requests,
+        s.timeseries.iter().map(|r| r.requests).sum::<u64>()
+    );
+    assert_eq!(
+        t.origin_fetches,
+        s.origins.iter().map(|o| o.fetches).sum::<u64>()
+    );
     assert!((0.0..=1.0).contains(&t.offload_requests));
     assert!(s.latency_ms.min <= s.latency_ms.p50 && s.latency_ms.p50 <= s.latency_ms.p99);
     // German viewers go to Frankfurt, Japanese to Tokyo.
-    let route = |c: &str| s.routes.iter().find(|r| r.country == c).unwrap().pop.clone();
+    let route = |c: &str| {
+        s.routes
+            .iter()
+            .find(|r| r.country == c)
+            .unwrap()
+            .pop
+            .clone()
+    };
     assert_eq!(route("DE"), "fra");
     assert_eq!(route("JP"), "nrt");
 }
@@ -99,11 +119,74 @@ fn regions_are_balanced_by_expected_load() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_agent_is_named() {
     // Bind then drop a listener so that the port is closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let addr = format!("127.0.0.1:{port}");
     let mut config = RunConfig::new(AgentSource::Connect(vec![addr.clone()]));
     config.startup_deadline = std::time::Duration::from_secs(2);
-    let err = run(scenario(), SCENARIO, &config, |_| {}).await.unwrap_err();
+    let err = run(scenario(), SCENARIO, &config, |_| {})
+        .await
+        .unwrap_err();
     assert!(matches!(err, CoordinatorError::AgentStart { .. }), "{err}");
     assert!(err.to_string().contains(&addr), "{err}");
+}
+
+/// The shipped quickstart, end to end through in-process agents.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quickstart_scenario_behaves_as_documented() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/quickstart.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let scenario = Arc::new(Scenario::from_toml("quickstart.toml", &text).unwrap());
+    let config = RunConfig::new(AgentSource::InProcess { count: 2 });
+    let s = run(Arc::clone(&scenario), &text, &config, |_| {})
+        .await
+        .unwrap();
+    assert!(s.complete);
+    assert_eq!(s.simulated_secs, 600.0);
+    // 2,000 req/s for 600 s: 1.2 M requests (Poisson, sd ~1,100).
+    assert!(
+        (s.totals.requests as f64 - 1.2e6).abs() < 10_000.0,
+        "{}",
+        s.totals.requests
+    );
+    // Caches warm up: offload in the last minute is well above the first seconds'.
+    let first = &s.timeseries[0];
+    let last = s.timeseries.last().unwrap();
+    assert!(
+        last.offload_requests > first.offload_requests + 0.3,
+        "{} vs {}",
+        first.offload_requests,
+        last.offload_requests
+    );
+    assert!(
+        (0.3..0.9).contains(&s.totals.offload_requests),
+        "{}",
+        s.totals.offload_requests
+    );
+    // Viewers are served by their nearest PoP.
+    for (country, pop) in [
+        ("DE", "fra"),
+        ("GB", "lhr"),
+        ("FR", "cdg"),
+        ("JP", "nrt"),
+        ("AU", "syd"),
+        ("BR", "gru"),
+        ("US", "ord"),
+    ] {
+        let r = s
+            .routes
+            .iter()
+            .find(|r| r.country == country)
+            .unwrap_or_else(|| panic!("no route for {country}"));
+        assert_eq!(r.pop, pop, "{country}");
+    }
+    // Far from the single us-east-1 origin means slower misses: Sydney's
+    // p99 exceeds Washington's.
+    let pop = |id: &str| s.pops.iter().find(|p| p.id == id).unwrap();
+    assert!(pop("syd").latency_ms.p99 > pop("iad").latency_ms.p99 + 100.0);
+    assert!(s.latency_ms.p50 < s.latency_ms.p90 && s.latency_ms.p90 < s.latency_ms.p99);
 }

@@ -117,7 +117,9 @@ impl Dist {
                 if mean == 0.0 {
                     return 0.0;
                 }
-                Exp::new(1.0 / mean).expect("checked parameters").sample(rng)
+                Exp::new(1.0 / mean)
+                    .expect("checked parameters")
+                    .sample(rng)
             }
             Dist::Uniform { min, max } => {
                 if max == min {
@@ -181,14 +183,21 @@ mod tests {
 
     #[test]
     fn lognormal_hits_its_percentiles() {
-        let d = Dist::LogNormal { p50: 20.0, p99: 120.0 };
+        let d = Dist::LogNormal {
+            p50: 20.0,
+            p99: 120.0,
+        };
         assert!((quantile(d, 0.5) / 20.0 - 1.0).abs() < 0.02);
         assert!((quantile(d, 0.99) / 120.0 - 1.0).abs() < 0.05);
     }
 
     #[test]
     fn pareto_respects_min_and_clamp() {
-        let d = Dist::Pareto { min: 1000.0, alpha: 1.2, max: Some(1e6) };
+        let d = Dist::Pareto {
+            min: 1000.0,
+            alpha: 1.2,
+            max: Some(1e6),
+        };
         assert!(quantile(d, 0.0) >= 1000.0);
         assert!(quantile(d, 0.99999) <= 1e6);
         assert!((quantile(d, 0.5) / d.median() - 1.0).abs() < 0.03);
@@ -197,11 +206,24 @@ mod tests {
     #[test]
     fn check_names_the_bad_parameter() {
         assert_eq!(
-            Dist::LogNormal { p50: 10.0, p99: 5.0 }.check().unwrap_err(),
+            Dist::LogNormal {
+                p50: 10.0,
+                p99: 5.0
+            }
+            .check()
+            .unwrap_err(),
             "p99 (5) must be >= p50 (10)"
         );
         assert!(Dist::Fixed(-1.0).check().unwrap_err().starts_with("value"));
-        assert!(Dist::Pareto { min: 1.0, alpha: 0.0, max: None }.check().is_err());
+        assert!(
+            Dist::Pareto {
+                min: 1.0,
+                alpha: 0.0,
+                max: None
+            }
+            .check()
+            .is_err()
+        );
     }
 
     #[test]
@@ -209,7 +231,10 @@ mod tests {
         for d in [
             Dist::Exponential { mean: 5.0 },
             Dist::Uniform { min: 2.0, max: 4.0 },
-            Dist::LogNormal { p50: 10.0, p99: 40.0 },
+            Dist::LogNormal {
+                p50: 10.0,
+                p99: 40.0,
+            },
         ] {
             let mut rng = Pcg64Mcg::seed_from_u64(1);
             let n = 200_000;

@@ -41,8 +41,14 @@ mod tests {
 
     #[test]
     fn frankfurt_to_new_york_is_about_6200_km() {
-        let fra = LatLon { lat: 50.03, lon: 8.57 };
-        let jfk = LatLon { lat: 40.64, lon: -73.78 };
+        let fra = LatLon {
+            lat: 50.03,
+            lon: 8.57,
+        };
+        let jfk = LatLon {
+            lat: 40.64,
+            lon: -73.78,
+        };
         let d = fra.distance_km(jfk);
         assert!((6150.0..6250.0).contains(&d), "{d}");
         assert!((fra.distance_km(fra)).abs() < 1e-9);
@@ -52,7 +58,10 @@ mod tests {
     #[test]
     fn antipodes_are_half_the_circumference() {
         let a = LatLon { lat: 0.0, lon: 0.0 };
-        let b = LatLon { lat: 0.0, lon: 180.0 };
+        let b = LatLon {
+            lat: 0.0,
+            lon: 180.0,
+        };
         assert!((a.distance_km(b) - std::f64::consts::PI * EARTH_RADIUS_KM).abs() < 1e-6);
     }
 

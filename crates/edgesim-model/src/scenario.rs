@@ -29,7 +29,12 @@ pub enum Device {
 
 impl Device {
     /// All classes in index order.
-    pub const ALL: [Device; 4] = [Device::Desktop, Device::Mobile, Device::Tablet, Device::SmartTv];
+    pub const ALL: [Device; 4] = [
+        Device::Desktop,
+        Device::Mobile,
+        Device::Tablet,
+        Device::SmartTv,
+    ];
 
     /// The name used in scenario files and reports.
     pub fn name(self) -> &'static str {
@@ -244,7 +249,10 @@ impl Scenario {
             let entity = enclosing_table(text, span.start);
             Diagnostics(vec![map.diagnostic(span, entity, e.message().trim_end())])
         })?;
-        let mut v = Validator { map, diags: Vec::new() };
+        let mut v = Validator {
+            map,
+            diags: Vec::new(),
+        };
         let scenario = v.scenario(raw);
         if v.diags.is_empty() {
             Ok(scenario)
@@ -313,9 +321,10 @@ impl Validator {
                 String::new()
             }
             Some(n) => n.get_ref().clone(),
-            None => Path::new(self.map.name())
-                .file_stem()
-                .map_or_else(|| "scenario".to_owned(), |s| s.to_string_lossy().into_owned()),
+            None => Path::new(self.map.name()).file_stem().map_or_else(
+                || "scenario".to_owned(),
+                |s| s.to_string_lossy().into_owned(),
+            ),
         };
         let simulation = self.simulation(&raw.simulation);
         let (pops, regions) = self.pops(&raw.pops);
@@ -346,9 +355,17 @@ impl Validator {
         let secs = *sim.duration_secs.get_ref();
         let mut duration_us = 0;
         if !(secs.is_finite() && secs > 0.0) {
-            self.err(sim.duration_secs.span(), entity, format!("duration_secs must be > 0, got {secs}"));
+            self.err(
+                sim.duration_secs.span(),
+                entity,
+                format!("duration_secs must be > 0, got {secs}"),
+            );
         } else if secs > 366.0 * 86_400.0 {
-            self.err(sim.duration_secs.span(), entity, "duration_secs must be at most a year");
+            self.err(
+                sim.duration_secs.span(),
+                entity,
+                "duration_secs must be at most a year",
+            );
         } else {
             duration_us = (secs * 1e6).round() as u64;
         }
@@ -372,7 +389,11 @@ impl Validator {
             Some(s) => *s.get_ref() as u64,
             None => 1,
         };
-        Simulation { duration_us, epoch_us, seed }
+        Simulation {
+            duration_us,
+            epoch_us,
+            seed,
+        }
     }
 
     fn pops(&mut self, raw: &[Spanned<raw::RawPop>]) -> (Vec<Pop>, Vec<Region>) {
@@ -398,7 +419,10 @@ impl Validator {
             let location = self.location(
                 &entity,
                 &span,
-                city.map(|c| LatLon { lat: c.lat, lon: c.lon }),
+                city.map(|c| LatLon {
+                    lat: c.lat,
+                    lon: c.lon,
+                }),
                 p.city.is_some(),
                 &p.lat,
                 &p.lon,
@@ -413,7 +437,11 @@ impl Validator {
                 (None, Some(c)) => c.region.to_owned(),
                 (None, None) => {
                     if p.city.is_none() {
-                        self.err(span.clone(), &entity, "region is required when the PoP is placed by lat/lon");
+                        self.err(
+                            span.clone(),
+                            &entity,
+                            "region is required when the PoP is placed by lat/lon",
+                        );
                     }
                     String::new()
                 }
@@ -468,7 +496,11 @@ impl Validator {
                 "s3" => OriginKind::S3,
                 "custom" => OriginKind::Custom,
                 other => {
-                    self.err(o.kind.span(), &entity, format!("kind must be \"s3\" or \"custom\", got \"{other}\""));
+                    self.err(
+                        o.kind.span(),
+                        &entity,
+                        format!("kind must be \"s3\" or \"custom\", got \"{other}\""),
+                    );
                     OriginKind::Custom
                 }
             };
@@ -482,17 +514,34 @@ impl Validator {
                 }
                 found
             });
-            let location = self.location(&entity, &span, known, o.location.is_some(), &o.lat, &o.lon, "location");
+            let location = self.location(
+                &entity,
+                &span,
+                known,
+                o.location.is_some(),
+                &o.lat,
+                &o.lon,
+                "location",
+            );
             let location_name = match (&o.location, &o.lat, &o.lon) {
                 (Some(l), _, _) => l.get_ref().clone(),
                 (None, Some(a), Some(b)) => format!("{},{}", a.get_ref(), b.get_ref()),
                 _ => String::new(),
             };
             let service_ms = match &o.service_ms {
-                None => Dist::LogNormal { p50: 20.0, p99: 120.0 },
+                None => Dist::LogNormal {
+                    p50: 20.0,
+                    p99: 120.0,
+                },
                 Some(d) => self.dist_ms(d, &entity, "service_ms"),
             };
-            out.push(Origin { id, kind, location_name, location, service_ms });
+            out.push(Origin {
+                id,
+                kind,
+                location_name,
+                location,
+                service_ms,
+            });
         }
         out
     }
@@ -502,23 +551,45 @@ impl Validator {
         let c = raw.get_ref();
         let objects = *c.objects.get_ref();
         if objects <= 0 || objects > u32::MAX as i64 {
-            self.err(c.objects.span(), entity, format!("objects must be between 1 and {}, got {objects}", u32::MAX));
+            self.err(
+                c.objects.span(),
+                entity,
+                format!("objects must be between 1 and {}, got {objects}", u32::MAX),
+            );
         }
         let alpha = *c.zipf_alpha.get_ref();
         if !(alpha.is_finite() && alpha >= 0.0) {
-            self.err(c.zipf_alpha.span(), entity, format!("zipf_alpha must be >= 0, got {alpha}"));
+            self.err(
+                c.zipf_alpha.span(),
+                entity,
+                format!("zipf_alpha must be >= 0, got {alpha}"),
+            );
         }
         let size_bytes = self.dist_bytes(&c.size, entity, "size");
         let ttl = *c.ttl_secs.get_ref();
         if ttl < 0 {
-            self.err(c.ttl_secs.span(), entity, format!("ttl_secs must be >= 0, got {ttl}"));
+            self.err(
+                c.ttl_secs.span(),
+                entity,
+                format!("ttl_secs must be >= 0, got {ttl}"),
+            );
         }
         let origin = match &c.origin {
             None => 0,
-            Some(name) => origins.iter().position(|o| &o.id == name.get_ref()).unwrap_or_else(|| {
-                self.err(name.span(), entity, format!("origin \"{}\" is not defined in [[origins]]", name.get_ref()));
-                0
-            }),
+            Some(name) => origins
+                .iter()
+                .position(|o| &o.id == name.get_ref())
+                .unwrap_or_else(|| {
+                    self.err(
+                        name.span(),
+                        entity,
+                        format!(
+                            "origin \"{}\" is not defined in [[origins]]",
+                            name.get_ref()
+                        ),
+                    );
+                    0
+                }),
         };
         Catalog {
             objects: objects.max(1) as u64,
@@ -534,27 +605,49 @@ impl Validator {
         let v = raw.get_ref();
         let rps = *v.requests_per_sec.get_ref();
         if !(rps.is_finite() && rps > 0.0) {
-            self.err(v.requests_per_sec.span(), entity, format!("requests_per_sec must be > 0, got {rps}"));
+            self.err(
+                v.requests_per_sec.span(),
+                entity,
+                format!("requests_per_sec must be > 0, got {rps}"),
+            );
         }
-        let mix = v.devices.as_ref().map(|d| self.devices(d, entity, "devices", true));
+        let mix = v
+            .devices
+            .as_ref()
+            .map(|d| self.devices(d, entity, "devices", true));
         let mut countries = Vec::new();
         if v.countries.get_ref().is_empty() {
-            self.err(v.countries.span(), entity, "countries must list at least one country");
+            self.err(
+                v.countries.span(),
+                entity,
+                "countries must list at least one country",
+            );
         }
         for (code, weight) in v.countries.get_ref() {
             let centity = format!("country \"{}\"", code.get_ref());
             let Some(info) = geo_tables::country(code.get_ref()) else {
-                self.err(code.span(), &centity, "unknown country code (use ISO 3166-1 alpha-2, e.g. \"DE\")");
+                self.err(
+                    code.span(),
+                    &centity,
+                    "unknown country code (use ISO 3166-1 alpha-2, e.g. \"DE\")",
+                );
                 continue;
             };
             let w = *weight.get_ref();
             if !(w.is_finite() && w > 0.0) {
-                self.err(weight.span(), &centity, format!("weight must be > 0, got {w}"));
+                self.err(
+                    weight.span(),
+                    &centity,
+                    format!("weight must be > 0, got {w}"),
+                );
                 continue;
             }
             countries.push(CountryDemand {
                 code: info.code.to_owned(),
-                location: LatLon { lat: info.lat, lon: info.lon },
+                location: LatLon {
+                    lat: info.lat,
+                    lon: info.lon,
+                },
                 weight: w,
                 devices: mix.unwrap_or(info.devices),
                 utc_offset_hours: info.utc_offset_hours,
@@ -563,7 +656,11 @@ impl Validator {
         countries.sort_by(|a, b| a.code.cmp(&b.code));
         for pair in countries.windows(2) {
             if pair[0].code == pair[1].code {
-                self.err(v.countries.span(), entity, format!("country \"{}\" is listed twice", pair[0].code));
+                self.err(
+                    v.countries.span(),
+                    entity,
+                    format!("country \"{}\" is listed twice", pair[0].code),
+                );
             }
         }
         let total: f64 = countries.iter().map(|c| c.weight).sum();
@@ -573,43 +670,77 @@ impl Validator {
         let population = match &v.population {
             None => 100_000,
             Some(p) if *p.get_ref() <= 0 => {
-                self.err(p.span(), entity, format!("population must be > 0, got {}", p.get_ref()));
+                self.err(
+                    p.span(),
+                    entity,
+                    format!("population must be > 0, got {}", p.get_ref()),
+                );
                 1
             }
             Some(p) => *p.get_ref() as u64,
         };
-        Viewers { requests_per_sec: rps, countries, population }
+        Viewers {
+            requests_per_sec: rps,
+            countries,
+            population,
+        }
     }
 
     fn network(&mut self, raw: &Spanned<raw::RawNetwork>) -> Network {
         let entity = "network";
         let n = raw.get_ref();
         let d = Network::default();
-        let mut num = |v: &Option<Spanned<f64>>, name: &str, default: f64, min: f64, strict: bool| match v {
-            None => default,
-            Some(s) => {
-                let x = *s.get_ref();
-                let ok = x.is_finite() && if strict { x > min } else { x >= min };
-                if !ok {
-                    let op = if strict { ">" } else { ">=" };
-                    self.err(s.span(), entity, format!("{name} must be {op} {min}, got {x}"));
-                    default
-                } else {
-                    x
+        let mut num =
+            |v: &Option<Spanned<f64>>, name: &str, default: f64, min: f64, strict: bool| match v {
+                None => default,
+                Some(s) => {
+                    let x = *s.get_ref();
+                    let ok = x.is_finite() && if strict { x > min } else { x >= min };
+                    if !ok {
+                        let op = if strict { ">" } else { ">=" };
+                        self.err(
+                            s.span(),
+                            entity,
+                            format!("{name} must be {op} {min}, got {x}"),
+                        );
+                        default
+                    } else {
+                        x
+                    }
                 }
-            }
-        };
-        let fibre_km_per_ms = num(&n.fibre_km_per_ms, "fibre_km_per_ms", d.fibre_km_per_ms, 0.0, true);
-        let path_inflation = num(&n.path_inflation, "path_inflation", d.path_inflation, 1.0, false);
+            };
+        let fibre_km_per_ms = num(
+            &n.fibre_km_per_ms,
+            "fibre_km_per_ms",
+            d.fibre_km_per_ms,
+            0.0,
+            true,
+        );
+        let path_inflation = num(
+            &n.path_inflation,
+            "path_inflation",
+            d.path_inflation,
+            1.0,
+            false,
+        );
         let jitter_ms = num(&n.jitter_ms, "jitter_ms", d.jitter_ms, 0.0, false);
-        let edge_processing_ms = num(&n.edge_processing_ms, "edge_processing_ms", d.edge_processing_ms, 0.0, false);
+        let edge_processing_ms = num(
+            &n.edge_processing_ms,
+            "edge_processing_ms",
+            d.edge_processing_ms,
+            0.0,
+            false,
+        );
         let last_mile_ms = match &n.last_mile_ms {
             None => d.last_mile_ms,
             Some(lm) => {
                 let mut out = d.last_mile_ms;
                 let given = self.devices(lm, entity, "last_mile_ms", false);
                 let raw = lm.get_ref();
-                for (i, v) in [&raw.desktop, &raw.mobile, &raw.tablet, &raw.smarttv].iter().enumerate() {
+                for (i, v) in [&raw.desktop, &raw.mobile, &raw.tablet, &raw.smarttv]
+                    .iter()
+                    .enumerate()
+                {
                     if v.is_some() {
                         out[i] = given[i];
                     }
@@ -617,22 +748,43 @@ impl Validator {
                 out
             }
         };
-        Network { fibre_km_per_ms, path_inflation, jitter_ms, edge_processing_ms, last_mile_ms }
+        Network {
+            fibre_km_per_ms,
+            path_inflation,
+            jitter_ms,
+            edge_processing_ms,
+            last_mile_ms,
+        }
     }
 
     /// Reads a per-device table; with `normalise`, it is a mix that must
     /// have a positive sum and is scaled to sum to 1.
-    fn devices(&mut self, raw: &Spanned<RawDevices>, entity: &str, field: &str, normalise: bool) -> [f64; 4] {
+    fn devices(
+        &mut self,
+        raw: &Spanned<RawDevices>,
+        entity: &str,
+        field: &str,
+        normalise: bool,
+    ) -> [f64; 4] {
         let d = raw.get_ref();
         let mut out = [0.0; 4];
-        for (i, (v, name)) in [(&d.desktop, "desktop"), (&d.mobile, "mobile"), (&d.tablet, "tablet"), (&d.smarttv, "smarttv")]
-            .into_iter()
-            .enumerate()
+        for (i, (v, name)) in [
+            (&d.desktop, "desktop"),
+            (&d.mobile, "mobile"),
+            (&d.tablet, "tablet"),
+            (&d.smarttv, "smarttv"),
+        ]
+        .into_iter()
+        .enumerate()
         {
             if let Some(s) = v {
                 let x = *s.get_ref();
                 if !(x.is_finite() && x >= 0.0) {
-                    self.err(s.span(), entity, format!("{field}.{name} must be >= 0, got {x}"));
+                    self.err(
+                        s.span(),
+                        entity,
+                        format!("{field}.{name} must be >= 0, got {x}"),
+                    );
                 } else {
                     out[i] = x;
                 }
@@ -641,7 +793,11 @@ impl Validator {
         if normalise {
             let sum: f64 = out.iter().sum();
             if sum <= 0.0 {
-                self.err(raw.span(), entity, format!("{field} must give at least one device a weight > 0"));
+                self.err(
+                    raw.span(),
+                    entity,
+                    format!("{field} must give at least one device a weight > 0"),
+                );
                 return [1.0, 0.0, 0.0, 0.0];
             }
             for x in &mut out {
@@ -655,8 +811,15 @@ impl Validator {
         let s = id.get_ref();
         if s.is_empty() {
             self.err(id.span(), entity, "id must not be empty");
-        } else if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
-            self.err(id.span(), entity, "id may only contain letters, digits, '-', '_' and '.'");
+        } else if !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        {
+            self.err(
+                id.span(),
+                entity,
+                "id may only contain letters, digits, '-', '_' and '.'",
+            );
         } else if seen.insert(s.clone(), ()).is_some() {
             self.err(id.span(), entity, "id is used twice");
         }
@@ -677,32 +840,58 @@ impl Validator {
         match (named_given, lat, lon) {
             (true, None, None) => named.unwrap_or(LatLon { lat: 0.0, lon: 0.0 }),
             (true, _, _) => {
-                self.err(span_of(lat, span).start.min(span_of(lon, span).start)..span.end, entity, format!("give either {named_field} or lat/lon, not both"));
+                self.err(
+                    span_of(lat, span).start.min(span_of(lon, span).start)..span.end,
+                    entity,
+                    format!("give either {named_field} or lat/lon, not both"),
+                );
                 LatLon { lat: 0.0, lon: 0.0 }
             }
             (false, Some(a), Some(b)) => {
                 let (la, lo) = (*a.get_ref(), *b.get_ref());
                 if !(-90.0..=90.0).contains(&la) {
-                    self.err(a.span(), entity, format!("lat must be within [-90, 90], got {la}"));
+                    self.err(
+                        a.span(),
+                        entity,
+                        format!("lat must be within [-90, 90], got {la}"),
+                    );
                 }
                 if !(-180.0..=180.0).contains(&lo) {
-                    self.err(b.span(), entity, format!("lon must be within [-180, 180], got {lo}"));
+                    self.err(
+                        b.span(),
+                        entity,
+                        format!("lon must be within [-180, 180], got {lo}"),
+                    );
                 }
                 LatLon { lat: la, lon: lo }
             }
             (false, Some(_), None) | (false, None, Some(_)) => {
-                self.err(span_of(lat, span).start.min(span_of(lon, span).start)..span.end, entity, "lat and lon must be given together");
+                self.err(
+                    span_of(lat, span).start.min(span_of(lon, span).start)..span.end,
+                    entity,
+                    "lat and lon must be given together",
+                );
                 LatLon { lat: 0.0, lon: 0.0 }
             }
             (false, None, None) => {
-                self.err(span.clone(), entity, format!("{named_field} (or lat/lon) is required"));
+                self.err(
+                    span.clone(),
+                    entity,
+                    format!("{named_field} (or lat/lon) is required"),
+                );
                 LatLon { lat: 0.0, lon: 0.0 }
             }
         }
     }
 
     /// A byte count; `allow_zero` for sizes where zero makes sense.
-    fn bytes(&mut self, raw: &Spanned<RawBytes>, entity: &str, field: &str, allow_zero: bool) -> u64 {
+    fn bytes(
+        &mut self,
+        raw: &Spanned<RawBytes>,
+        entity: &str,
+        field: &str,
+        allow_zero: bool,
+    ) -> u64 {
         match parse_bytes_value(raw.get_ref()) {
             Err(msg) => {
                 self.err(raw.span(), entity, format!("{field}: {msg}"));
@@ -725,12 +914,22 @@ impl Validator {
         let d = raw_dist(raw.get_ref(), |v| parse_bytes_value(v).map(|b| b as f64));
         let d = self.checked_dist(raw.span(), d, entity, field);
         if d.median() < 1.0 {
-            self.err(raw.span(), entity, format!("{field} must describe objects of at least 1 byte"));
+            self.err(
+                raw.span(),
+                entity,
+                format!("{field} must describe objects of at least 1 byte"),
+            );
         }
         d
     }
 
-    fn checked_dist(&mut self, span: Range<usize>, d: Result<Dist, String>, entity: &str, field: &str) -> Dist {
+    fn checked_dist(
+        &mut self,
+        span: Range<usize>,
+        d: Result<Dist, String>,
+        entity: &str,
+        field: &str,
+    ) -> Dist {
         match d.and_then(|d| d.check().map(|()| d)) {
             Ok(d) => d,
             Err(msg) => {
@@ -742,18 +941,29 @@ impl Validator {
 }
 
 /// Converts a raw distribution whose values need conversion.
-fn raw_dist<V>(raw: &RawDist<V>, value: impl Fn(&V) -> Result<f64, String>) -> Result<Dist, String> {
+fn raw_dist<V>(
+    raw: &RawDist<V>,
+    value: impl Fn(&V) -> Result<f64, String>,
+) -> Result<Dist, String> {
     Ok(match raw {
         RawDist::Value(v) => Dist::Fixed(value(v)?),
         RawDist::Table(RawDistTable::Fixed { value: v }) => Dist::Fixed(value(v)?),
-        RawDist::Table(RawDistTable::Lognormal { p50, p99 }) => Dist::LogNormal { p50: value(p50)?, p99: value(p99)? },
+        RawDist::Table(RawDistTable::Lognormal { p50, p99 }) => Dist::LogNormal {
+            p50: value(p50)?,
+            p99: value(p99)?,
+        },
         RawDist::Table(RawDistTable::Pareto { min, alpha, max }) => Dist::Pareto {
             min: value(min)?,
             alpha: *alpha,
             max: max.as_ref().map(&value).transpose()?,
         },
-        RawDist::Table(RawDistTable::Exponential { mean }) => Dist::Exponential { mean: value(mean)? },
-        RawDist::Table(RawDistTable::Uniform { min, max }) => Dist::Uniform { min: value(min)?, max: value(max)? },
+        RawDist::Table(RawDistTable::Exponential { mean }) => {
+            Dist::Exponential { mean: value(mean)? }
+        }
+        RawDist::Table(RawDistTable::Uniform { min, max }) => Dist::Uniform {
+            min: value(min)?,
+            max: value(max)?,
+        },
     })
 }
 

@@ -113,6 +113,9 @@ mod tests {
     fn diagnostic_display_names_file_entity_and_problem() {
         let map = SourceMap::new("s.toml", "x\ny = 1\n");
         let d = map.diagnostic(2..3, "pop \"fra1\"", "cache_bytes must be > 0");
-        assert_eq!(d.to_string(), "s.toml:2:1: pop \"fra1\": cache_bytes must be > 0");
+        assert_eq!(
+            d.to_string(),
+            "s.toml:2:1: pop \"fra1\": cache_bytes must be > 0"
+        );
     }
 }

@@ -131,7 +131,10 @@ mod tests {
         Catalog {
             objects: 1000,
             zipf_alpha: 0.9,
-            size_bytes: Dist::LogNormal { p50: 40_000.0, p99: 400_000.0 },
+            size_bytes: Dist::LogNormal {
+                p50: 40_000.0,
+                p99: 400_000.0,
+            },
             ttl_secs: 60,
             origin: 0,
         }

@@ -56,7 +56,12 @@ fn the_valid_scenario_is_valid_and_normalised() {
     assert_eq!(s.regions[0].pops, vec![0, 1]);
     assert_eq!(s.pops[0].cache_bytes, 1 << 30);
     assert_eq!(s.catalog.size_bytes, edgesim_model::Dist::Fixed(10240.0));
-    let codes: Vec<_> = s.viewers.countries.iter().map(|c| c.code.as_str()).collect();
+    let codes: Vec<_> = s
+        .viewers
+        .countries
+        .iter()
+        .map(|c| c.code.as_str())
+        .collect();
     assert_eq!(codes, ["DE", "FR"]);
     assert!((s.viewers.countries[0].weight - 2.0 / 3.0).abs() < 1e-12);
 }
@@ -127,23 +132,35 @@ fn unknown_keys_name_the_table_and_the_allowed_keys() {
     let text = VALID.replace("seed = 7", "seed = 7\nbogus = 1");
     assert_eq!(
         errors(&text),
-        ["s.toml:6:1: simulation: unknown field `bogus`, expected one of `duration_secs`, `epoch_ms`, `seed`"]
+        [
+            "s.toml:6:1: simulation: unknown field `bogus`, expected one of `duration_secs`, `epoch_ms`, `seed`"
+        ]
     );
-    let text = VALID.replace("cache_bytes = 1000000", "cache_bytes = 1000000\ncache_size = 5");
+    let text = VALID.replace(
+        "cache_bytes = 1000000",
+        "cache_bytes = 1000000\ncache_size = 5",
+    );
     assert_eq!(
         errors(&text),
-        ["s.toml:18:1: pops #2: unknown field `cache_size`, expected one of `id`, `city`, `lat`, `lon`, `region`, `cache_bytes`, `policy`"]
+        [
+            "s.toml:18:1: pops #2: unknown field `cache_size`, expected one of `id`, `city`, `lat`, `lon`, `region`, `cache_bytes`, `policy`"
+        ]
     );
 }
 
 #[test]
 fn wrong_types_point_at_the_value() {
     let text = VALID.replace("duration_secs = 60", "duration_secs = \"ten\"");
-    assert_eq!(errors(&text), ["s.toml:3:17: simulation: invalid type: string \"ten\", expected f64"]);
+    assert_eq!(
+        errors(&text),
+        ["s.toml:3:17: simulation: invalid type: string \"ten\", expected f64"]
+    );
     let text = VALID.replace("cache_bytes = \"1GiB\"", "cache_bytes = true");
     assert_eq!(
         errors(&text),
-        ["s.toml:10:15: pops #1: invalid type: boolean `true`, expected a byte size: an integer or a string like \"40KiB\""]
+        [
+            "s.toml:10:15: pops #1: invalid type: boolean `true`, expected a byte size: an integer or a string like \"40KiB\""
+        ]
     );
 }
 
@@ -156,15 +173,27 @@ fn missing_tables_and_empty_lists_are_reported() {
     let no_pops: String = VALID
         .split("[[origins]]")
         .enumerate()
-        .map(|(i, part)| if i == 0 { part.split("[[pops]]").next().unwrap().to_owned() } else { format!("[[origins]]{part}") })
+        .map(|(i, part)| {
+            if i == 0 {
+                part.split("[[pops]]").next().unwrap().to_owned()
+            } else {
+                format!("[[origins]]{part}")
+            }
+        })
         .collect();
-    assert_eq!(errors(&no_pops), ["s.toml:1:1: at least one [[pops]] entry is required"]);
+    assert_eq!(
+        errors(&no_pops),
+        ["s.toml:1:1: at least one [[pops]] entry is required"]
+    );
 }
 
 #[test]
 fn zero_duration_and_oversized_epochs_are_rejected() {
     let text = VALID.replace("duration_secs = 60", "duration_secs = 0.2");
-    assert_eq!(errors(&text), ["s.toml:4:12: simulation: epoch_ms must not exceed duration_secs"]);
+    assert_eq!(
+        errors(&text),
+        ["s.toml:4:12: simulation: epoch_ms must not exceed duration_secs"]
+    );
 }
 
 #[test]

@@ -43,13 +43,21 @@ impl From<&pb::Counters> for Counters {
 
 impl From<&Demand> for pb::Demand {
     fn from(d: &Demand) -> Self {
-        pb::Demand { country: d.country as u32, pop: d.pop as u32, requests_per_sec: d.requests_per_sec }
+        pb::Demand {
+            country: d.country as u32,
+            pop: d.pop as u32,
+            requests_per_sec: d.requests_per_sec,
+        }
     }
 }
 
 impl From<&pb::Demand> for Demand {
     fn from(d: &pb::Demand) -> Self {
-        Demand { country: d.country as usize, pop: d.pop as usize, requests_per_sec: d.requests_per_sec }
+        Demand {
+            country: d.country as usize,
+            pop: d.pop as usize,
+            requests_per_sec: d.requests_per_sec,
+        }
     }
 }
 
@@ -80,7 +88,11 @@ pub fn region_report_to_pb(r: RegionEpochReport) -> pb::RegionReport {
         origins: r
             .origins
             .into_iter()
-            .map(|o| pb::OriginReport { origin: o.origin as u32, fetches: o.fetches, bytes: o.bytes })
+            .map(|o| pb::OriginReport {
+                origin: o.origin as u32,
+                fetches: o.fetches,
+                bytes: o.bytes,
+            })
             .collect(),
     }
 }
@@ -112,7 +124,11 @@ pub fn region_report_from_pb(epoch: u64, r: pb::RegionReport) -> RegionEpochRepo
         origins: r
             .origins
             .into_iter()
-            .map(|o| OriginEpoch { origin: o.origin as usize, fetches: o.fetches, bytes: o.bytes })
+            .map(|o| OriginEpoch {
+                origin: o.origin as usize,
+                fetches: o.fetches,
+                bytes: o.bytes,
+            })
             .collect(),
     }
 }
@@ -128,11 +144,26 @@ mod tests {
             epoch: 7,
             pops: vec![PopEpoch {
                 pop: 3,
-                counters: Counters { requests: 5, edge_hits: 4, origin_fetches: 1, viewer_bytes: 50, origin_bytes: 10 },
+                counters: Counters {
+                    requests: 5,
+                    edge_hits: 4,
+                    origin_fetches: 1,
+                    viewer_bytes: 50,
+                    origin_bytes: 10,
+                },
                 latency_v2: vec![1, 2, 3],
             }],
-            routes: vec![RouteEpoch { country: 1, pop: 3, requests: 5, latency_v2: vec![4] }],
-            origins: vec![OriginEpoch { origin: 0, fetches: 1, bytes: 10 }],
+            routes: vec![RouteEpoch {
+                country: 1,
+                pop: 3,
+                requests: 5,
+                latency_v2: vec![4],
+            }],
+            origins: vec![OriginEpoch {
+                origin: 0,
+                fetches: 1,
+                bytes: 10,
+            }],
         };
         assert_eq!(region_report_from_pb(7, region_report_to_pb(r.clone())), r);
     }

@@ -10,7 +10,7 @@ use edgesim_sim::metrics::{decode_histogram, new_latency_histogram};
 use edgesim_sim::{Counters, LatencyHistogram, RegionEpochReport};
 
 use crate::summary::{
-    EpochRow, LatencyMs, OriginSummary, PopSummary, RouteSummary, Summary, Totals, SCHEMA_VERSION,
+    EpochRow, LatencyMs, OriginSummary, PopSummary, RouteSummary, SCHEMA_VERSION, Summary, Totals,
 };
 
 /// A report that does not fit the run it is added to.
@@ -61,7 +61,11 @@ impl RunAccumulator {
         RunAccumulator {
             total: Counters::default(),
             latency: new_latency_histogram(),
-            pops: scenario.pops.iter().map(|_| (Counters::default(), new_latency_histogram())).collect(),
+            pops: scenario
+                .pops
+                .iter()
+                .map(|_| (Counters::default(), new_latency_histogram()))
+                .collect(),
             routes: BTreeMap::new(),
             origins: vec![(0, 0); scenario.origins.len()],
             rows: Vec::new(),
@@ -81,10 +85,17 @@ impl RunAccumulator {
 
     /// Folds in one epoch: one report per region of the scenario, in any
     /// order. Nothing is changed when the reports are rejected.
-    pub fn add_epoch(&mut self, epoch: u64, reports: &[RegionEpochReport]) -> Result<&EpochRow, AccumulateError> {
+    pub fn add_epoch(
+        &mut self,
+        epoch: u64,
+        reports: &[RegionEpochReport],
+    ) -> Result<&EpochRow, AccumulateError> {
         let expected = self.epochs_done();
         if epoch != expected {
-            return Err(AccumulateError::EpochOutOfOrder { got: epoch, expected });
+            return Err(AccumulateError::EpochOutOfOrder {
+                got: epoch,
+                expected,
+            });
         }
         let decoded = self.check_and_decode(epoch, reports)?;
         let mut epoch_counters = Counters::default();
@@ -98,7 +109,10 @@ impl RunAccumulator {
                 add_histogram(&mut epoch_latency, &h);
             }
             for (r, h) in report.routes.iter().zip(route_hists) {
-                let entry = self.routes.entry((r.country, r.pop)).or_insert_with(|| (0, new_latency_histogram()));
+                let entry = self
+                    .routes
+                    .entry((r.country, r.pop))
+                    .or_insert_with(|| (0, new_latency_histogram()));
                 entry.0 += r.requests;
                 add_histogram(&mut entry.1, &h);
             }
@@ -147,7 +161,11 @@ impl RunAccumulator {
                 return Err(malformed(format!("unknown region index {}", r.region)));
             };
             if std::mem::replace(&mut seen[r.region], true) {
-                return Err(AccumulateError::Region { epoch, region: region.id.clone(), problem: "reported twice".into() });
+                return Err(AccumulateError::Region {
+                    epoch,
+                    region: region.id.clone(),
+                    problem: "reported twice".into(),
+                });
             }
             if r.epoch != epoch {
                 return Err(AccumulateError::Region {
@@ -159,16 +177,30 @@ impl RunAccumulator {
             let mut pop_hists = Vec::with_capacity(r.pops.len());
             for p in &r.pops {
                 if s.pops.get(p.pop).is_none_or(|pop| pop.region != r.region) {
-                    return Err(malformed(format!("region {} reported PoP index {} it does not own", region.id, p.pop)));
+                    return Err(malformed(format!(
+                        "region {} reported PoP index {} it does not own",
+                        region.id, p.pop
+                    )));
                 }
-                pop_hists.push(decode_histogram(&p.latency_v2).map_err(|e| malformed(format!("PoP {}: {e}", s.pops[p.pop].id)))?);
+                pop_hists.push(
+                    decode_histogram(&p.latency_v2)
+                        .map_err(|e| malformed(format!("PoP {}: {e}", s.pops[p.pop].id)))?,
+                );
             }
             let mut route_hists = Vec::with_capacity(r.routes.len());
             for x in &r.routes {
-                if x.country >= s.viewers.countries.len() || s.pops.get(x.pop).is_none_or(|pop| pop.region != r.region) {
-                    return Err(malformed(format!("region {} reported an unknown route ({}, {})", region.id, x.country, x.pop)));
+                if x.country >= s.viewers.countries.len()
+                    || s.pops.get(x.pop).is_none_or(|pop| pop.region != r.region)
+                {
+                    return Err(malformed(format!(
+                        "region {} reported an unknown route ({}, {})",
+                        region.id, x.country, x.pop
+                    )));
                 }
-                route_hists.push(decode_histogram(&x.latency_v2).map_err(|e| malformed(format!("route: {e}")))?);
+                route_hists.push(
+                    decode_histogram(&x.latency_v2)
+                        .map_err(|e| malformed(format!("route: {e}")))?,
+                );
             }
             if let Some(o) = r.origins.iter().find(|o| o.origin >= s.origins.len()) {
                 return Err(malformed(format!("unknown origin index {}", o.origin)));
@@ -176,7 +208,11 @@ impl RunAccumulator {
             out.push((pop_hists, route_hists));
         }
         if let Some(missing) = seen.iter().position(|&x| !x) {
-            return Err(AccumulateError::Region { epoch, region: s.regions[missing].id.clone(), problem: "did not report".into() });
+            return Err(AccumulateError::Region {
+                epoch,
+                region: s.regions[missing].id.clone(),
+                problem: "did not report".into(),
+            });
         }
         Ok(out)
     }
@@ -185,7 +221,11 @@ impl RunAccumulator {
     pub fn summary(&self) -> Summary {
         let s = &self.scenario;
         let epochs = self.epochs_done();
-        let simulated_us = if epochs == 0 { 0 } else { s.simulation.epoch_span(epochs - 1).end };
+        let simulated_us = if epochs == 0 {
+            0
+        } else {
+            s.simulation.epoch_span(epochs - 1).end
+        };
         Summary {
             schema_version: SCHEMA_VERSION,
             scenario: s.name.clone(),
@@ -225,7 +265,11 @@ impl RunAccumulator {
                 .origins
                 .iter()
                 .zip(&self.origins)
-                .map(|(o, &(fetches, bytes))| OriginSummary { id: o.id.clone(), fetches, bytes })
+                .map(|(o, &(fetches, bytes))| OriginSummary {
+                    id: o.id.clone(),
+                    fetches,
+                    bytes,
+                })
                 .collect(),
             timeseries: self.rows.clone(),
         }

@@ -9,5 +9,5 @@ pub mod summary;
 pub mod write;
 
 pub use accumulate::{AccumulateError, RunAccumulator};
-pub use summary::{EpochRow, LatencyMs, Summary, SCHEMA_VERSION};
-pub use write::{write_report, ReportError};
+pub use summary::{EpochRow, LatencyMs, SCHEMA_VERSION, Summary};
+pub use write::{ReportError, write_report};

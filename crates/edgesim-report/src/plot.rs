@@ -6,9 +6,12 @@ use std::sync::Once;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::{register_font, FontStyle};
+use plotters::style::{FontStyle, register_font};
 
 use crate::summary::EpochRow;
+
+/// A named series read off each epoch row.
+type Series = (&'static str, fn(&EpochRow) -> f64);
 
 /// Size of every plot, pixels.
 pub const PLOT_SIZE: (u32, u32) = (1200, 800);
@@ -40,8 +43,14 @@ fn register_fonts() {
     static FONTS: Once = Once::new();
     FONTS.call_once(|| {
         // The bundled fonts are valid TrueType; failure would be a build defect.
-        for (style, bytes) in [(FontStyle::Normal, dejavu::sans::regular()), (FontStyle::Bold, dejavu::sans::bold())] {
-            assert!(register_font("sans-serif", style, bytes).is_ok(), "bundled DejaVu Sans loads");
+        for (style, bytes) in [
+            (FontStyle::Normal, dejavu::sans::regular()),
+            (FontStyle::Bold, dejavu::sans::bold()),
+        ] {
+            assert!(
+                register_font("sans-serif", style, bytes).is_ok(),
+                "bundled DejaVu Sans loads"
+            );
         }
     });
 }
@@ -55,7 +64,10 @@ pub trait Figure {
 /// Writes `<dir>/<name>.svg` and `<dir>/<name>.png` of `figure`.
 pub fn write_svg_and_png(dir: &Path, name: &str, figure: &impl Figure) -> Result<(), PlotError> {
     register_fonts();
-    let err = |message: String| PlotError { name: name.to_owned(), message };
+    let err = |message: String| PlotError {
+        name: name.to_owned(),
+        message,
+    };
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, PLOT_SIZE).into_drawing_area();
@@ -91,11 +103,13 @@ fn latency_and_offload<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
     root.fill(&WHITE).map_err(e)?;
-    let root = root.titled(title, ("sans-serif", 26).into_font().style(FontStyle::Bold)).map_err(e)?;
+    let root = root
+        .titled(title, ("sans-serif", 26).into_font().style(FontStyle::Bold))
+        .map_err(e)?;
     let (top, bottom) = root.split_vertically(PLOT_SIZE.1 / 2 + 10);
     let t_end = rows.last().map_or(1.0, |r| r.end_secs).max(1e-3);
 
-    let series: [(&str, fn(&EpochRow) -> f64); 4] = [
+    let series: [Series; 4] = [
         ("p50", |r| r.p50_ms),
         ("p90", |r| r.p90_ms),
         ("p99", |r| r.p99_ms),
@@ -120,12 +134,16 @@ fn latency_and_offload<DB: DrawingBackend>(
         let color = PALETTE[i];
         chart
             .draw_series(LineSeries::new(
-                rows.iter().filter(|r| r.requests > 0).map(|r| (r.end_secs, f(r))),
+                rows.iter()
+                    .filter(|r| r.requests > 0)
+                    .map(|r| (r.end_secs, f(r))),
                 color.stroke_width(2),
             ))
             .map_err(e)?
             .label(*name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+            });
     }
     chart
         .configure_series_labels()
@@ -150,18 +168,24 @@ fn latency_and_offload<DB: DrawingBackend>(
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(e)?;
-    let offload: [(&str, fn(&EpochRow) -> f64); 2] =
-        [("requests", |r| r.offload_requests), ("bytes", |r| r.offload_bytes)];
+    let offload: [Series; 2] = [
+        ("requests", |r| r.offload_requests),
+        ("bytes", |r| r.offload_bytes),
+    ];
     for (i, (name, f)) in offload.iter().enumerate() {
         let color = PALETTE[4 + i];
         chart
             .draw_series(LineSeries::new(
-                rows.iter().filter(|r| r.requests > 0).map(|r| (r.end_secs, f(r) * 100.0)),
+                rows.iter()
+                    .filter(|r| r.requests > 0)
+                    .map(|r| (r.end_secs, f(r) * 100.0)),
                 color.stroke_width(2),
             ))
             .map_err(e)?
             .label(format!("by {name}"))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+            });
     }
     chart
         .configure_series_labels()

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::plot::{write_svg_and_png, LatencyOffload, PlotError};
+use crate::plot::{LatencyOffload, PlotError, write_svg_and_png};
 use crate::summary::{EpochRow, Summary};
 
 /// A report that could not be written; the target was left as it was.
@@ -24,7 +24,10 @@ pub enum ReportError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
-    move |source| ReportError::Io { path: path.to_owned(), source }
+    move |source| ReportError::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// The files of a report, written into `dir` (which must exist).
@@ -57,9 +60,14 @@ pub fn timeseries_csv(rows: &[EpochRow]) -> String {
 /// Writes the report for `summary` to `dir`, replacing any previous
 /// report there only once the new one is complete.
 pub fn write_report(dir: &Path, summary: &Summary) -> Result<(), ReportError> {
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(io(parent))?;
-    let name = dir.file_name().map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());
+    let name = dir
+        .file_name()
+        .map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());
     let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(io(&staging))?;

@@ -10,10 +10,14 @@ use edgesim_model::Scenario;
 use edgesim_sim::{RegionSim, Routing};
 
 fn main() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/quickstart.toml");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/quickstart.toml");
     let text = std::fs::read_to_string(&path).expect("scenarios/quickstart.toml");
     // The quickstart as shipped, and the same workload at 10x the rate.
-    for (label, rate_scale) in [("quickstart (2k req/s, 600 s)", 1.0), ("quickstart x10 (20k req/s, 600 s)", 10.0)] {
+    for (label, rate_scale) in [
+        ("quickstart (2k req/s, 600 s)", 1.0),
+        ("quickstart x10 (20k req/s, 600 s)", 10.0),
+    ] {
         let mut s = Scenario::from_toml("quickstart.toml", &text).expect("valid");
         s.viewers.requests_per_sec *= rate_scale;
         let s = Arc::new(s);

@@ -11,6 +11,8 @@ pub mod network;
 pub mod region;
 pub mod routing;
 
-pub use metrics::{Counters, LatencyHistogram, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch};
+pub use metrics::{
+    Counters, LatencyHistogram, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch,
+};
 pub use region::{RegionSim, SimError};
 pub use routing::{Demand, Routing};

@@ -2,8 +2,8 @@
 //! counters plus latency histograms in hdrhistogram's V2 form, to be
 //! added, never averaged.
 
-use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 
 /// Highest latency tracked, µs (one minute); longer values are clamped.
 pub const LATENCY_MAX_US: u64 = 60_000_000;
@@ -15,7 +15,8 @@ pub type LatencyHistogram = Histogram<u64>;
 
 /// An empty latency histogram with edgesim's bounds.
 pub fn new_latency_histogram() -> LatencyHistogram {
-    let mut h = Histogram::new_with_bounds(1, LATENCY_MAX_US, LATENCY_SIGFIG).expect("static bounds are valid");
+    let mut h = Histogram::new_with_bounds(1, LATENCY_MAX_US, LATENCY_SIGFIG)
+        .expect("static bounds are valid");
     // Adding a histogram decoded from another process can then never fail.
     h.auto(true);
     h
@@ -168,7 +169,13 @@ mod tests {
     fn offload_is_zero_when_idle_and_complements_fetches() {
         let idle = Counters::default();
         assert_eq!(idle.offload_requests(), 0.0);
-        let c = Counters { requests: 10, edge_hits: 7, origin_fetches: 3, viewer_bytes: 100, origin_bytes: 25 };
+        let c = Counters {
+            requests: 10,
+            edge_hits: 7,
+            origin_fetches: 3,
+            viewer_bytes: 100,
+            origin_bytes: 25,
+        };
         assert!((c.offload_requests() - 0.7).abs() < 1e-12);
         assert!((c.offload_bytes() - 0.75).abs() < 1e-12);
         assert!((c.hit_ratio() - 0.7).abs() < 1e-12);

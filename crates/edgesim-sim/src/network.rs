@@ -1,7 +1,7 @@
 //! Round-trip times: great-circle distance stretched by path inflation,
 //! plus last mile and jitter, never below the physical floor.
 
-use edgesim_model::geo::{rtt_floor_us, LatLon};
+use edgesim_model::geo::{LatLon, rtt_floor_us};
 use edgesim_model::{Device, Network};
 use rand::Rng;
 
@@ -18,14 +18,22 @@ impl Path {
     /// The path between `a` and `b` under `net`.
     pub fn between(net: &Network, a: LatLon, b: LatLon) -> Path {
         let floor_us = rtt_floor_us(a.distance_km(b), net.fibre_km_per_ms);
-        Path { floor_us, base_us: floor_us * net.path_inflation }
+        Path {
+            floor_us,
+            base_us: floor_us * net.path_inflation,
+        }
     }
 }
 
 /// Draws one round trip over `path` for `device` (None: data-centre to
 /// data-centre, no last mile), in µs.
 #[inline]
-pub fn sample_rtt_us<R: Rng + ?Sized>(net: &Network, path: &Path, device: Option<Device>, rng: &mut R) -> f64 {
+pub fn sample_rtt_us<R: Rng + ?Sized>(
+    net: &Network,
+    path: &Path,
+    device: Option<Device>,
+    rng: &mut R,
+) -> f64 {
     let last_mile = device.map_or(0.0, |d| net.last_mile_ms[d as usize] * 1000.0);
     let jitter = if net.jitter_ms > 0.0 {
         // Exponential by inversion; 1 - u avoids ln(0).
@@ -62,9 +70,24 @@ mod tests {
     #[test]
     fn mobile_is_slower_than_desktop_on_average() {
         let net = Network::default();
-        let path = Path::between(&net, LatLon { lat: 50.0, lon: 8.0 }, LatLon { lat: 52.0, lon: 13.0 });
+        let path = Path::between(
+            &net,
+            LatLon {
+                lat: 50.0,
+                lon: 8.0,
+            },
+            LatLon {
+                lat: 52.0,
+                lon: 13.0,
+            },
+        );
         let mut rng = Pcg64Mcg::seed_from_u64(1);
-        let mean = |d, rng: &mut Pcg64Mcg| (0..10_000).map(|_| sample_rtt_us(&net, &path, Some(d), rng)).sum::<f64>() / 1e4;
+        let mean = |d, rng: &mut Pcg64Mcg| {
+            (0..10_000)
+                .map(|_| sample_rtt_us(&net, &path, Some(d), rng))
+                .sum::<f64>()
+                / 1e4
+        };
         let desk = mean(Device::Desktop, &mut rng);
         let mob = mean(Device::Mobile, &mut rng);
         assert!(mob > desk + 10_000.0, "{mob} vs {desk}");

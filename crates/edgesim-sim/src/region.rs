@@ -11,17 +11,17 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use edgesim_cache::{AnyCache, Cache, Capacity, Entry};
-use edgesim_model::rng::{stream, Purpose};
-use edgesim_model::workload::{ObjectSampler, ViewerPool};
 use edgesim_model::Scenario;
+use edgesim_model::rng::{Purpose, stream};
+use edgesim_model::workload::{ObjectSampler, ViewerPool};
 use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
 use crate::metrics::{
-    encode_histogram, new_latency_histogram, record_latency, Counters, LatencyHistogram,
-    OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch,
+    Counters, LatencyHistogram, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch,
+    encode_histogram, new_latency_histogram, record_latency,
 };
-use crate::network::{sample_rtt_us, Path};
+use crate::network::{Path, sample_rtt_us};
 use crate::routing::Demand;
 
 /// Misuse of the engine by its caller (the agent).
@@ -133,7 +133,10 @@ impl RegionSim {
             objects: ObjectSampler::new(&scenario.catalog, seed),
             viewers: ViewerPool::new(&scenario.viewers, seed),
             origins: (0..scenario.origins.len())
-                .map(|origin| OriginEpoch { origin, ..OriginEpoch::default() })
+                .map(|origin| OriginEpoch {
+                    origin,
+                    ..OriginEpoch::default()
+                })
                 .collect(),
             scenario,
             region,
@@ -157,7 +160,11 @@ impl RegionSim {
     }
 
     /// Simulates epoch `epoch` with the given demand and reports it.
-    pub fn advance(&mut self, epoch: u64, demand: &[Demand]) -> Result<RegionEpochReport, SimError> {
+    pub fn advance(
+        &mut self,
+        epoch: u64,
+        demand: &[Demand],
+    ) -> Result<RegionEpochReport, SimError> {
         let sim = self.scenario.simulation;
         if epoch != self.next_epoch {
             return Err(SimError::EpochOutOfOrder {
@@ -167,7 +174,11 @@ impl RegionSim {
             });
         }
         if epoch >= sim.epochs() {
-            return Err(SimError::PastEnd { region: self.region_id().to_owned(), epoch, epochs: sim.epochs() });
+            return Err(SimError::PastEnd {
+                region: self.region_id().to_owned(),
+                epoch,
+                epochs: sim.epochs(),
+            });
         }
         let active = self.activate_routes(demand)?;
         self.next_epoch += 1;
@@ -194,7 +205,9 @@ impl RegionSim {
                 }
                 self.apply_fills_until(at_us);
                 let pick = rngs.arrivals.random::<f64>() * total_rate;
-                let i = active.partition_point(|&(_, cum)| cum <= pick).min(active.len() - 1);
+                let i = active
+                    .partition_point(|&(_, cum)| cum <= pick)
+                    .min(active.len() - 1);
                 self.handle_request(active[i].0, at_us, &mut rngs);
             }
         }
@@ -208,7 +221,10 @@ impl RegionSim {
         let mut active = Vec::with_capacity(demand.len());
         let mut cum = 0.0;
         for d in demand {
-            let bad = |what: String| SimError::BadDemand { region: self.region_id().to_owned(), what };
+            let bad = |what: String| SimError::BadDemand {
+                region: self.region_id().to_owned(),
+                what,
+            };
             let Some(pop_local) = self.local_pop.get(d.pop).copied().flatten() else {
                 return Err(bad(format!("PoP #{}", d.pop)));
             };
@@ -219,10 +235,17 @@ impl RegionSim {
                 return Err(bad(format!("a rate of {} requests/s", d.requests_per_sec)));
             }
             let key = (d.country, d.pop);
-            let idx = match self.routes.binary_search_by_key(&key, |r| (r.country, r.pop_global)) {
+            let idx = match self
+                .routes
+                .binary_search_by_key(&key, |r| (r.country, r.pop_global))
+            {
                 Ok(i) => i,
                 Err(i) => {
-                    let path = Path::between(&self.scenario.network, country.location, self.scenario.pops[d.pop].location);
+                    let path = Path::between(
+                        &self.scenario.network,
+                        country.location,
+                        self.scenario.pops[d.pop].location,
+                    );
                     self.routes.insert(
                         i,
                         RouteState {
@@ -259,7 +282,8 @@ impl RegionSim {
         let viewer = self.viewers.sample(route.country, &mut rngs.requests);
         let object = self.objects.sample(&mut rngs.requests);
         let size = self.objects.size_of(object);
-        let viewer_rtt_us = sample_rtt_us(&net, &route.path, Some(viewer.device), &mut rngs.network);
+        let viewer_rtt_us =
+            sample_rtt_us(&net, &route.path, Some(viewer.device), &mut rngs.network);
         let pop = &mut self.pops[route.pop_local];
         pop.counters.requests += 1;
         pop.counters.viewer_bytes += size;
@@ -277,8 +301,12 @@ impl RegionSim {
             // Miss or stale: fetch from the origin (no collapsing, no
             // regional tier yet; origin-request/-response triggers go here).
             let origin = self.objects.origin_of(object);
-            let origin_rtt_us = sample_rtt_us(&net, &pop.origin_paths[origin], None, &mut rngs.network);
-            let service_us = self.scenario.origins[origin].service_ms.sample(&mut rngs.origin) * 1000.0;
+            let origin_rtt_us =
+                sample_rtt_us(&net, &pop.origin_paths[origin], None, &mut rngs.network);
+            let service_us = self.scenario.origins[origin]
+                .service_ms
+                .sample(&mut rngs.origin)
+                * 1000.0;
             let fetch_us = origin_rtt_us + service_us;
             pop.counters.origin_fetches += 1;
             pop.counters.origin_bytes += size;
@@ -316,14 +344,22 @@ impl RegionSim {
             let Reverse(fill) = self.fills.pop().expect("peeked");
             self.pops[fill.pop_local].cache.insert(
                 fill.key,
-                Entry { size: fill.entry_size, expires_at_us: fill.expires_at_us, tag: 0 },
+                Entry {
+                    size: fill.entry_size,
+                    expires_at_us: fill.expires_at_us,
+                    tag: 0,
+                },
             );
         }
     }
 
     /// Collects the epoch's metrics and resets them for the next epoch.
     fn take_report(&mut self, epoch: u64) -> RegionEpochReport {
-        let mut report = RegionEpochReport { region: self.region, epoch, ..RegionEpochReport::default() };
+        let mut report = RegionEpochReport {
+            region: self.region,
+            epoch,
+            ..RegionEpochReport::default()
+        };
         for p in &mut self.pops {
             if p.counters != Counters::default() {
                 report.pops.push(PopEpoch {
@@ -407,7 +443,9 @@ countries = {{ DE = 0.6, GB = 0.4 }}
     fn run_all(s: &Arc<Scenario>) -> Vec<RegionEpochReport> {
         let demand = Routing::nearest(s).demand(s, s.viewers.requests_per_sec);
         let mut sim = RegionSim::new(Arc::clone(s), 0);
-        (0..s.simulation.epochs()).map(|e| sim.advance(e, &demand[0]).unwrap()).collect()
+        (0..s.simulation.epochs())
+            .map(|e| sim.advance(e, &demand[0]).unwrap())
+            .collect()
     }
 
     fn totals(reports: &[RegionEpochReport]) -> Counters {
@@ -437,12 +475,21 @@ countries = {{ DE = 0.6, GB = 0.4 }}
         let mut route_total = 0;
         for r in &reports {
             for p in &r.pops {
-                assert_eq!(decode_histogram(&p.latency_v2).unwrap().len(), p.counters.requests);
+                assert_eq!(
+                    decode_histogram(&p.latency_v2).unwrap().len(),
+                    p.counters.requests
+                );
                 hist_total += p.counters.requests;
             }
             route_total += r.routes.iter().map(|x| x.requests).sum::<u64>();
             let fetches: u64 = r.origins.iter().map(|o| o.fetches).sum();
-            assert_eq!(fetches, r.pops.iter().map(|p| p.counters.origin_fetches).sum::<u64>());
+            assert_eq!(
+                fetches,
+                r.pops
+                    .iter()
+                    .map(|p| p.counters.origin_fetches)
+                    .sum::<u64>()
+            );
         }
         assert_eq!(hist_total, c.requests);
         assert_eq!(route_total, c.requests);
@@ -453,14 +500,23 @@ countries = {{ DE = 0.6, GB = 0.4 }}
         let s = scenario("64MiB", 3600, 2000.0);
         let c = totals(&run_all(&s));
         // 40,000 expected; Poisson sd = 200.
-        assert!((c.requests as f64 - 40_000.0).abs() < 1_000.0, "{}", c.requests);
+        assert!(
+            (c.requests as f64 - 40_000.0).abs() < 1_000.0,
+            "{}",
+            c.requests
+        );
     }
 
     #[test]
     fn bigger_caches_hit_more_and_nothing_is_cached_without_ttl() {
         let small = totals(&run_all(&scenario("8MiB", 3600, 2000.0)));
         let big = totals(&run_all(&scenario("512MiB", 3600, 2000.0)));
-        assert!(big.hit_ratio() > small.hit_ratio() + 0.05, "{} vs {}", big.hit_ratio(), small.hit_ratio());
+        assert!(
+            big.hit_ratio() > small.hit_ratio() + 0.05,
+            "{} vs {}",
+            big.hit_ratio(),
+            small.hit_ratio()
+        );
         let uncached = totals(&run_all(&scenario("512MiB", 0, 2000.0)));
         assert_eq!(uncached.edge_hits, 0);
     }
@@ -478,7 +534,8 @@ countries = {{ DE = 0.6, GB = 0.4 }}
         for r in run_all(&s) {
             for route in &r.routes {
                 let c = &s.viewers.countries[route.country];
-                let floor = Path::between(&s.network, c.location, s.pops[route.pop].location).floor_us;
+                let floor =
+                    Path::between(&s.network, c.location, s.pops[route.pop].location).floor_us;
                 let h = decode_histogram(&route.latency_v2).unwrap();
                 assert!(h.min() as f64 >= floor * 0.999, "{} < {floor}", h.min());
             }
@@ -489,14 +546,38 @@ countries = {{ DE = 0.6, GB = 0.4 }}
     fn misuse_is_an_error_not_a_panic() {
         let s = scenario("64MiB", 3600, 100.0);
         let mut sim = RegionSim::new(Arc::clone(&s), 0);
-        assert!(matches!(sim.advance(1, &[]), Err(SimError::EpochOutOfOrder { got: 1, expected: 0, .. })));
-        let bad = [Demand { country: 0, pop: 99, requests_per_sec: 1.0 }];
-        assert!(matches!(sim.advance(0, &bad), Err(SimError::BadDemand { .. })));
-        let nan = [Demand { country: 0, pop: 0, requests_per_sec: f64::NAN }];
-        assert!(matches!(sim.advance(0, &nan), Err(SimError::BadDemand { .. })));
+        assert!(matches!(
+            sim.advance(1, &[]),
+            Err(SimError::EpochOutOfOrder {
+                got: 1,
+                expected: 0,
+                ..
+            })
+        ));
+        let bad = [Demand {
+            country: 0,
+            pop: 99,
+            requests_per_sec: 1.0,
+        }];
+        assert!(matches!(
+            sim.advance(0, &bad),
+            Err(SimError::BadDemand { .. })
+        ));
+        let nan = [Demand {
+            country: 0,
+            pop: 0,
+            requests_per_sec: f64::NAN,
+        }];
+        assert!(matches!(
+            sim.advance(0, &nan),
+            Err(SimError::BadDemand { .. })
+        ));
         for e in 0..s.simulation.epochs() {
             sim.advance(e, &[]).unwrap();
         }
-        assert!(matches!(sim.advance(s.simulation.epochs(), &[]), Err(SimError::PastEnd { .. })));
+        assert!(matches!(
+            sim.advance(s.simulation.epochs(), &[]),
+            Err(SimError::PastEnd { .. })
+        ));
     }
 }

@@ -24,7 +24,9 @@ pub struct Args {
 
 /// Serves until interrupted (or until stdin closes, with --exit-on-stdin-eof).
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -35,7 +37,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("agent: cannot listen on {}", args.listen))?;
         println!("edgesim agent listening on {addr}");
-        std::io::stdout().flush().context("agent: cannot write to stdout")?;
+        std::io::stdout()
+            .flush()
+            .context("agent: cannot write to stdout")?;
         let watch_stdin = args.exit_on_stdin_eof;
         let shutdown = async move {
             if watch_stdin {

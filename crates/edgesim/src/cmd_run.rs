@@ -41,16 +41,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(s) => Arc::new(s),
         Err(d) => {
             eprintln!("{d}");
-            anyhow::bail!("{} has {} problem(s); nothing was run", args.scenario.display(), d.0.len());
+            anyhow::bail!(
+                "{} has {} problem(s); nothing was run",
+                args.scenario.display(),
+                d.0.len()
+            );
         }
     };
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
     let agents = if args.connect.is_empty() {
         let count = args
             .agents
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         anyhow::ensure!(count >= 1, "--agents must be at least 1");
-        let exe = std::env::current_exe().context("cannot find the edgesim binary to start agents")?;
+        let exe =
+            std::env::current_exe().context("cannot find the edgesim binary to start agents")?;
         AgentSource::Spawn { exe, count }
     } else {
         AgentSource::Connect(args.connect.clone())
@@ -64,7 +72,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     let summary = runtime
-        .block_on(edgesim_coordinator::run(Arc::clone(&scenario), &text, &config, |p| progress.update(p)))
+        .block_on(edgesim_coordinator::run(
+            Arc::clone(&scenario),
+            &text,
+            &config,
+            |p| progress.update(p),
+        ))
         .context("run failed; no report was written")?;
     progress.finish();
     edgesim_report::write_report(&out, &summary)?;
@@ -107,18 +120,34 @@ impl ProgressReporter {
             );
             bar
         });
-        Self { bar, plain: !quiet && !tty, last_decile: 0.into() }
+        Self {
+            bar,
+            plain: !quiet && !tty,
+            last_decile: 0.into(),
+        }
     }
 
     fn update(&self, p: &Progress) {
-        let msg = format!("{:.0}/{:.0} s simulated, {} requests", p.simulated_secs, p.duration_secs, p.requests);
+        let msg = format!(
+            "{:.0}/{:.0} s simulated, {} requests",
+            p.simulated_secs, p.duration_secs, p.requests
+        );
         if let Some(bar) = &self.bar {
             bar.set_position(p.epochs_done);
             bar.set_message(msg);
         } else if self.plain {
             let decile = p.epochs_done * 10 / p.epochs.max(1);
-            if decile > self.last_decile.swap(decile, std::sync::atomic::Ordering::Relaxed) {
-                eprintln!("[{:>3}%] epoch {}/{}: {msg}", decile * 10, p.epochs_done, p.epochs);
+            if decile
+                > self
+                    .last_decile
+                    .swap(decile, std::sync::atomic::Ordering::Relaxed)
+            {
+                eprintln!(
+                    "[{:>3}%] epoch {}/{}: {msg}",
+                    decile * 10,
+                    p.epochs_done,
+                    p.epochs
+                );
             }
         }
     }

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use edgesim_model::scenario::LoadError;
 use edgesim_model::Scenario;
+use edgesim_model::scenario::LoadError;
 
 /// Arguments of `edgesim validate`.
 #[derive(clap::Args, Debug)]
@@ -38,5 +38,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

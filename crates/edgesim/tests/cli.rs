@@ -40,7 +40,11 @@ countries = { DE = 1, US = 1, SG = 1 }
 "#;
 
 fn edgesim(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN).args(args).current_dir(dir).output().expect("edgesim runs")
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("edgesim runs")
 }
 
 fn stderr(o: &Output) -> String {
@@ -57,15 +61,27 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 fn run_writes_a_complete_report_identical_for_1_and_3_agents() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "small.toml", SMALL);
-    let one = edgesim(dir.path(), &["run", "small.toml", "--agents", "1", "--out", "out1"]);
+    let one = edgesim(
+        dir.path(),
+        &["run", "small.toml", "--agents", "1", "--out", "out1"],
+    );
     assert!(one.status.success(), "{}", stderr(&one));
-    let three = edgesim(dir.path(), &["run", "small.toml", "--agents", "3", "--out", "out3"]);
+    let three = edgesim(
+        dir.path(),
+        &["run", "small.toml", "--agents", "3", "--out", "out3"],
+    );
     assert!(three.status.success(), "{}", stderr(&three));
     let a = std::fs::read(dir.path().join("out1/summary.json")).unwrap();
     let b = std::fs::read(dir.path().join("out3/summary.json")).unwrap();
     assert!(a == b, "summary.json differs between 1 and 3 agents");
-    for f in ["latency_offload.png", "latency_offload.svg", "timeseries.csv"] {
-        let len = std::fs::metadata(dir.path().join("out1").join(f)).unwrap().len();
+    for f in [
+        "latency_offload.png",
+        "latency_offload.svg",
+        "timeseries.csv",
+    ] {
+        let len = std::fs::metadata(dir.path().join("out1").join(f))
+            .unwrap()
+            .len();
         assert!(len > 1000, "{f} is only {len} bytes");
     }
     let csv = std::fs::read_to_string(dir.path().join("out1/timeseries.csv")).unwrap();
@@ -77,7 +93,10 @@ fn run_writes_a_complete_report_identical_for_1_and_3_agents() {
     // Stdout names the report.
     assert!(String::from_utf8_lossy(&one.stdout).contains("out1"));
     // Nothing but the two reports (no staging directories) is left behind.
-    let mut names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     names.sort();
     assert_eq!(names, ["out1", "out3", "small.toml"]);
 }
@@ -86,7 +105,10 @@ fn run_writes_a_complete_report_identical_for_1_and_3_agents() {
 fn default_report_directory_is_reports_slash_name() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "small.toml", SMALL);
-    let o = edgesim(dir.path(), &["run", "small.toml", "--agents", "1", "--quiet"]);
+    let o = edgesim(
+        dir.path(),
+        &["run", "small.toml", "--agents", "1", "--quiet"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(dir.path().join("reports/small/summary.json").exists());
     assert!(stderr(&o).is_empty(), "--quiet printed: {}", stderr(&o));
@@ -102,19 +124,49 @@ fn assert_rejected(name: &str, text: Option<&str>, expect: &str) {
     let o = edgesim(dir.path(), &["run", name, "--agents", "1"]);
     assert!(!o.status.success(), "{name} was accepted");
     let err = stderr(&o);
-    assert!(err.contains(expect), "{name}: expected {expect:?} in:\n{err}");
-    assert!(!dir.path().join("reports").exists(), "{name}: a report directory was left");
+    assert!(
+        err.contains(expect),
+        "{name}: expected {expect:?} in:\n{err}"
+    );
+    assert!(
+        !dir.path().join("reports").exists(),
+        "{name}: a report directory was left"
+    );
 }
 
 #[test]
 fn bad_input_is_one_clear_message_and_no_report() {
     assert_rejected("missing.toml", None, "cannot read scenario missing.toml");
-    assert_rejected("unknown.toml", Some(&SMALL.replace("seed = 5", "seed = 5\nspeed = 2")), "unknown.toml:7:1: simulation: unknown field `speed`");
-    assert_rejected("types.toml", Some(&SMALL.replace("objects = 5000", "objects = \"many\"")), "catalog: invalid type: string \"many\"");
-    assert_rejected("negative.toml", Some(&SMALL.replace("cache_bytes = \"16MiB\"", "cache_bytes = -16")), "pop \"fra\": cache_bytes: must not be negative, got -16");
-    assert_rejected("country.toml", Some(&SMALL.replace("SG = 1", "ZZ = 1")), "country \"ZZ\": unknown country code");
-    assert_rejected("city.toml", Some(&SMALL.replace("city = \"SIN\"", "city = \"QQQ\"")), "pop \"sin\": unknown city \"QQQ\"");
-    assert_rejected("zero.toml", Some(&SMALL.replace("duration_secs = 6", "duration_secs = 0")), "zero.toml:4:17: simulation: duration_secs must be > 0");
+    assert_rejected(
+        "unknown.toml",
+        Some(&SMALL.replace("seed = 5", "seed = 5\nspeed = 2")),
+        "unknown.toml:7:1: simulation: unknown field `speed`",
+    );
+    assert_rejected(
+        "types.toml",
+        Some(&SMALL.replace("objects = 5000", "objects = \"many\"")),
+        "catalog: invalid type: string \"many\"",
+    );
+    assert_rejected(
+        "negative.toml",
+        Some(&SMALL.replace("cache_bytes = \"16MiB\"", "cache_bytes = -16")),
+        "pop \"fra\": cache_bytes: must not be negative, got -16",
+    );
+    assert_rejected(
+        "country.toml",
+        Some(&SMALL.replace("SG = 1", "ZZ = 1")),
+        "country \"ZZ\": unknown country code",
+    );
+    assert_rejected(
+        "city.toml",
+        Some(&SMALL.replace("city = \"SIN\"", "city = \"QQQ\"")),
+        "pop \"sin\": unknown city \"QQQ\"",
+    );
+    assert_rejected(
+        "zero.toml",
+        Some(&SMALL.replace("duration_secs = 6", "duration_secs = 0")),
+        "zero.toml:4:17: simulation: duration_secs must be > 0",
+    );
     assert_rejected("syntax.toml", Some("[simulation\n"), "syntax.toml:1:");
 }
 
@@ -122,7 +174,9 @@ fn bad_input_is_one_clear_message_and_no_report() {
 fn validate_lists_every_problem_and_exits_non_zero() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "ok.toml", SMALL);
-    let bad = SMALL.replace("zipf_alpha = 1.0", "zipf_alpha = -1.0").replace("requests_per_sec = 800", "requests_per_sec = -1");
+    let bad = SMALL
+        .replace("zipf_alpha = 1.0", "zipf_alpha = -1.0")
+        .replace("requests_per_sec = 800", "requests_per_sec = -1");
     write(dir.path(), "bad.toml", &bad);
     let o = edgesim(dir.path(), &["validate", "ok.toml", "bad.toml"]);
     assert_eq!(o.status.code(), Some(1));
@@ -144,11 +198,19 @@ fn validate_lists_every_problem_and_exits_non_zero() {
 fn an_agent_that_cannot_be_reached_is_named() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "small.toml", SMALL);
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let addr = format!("127.0.0.1:{port}");
     let o = edgesim(dir.path(), &["run", "small.toml", "--connect", &addr]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains(&format!("agent #0 ({addr})")), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("agent #0 ({addr})")),
+        "{}",
+        stderr(&o)
+    );
     assert!(!dir.path().join("reports").exists());
 }
 
@@ -161,8 +223,14 @@ fn start_agent() -> (std::process::Child, String) {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("edgesim agent listening on ").expect("address line").to_owned();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("edgesim agent listening on ")
+        .expect("address line")
+        .to_owned();
     (child, addr)
 }
 
@@ -170,7 +238,9 @@ fn start_agent() -> (std::process::Child, String) {
 fn an_agent_that_dies_mid_run_is_named_and_no_report_is_written() {
     let dir = tempfile::tempdir().unwrap();
     // Many short epochs so that the run is still going when the agent dies.
-    let long = SMALL.replace("duration_secs = 6", "duration_secs = 3000").replace("epoch_ms = 500", "epoch_ms = 100");
+    let long = SMALL
+        .replace("duration_secs = 6", "duration_secs = 3000")
+        .replace("epoch_ms = 500", "epoch_ms = 100");
     write(dir.path(), "long.toml", &long);
     let (mut agent, addr) = start_agent();
     let mut run = Command::new(BIN)
@@ -190,14 +260,19 @@ fn an_agent_that_dies_mid_run_is_named_and_no_report_is_written() {
     std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
     let status = run.wait().unwrap();
     assert!(!status.success());
-    assert!(rest.contains(&format!("agent #0 ({addr})")) && rest.contains("failed at epoch"), "{rest}");
+    assert!(
+        rest.contains(&format!("agent #0 ({addr})")) && rest.contains("failed at epoch"),
+        "{rest}"
+    );
     assert!(!dir.path().join("reports").exists());
 }
 
 #[test]
 fn a_second_run_on_a_busy_agent_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let long = SMALL.replace("duration_secs = 6", "duration_secs = 3000").replace("epoch_ms = 500", "epoch_ms = 100");
+    let long = SMALL
+        .replace("duration_secs = 6", "duration_secs = 3000")
+        .replace("epoch_ms = 500", "epoch_ms = 100");
     write(dir.path(), "long.toml", &long);
     write(dir.path(), "small.toml", SMALL);
     let (mut agent, addr) = start_agent();
@@ -209,12 +284,21 @@ fn a_second_run_on_a_busy_agent_is_refused() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(first.stderr.take().unwrap()).read_line(&mut line).unwrap();
-    let second = edgesim(dir.path(), &["run", "small.toml", "--connect", &addr, "--out", "second"]);
+    BufReader::new(first.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let second = edgesim(
+        dir.path(),
+        &["run", "small.toml", "--connect", &addr, "--out", "second"],
+    );
     first.kill().unwrap();
     first.wait().unwrap();
     agent.kill().unwrap();
     agent.wait().unwrap();
     assert!(!second.status.success());
-    assert!(stderr(&second).contains("already serving run"), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("already serving run"),
+        "{}",
+        stderr(&second)
+    );
 }
