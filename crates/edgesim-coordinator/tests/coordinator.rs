@@ -78,7 +78,10 @@ async fn progress_is_reported_every_epoch_and_totals_add_up() {
     assert!(s.complete);
     assert_eq!(s.epochs, 8);
     let t = &s.totals;
-    assert_eq!(t.requests, t.edge_hits + t.origin_fetches);
+    assert_eq!(
+        t.requests,
+        t.edge_hits + t.edge_collapsed + t.regional_hits + t.regional_collapsed + t.origin_fetches
+    );
     assert_eq!(t.requests, s.pops.iter().map(|p| p.requests).sum::<u64>());
     assert_eq!(t.requests, s.routes.iter().map(|r| r.requests).sum::<u64>());
     assert_eq!(

@@ -17,7 +17,7 @@ pub mod workload;
 
 pub use dist::Dist;
 pub use scenario::{
-    Catalog, CountryDemand, Device, Network, Origin, OriginKind, Pop, Region, Scenario, Simulation,
-    Viewers,
+    Catalog, CountryDemand, Device, Network, ObjectClass, Origin, OriginKind, Pop, Region,
+    RegionalCache, Scenario, Simulation, Viewers,
 };
 pub use source::{Diagnostic, Diagnostics};

@@ -23,6 +23,11 @@ pub struct RawScenario {
     /// Edge locations.
     #[serde(default)]
     pub pops: Vec<Spanned<RawPop>>,
+    /// Regional edge caches (optional, per region id).
+    #[serde(default)]
+    pub regions: Vec<Spanned<RawRegion>>,
+    /// CloudFront cache policy TTLs.
+    pub cache_policy: Option<Spanned<RawCachePolicy>>,
     /// Origins.
     #[serde(default)]
     pub origins: Vec<Spanned<RawOrigin>>,
@@ -84,19 +89,78 @@ pub struct RawOrigin {
     pub service_ms: Option<Spanned<RawDist<f64>>>,
 }
 
-/// `[catalog]`.
+/// One `[[regions]]` entry: the regional edge cache of a region.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegion {
+    /// Region id, as the PoPs name it.
+    pub id: Spanned<String>,
+    /// Regional edge cache capacity (0: no regional cache).
+    pub cache_bytes: Spanned<RawBytes>,
+    /// Eviction policy (default "lru").
+    pub policy: Option<Spanned<String>>,
+    /// Latitude of the cache (default: the AWS region's city).
+    pub lat: Option<Spanned<f64>>,
+    /// Longitude.
+    pub lon: Option<Spanned<f64>>,
+}
+
+/// `[cache_policy]`: CloudFront's cache policy TTLs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCachePolicy {
+    /// Minimum TTL (default 0).
+    pub min_ttl_secs: Option<Spanned<i64>>,
+    /// Default TTL when the origin sends no freshness headers (default 86,400).
+    pub default_ttl_secs: Option<Spanned<i64>>,
+    /// Maximum TTL (default 31,536,000).
+    pub max_ttl_secs: Option<Spanned<i64>>,
+    /// Error-caching minimum TTL (default 10).
+    pub error_caching_min_ttl_secs: Option<Spanned<i64>>,
+}
+
+/// `[catalog]`: either one class given inline, or `[[catalog.classes]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCatalog {
     /// Number of distinct objects.
-    pub objects: Spanned<i64>,
+    pub objects: Option<Spanned<i64>>,
     /// Zipf exponent of object popularity.
+    pub zipf_alpha: Option<Spanned<f64>>,
+    /// Object size distribution.
+    pub size: Option<Spanned<RawDist<RawBytes>>>,
+    /// The origin's `Cache-Control: max-age`, seconds.
+    pub ttl_secs: Option<Spanned<i64>>,
+    /// The origin's `Cache-Control` header, verbatim.
+    pub cache_control: Option<Spanned<String>>,
+    /// Origin serving the catalog (default: the first origin).
+    pub origin: Option<Spanned<String>>,
+    /// Object classes, instead of the keys above.
+    #[serde(default)]
+    pub classes: Vec<Spanned<RawClass>>,
+}
+
+/// One `[[catalog.classes]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClass {
+    /// Unique name, e.g. "images".
+    pub name: Spanned<String>,
+    /// Share of requests for this class (normalised over classes).
+    pub share: Spanned<f64>,
+    /// Number of distinct objects.
+    pub objects: Spanned<i64>,
+    /// Zipf exponent of popularity within the class.
     pub zipf_alpha: Spanned<f64>,
     /// Object size distribution.
     pub size: Spanned<RawDist<RawBytes>>,
-    /// Time to live in the caches, seconds.
-    pub ttl_secs: Spanned<i64>,
-    /// Origin serving the catalog (default: the first origin).
+    /// The origin's `Cache-Control: max-age`, seconds.
+    pub ttl_secs: Option<Spanned<i64>>,
+    /// The origin's `Cache-Control` header, verbatim.
+    pub cache_control: Option<Spanned<String>>,
+    /// URI prefix of the class's objects (default "/<name>/").
+    pub path_prefix: Option<Spanned<String>>,
+    /// Origin serving the class (default: the first origin).
     pub origin: Option<Spanned<String>>,
 }
 

@@ -6,6 +6,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use edgesim_cache::PolicyKind;
+use edgesim_cache::freshness::{self, TtlPolicy};
 use toml::Spanned;
 
 use crate::dist::Dist;
@@ -62,6 +63,8 @@ pub struct Scenario {
     pub pops: Vec<Pop>,
     /// Regions, sorted by id; each owns its PoPs.
     pub regions: Vec<Region>,
+    /// CloudFront cache policy TTLs.
+    pub cache_policy: TtlPolicy,
     /// Origins, in file order.
     pub origins: Vec<Origin>,
     /// The objects.
@@ -113,14 +116,28 @@ pub struct Pop {
     pub policy: PolicyKind,
 }
 
-/// A region: the unit of sequential simulation (its PoPs share one event
-/// queue and, later, a regional edge cache).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A region: the unit of sequential simulation. Its PoPs share one event
+/// queue and, when configured, a regional edge cache.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Region {
     /// Id, e.g. "eu-central-1".
     pub id: String,
     /// Indices into [`Scenario::pops`], ascending.
     pub pops: Vec<usize>,
+    /// Where the regional edge cache is (the AWS region's city, the
+    /// configured lat/lon, or else the centroid of the PoPs).
+    pub location: LatLon,
+    /// The regional edge cache, if any.
+    pub cache: Option<RegionalCache>,
+}
+
+/// A regional edge cache (mid tier between PoPs and origins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegionalCache {
+    /// Capacity, bytes.
+    pub cache_bytes: u64,
+    /// Eviction policy.
+    pub policy: PolicyKind,
 }
 
 /// The kind of origin, as CloudFront distinguishes them.
@@ -147,17 +164,33 @@ pub struct Origin {
     pub service_ms: Dist,
 }
 
-/// The objects viewers ask for.
+/// The objects viewers ask for, in classes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Catalog {
+    /// Object classes, in file order; shares sum to 1.
+    pub classes: Vec<ObjectClass>,
+}
+
+/// A class of objects with its own popularity, sizes and freshness.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectClass {
+    /// Unique name.
+    pub name: String,
+    /// Share of requests (sums to 1 over classes).
+    pub share: f64,
     /// Number of distinct objects; object ids are popularity ranks 1..=objects.
     pub objects: u64,
     /// Zipf exponent.
     pub zipf_alpha: f64,
     /// Object size distribution, bytes.
     pub size_bytes: Dist,
-    /// Time to live, seconds.
-    pub ttl_secs: u64,
+    /// The origin's `Cache-Control` header, if it sends one.
+    pub cache_control: Option<String>,
+    /// How long the edge keeps an object, from the cache policy and
+    /// `cache_control`; `None`: not stored at all.
+    pub ttl_secs: Option<u64>,
+    /// URI prefix of the class's objects.
+    pub path_prefix: String,
     /// Index into [`Scenario::origins`].
     pub origin: usize,
 }
@@ -298,6 +331,24 @@ fn enclosing_table(text: &str, offset: usize) -> String {
     name
 }
 
+/// Largest number of objects in one class (object ids fit in 40 bits of
+/// the cache key, next to the class index).
+pub const MAX_OBJECTS: u64 = (1 << 40) - 1;
+
+/// The fields of one object class, from either catalog form.
+struct ClassFields<'a> {
+    entity: String,
+    name: String,
+    share: f64,
+    objects: &'a Spanned<i64>,
+    zipf_alpha: &'a Spanned<f64>,
+    size: &'a Spanned<RawDist<RawBytes>>,
+    ttl_secs: &'a Option<Spanned<i64>>,
+    cache_control: &'a Option<Spanned<String>>,
+    path_prefix: Option<&'a Spanned<String>>,
+    origin: &'a Option<Spanned<String>>,
+}
+
 /// Collects diagnostics while building the validated scenario.
 struct Validator {
     map: SourceMap,
@@ -327,9 +378,14 @@ impl Validator {
             ),
         };
         let simulation = self.simulation(&raw.simulation);
-        let (pops, regions) = self.pops(&raw.pops);
+        let (pops, mut regions) = self.pops(&raw.pops);
+        self.regional_caches(&raw.regions, &mut regions);
+        let cache_policy = raw
+            .cache_policy
+            .as_ref()
+            .map_or_else(TtlPolicy::default, |p| self.cache_policy(p));
         let origins = self.origins(&raw.origins);
-        let catalog = self.catalog(&raw.catalog, &origins);
+        let catalog = self.catalog(&raw.catalog, &origins, &cache_policy);
         let viewers = self.viewers(&raw.viewers);
         let network = raw
             .network
@@ -342,6 +398,7 @@ impl Validator {
             simulation,
             pops,
             regions,
+            cache_policy,
             origins,
             catalog,
             viewers,
@@ -447,13 +504,7 @@ impl Validator {
                 }
             };
             let cache_bytes = self.bytes(&p.cache_bytes, &entity, "cache_bytes", false);
-            let policy = match &p.policy {
-                None => PolicyKind::Lru,
-                Some(s) => s.get_ref().parse::<PolicyKind>().unwrap_or_else(|e| {
-                    self.err(s.span(), &entity, e.to_string());
-                    PolicyKind::Lru
-                }),
-            };
+            let policy = self.policy(&p.policy, &entity);
             region_of.push(region);
             pops.push(Pop {
                 id,
@@ -470,7 +521,27 @@ impl Validator {
         }
         let regions: Vec<Region> = by_region
             .into_iter()
-            .map(|(id, pops)| Region { id, pops })
+            .map(|(id, members)| {
+                let location = geo_tables::aws_region(&id).map_or_else(
+                    || {
+                        let n = members.len() as f64;
+                        LatLon {
+                            lat: members.iter().map(|&i| pops[i].location.lat).sum::<f64>() / n,
+                            lon: members.iter().map(|&i| pops[i].location.lon).sum::<f64>() / n,
+                        }
+                    },
+                    |r| LatLon {
+                        lat: r.lat,
+                        lon: r.lon,
+                    },
+                );
+                Region {
+                    id,
+                    pops: members,
+                    location,
+                    cache: None,
+                }
+            })
             .collect();
         for (ri, r) in regions.iter().enumerate() {
             for &pi in &r.pops {
@@ -546,35 +617,251 @@ impl Validator {
         out
     }
 
-    fn catalog(&mut self, raw: &Spanned<raw::RawCatalog>, origins: &[Origin]) -> Catalog {
-        let entity = "catalog";
+    fn regional_caches(&mut self, raw: &[Spanned<raw::RawRegion>], regions: &mut [Region]) {
+        let mut seen = BTreeMap::new();
+        for r in raw {
+            let span = r.span();
+            let r = r.get_ref();
+            let entity = format!("region \"{}\"", r.id.get_ref());
+            if seen.insert(r.id.get_ref().clone(), ()).is_some() {
+                self.err(r.id.span(), &entity, "region is configured twice");
+                continue;
+            }
+            let Some(region) = regions.iter_mut().find(|x| &x.id == r.id.get_ref()) else {
+                self.err(r.id.span(), &entity, "no PoP belongs to this region");
+                continue;
+            };
+            let cache_bytes = self.bytes(&r.cache_bytes, &entity, "cache_bytes", true);
+            let policy = self.policy(&r.policy, &entity);
+            match (&r.lat, &r.lon) {
+                (None, None) => {
+                    if geo_tables::aws_region(&region.id).is_none() {
+                        self.err(
+                            span.clone(),
+                            &entity,
+                            "lat/lon are required for a region whose id is not an AWS region code",
+                        );
+                    }
+                }
+                _ => {
+                    region.location =
+                        self.location(&entity, &span, None, false, &r.lat, &r.lon, "lat/lon")
+                }
+            }
+            region.cache = (cache_bytes > 0).then_some(RegionalCache {
+                cache_bytes,
+                policy,
+            });
+        }
+    }
+
+    fn policy(&mut self, raw: &Option<Spanned<String>>, entity: &str) -> PolicyKind {
+        match raw {
+            None => PolicyKind::Lru,
+            Some(s) => s.get_ref().parse::<PolicyKind>().unwrap_or_else(|e| {
+                self.err(s.span(), entity, e.to_string());
+                PolicyKind::Lru
+            }),
+        }
+    }
+
+    fn cache_policy(&mut self, raw: &Spanned<raw::RawCachePolicy>) -> TtlPolicy {
+        let entity = "cache_policy";
+        let p = raw.get_ref();
+        let d = TtlPolicy::default();
+        let mut secs = |v: &Option<Spanned<i64>>, name: &str, default: u64| match v {
+            None => default,
+            Some(x) if *x.get_ref() < 0 => {
+                self.err(
+                    x.span(),
+                    entity,
+                    format!("{name} must be >= 0, got {}", x.get_ref()),
+                );
+                default
+            }
+            Some(x) => *x.get_ref() as u64,
+        };
+        let min = secs(&p.min_ttl_secs, "min_ttl_secs", d.min_ttl_secs);
+        let default = secs(&p.default_ttl_secs, "default_ttl_secs", d.default_ttl_secs);
+        let max = secs(&p.max_ttl_secs, "max_ttl_secs", d.max_ttl_secs);
+        let error_min = secs(
+            &p.error_caching_min_ttl_secs,
+            "error_caching_min_ttl_secs",
+            d.error_caching_min_ttl_secs,
+        );
+        match TtlPolicy::try_new(min, default, max) {
+            Ok(policy) => TtlPolicy {
+                error_caching_min_ttl_secs: error_min,
+                ..policy
+            },
+            Err(e) => {
+                self.err(raw.span(), entity, e.to_string());
+                d
+            }
+        }
+    }
+
+    fn catalog(
+        &mut self,
+        raw: &Spanned<raw::RawCatalog>,
+        origins: &[Origin],
+        policy: &TtlPolicy,
+    ) -> Catalog {
         let c = raw.get_ref();
-        let objects = *c.objects.get_ref();
-        if objects <= 0 || objects > u32::MAX as i64 {
+        let mut classes = Vec::new();
+        if c.classes.is_empty() {
+            let entity = "catalog";
+            let span = raw.span();
+            let required = |v: bool, name: &str, this: &mut Self| {
+                if !v {
+                    this.err(
+                        span.clone(),
+                        entity,
+                        format!("{name} is required (or describe [[catalog.classes]])"),
+                    );
+                }
+            };
+            required(c.objects.is_some(), "objects", self);
+            required(c.zipf_alpha.is_some(), "zipf_alpha", self);
+            required(c.size.is_some(), "size", self);
+            if let (Some(objects), Some(alpha), Some(size)) = (&c.objects, &c.zipf_alpha, &c.size) {
+                let class = ClassFields {
+                    entity: entity.to_owned(),
+                    name: "default".to_owned(),
+                    share: 1.0,
+                    objects,
+                    zipf_alpha: alpha,
+                    size,
+                    ttl_secs: &c.ttl_secs,
+                    cache_control: &c.cache_control,
+                    path_prefix: None,
+                    origin: &c.origin,
+                };
+                classes.push(self.class(class, origins, policy));
+            }
+        } else {
+            for (given, name) in [
+                (c.objects.as_ref().map(|x| x.span()), "objects"),
+                (c.zipf_alpha.as_ref().map(|x| x.span()), "zipf_alpha"),
+                (c.size.as_ref().map(|x| x.span()), "size"),
+                (c.ttl_secs.as_ref().map(|x| x.span()), "ttl_secs"),
+                (c.cache_control.as_ref().map(|x| x.span()), "cache_control"),
+                (c.origin.as_ref().map(|x| x.span()), "origin"),
+            ] {
+                if let Some(span) = given {
+                    self.err(span, "catalog", format!("{name} belongs in each [[catalog.classes]] entry when classes are given"));
+                }
+            }
+            let mut seen = BTreeMap::new();
+            for k in &c.classes {
+                let k = k.get_ref();
+                let entity = format!("class \"{}\"", k.name.get_ref());
+                self.check_id(&k.name, &entity, &mut seen);
+                let share = *k.share.get_ref();
+                if !(share.is_finite() && share > 0.0) {
+                    self.err(
+                        k.share.span(),
+                        &entity,
+                        format!("share must be > 0, got {share}"),
+                    );
+                }
+                let class = ClassFields {
+                    entity,
+                    name: k.name.get_ref().clone(),
+                    share,
+                    objects: &k.objects,
+                    zipf_alpha: &k.zipf_alpha,
+                    size: &k.size,
+                    ttl_secs: &k.ttl_secs,
+                    cache_control: &k.cache_control,
+                    path_prefix: k.path_prefix.as_ref(),
+                    origin: &k.origin,
+                };
+                classes.push(self.class(class, origins, policy));
+            }
+            let mut prefixes = BTreeMap::new();
+            for (k, raw) in classes.iter().zip(&c.classes) {
+                if let Some(other) = prefixes.insert(k.path_prefix.clone(), k.name.clone()) {
+                    let span = raw
+                        .get_ref()
+                        .path_prefix
+                        .as_ref()
+                        .map_or(raw.span(), |p| p.span());
+                    self.err(
+                        span,
+                        &format!("class \"{}\"", k.name),
+                        format!(
+                            "path_prefix \"{}\" is also used by class \"{other}\"",
+                            k.path_prefix
+                        ),
+                    );
+                }
+            }
+        }
+        let total: f64 = classes.iter().map(|k| k.share).sum();
+        if total > 0.0 {
+            for k in &mut classes {
+                k.share /= total;
+            }
+        }
+        Catalog { classes }
+    }
+
+    fn class(&mut self, f: ClassFields<'_>, origins: &[Origin], policy: &TtlPolicy) -> ObjectClass {
+        let entity = f.entity.as_str();
+        let objects = *f.objects.get_ref();
+        if objects <= 0 || objects > MAX_OBJECTS as i64 {
             self.err(
-                c.objects.span(),
+                f.objects.span(),
                 entity,
-                format!("objects must be between 1 and {}, got {objects}", u32::MAX),
+                format!("objects must be between 1 and {MAX_OBJECTS}, got {objects}"),
             );
         }
-        let alpha = *c.zipf_alpha.get_ref();
+        let alpha = *f.zipf_alpha.get_ref();
         if !(alpha.is_finite() && alpha >= 0.0) {
             self.err(
-                c.zipf_alpha.span(),
+                f.zipf_alpha.span(),
                 entity,
                 format!("zipf_alpha must be >= 0, got {alpha}"),
             );
         }
-        let size_bytes = self.dist_bytes(&c.size, entity, "size");
-        let ttl = *c.ttl_secs.get_ref();
-        if ttl < 0 {
-            self.err(
-                c.ttl_secs.span(),
-                entity,
-                format!("ttl_secs must be >= 0, got {ttl}"),
-            );
-        }
-        let origin = match &c.origin {
+        let size_bytes = self.dist_bytes(f.size, entity, "size");
+        let cache_control = match (f.ttl_secs, f.cache_control) {
+            (Some(t), Some(_)) => {
+                self.err(
+                    t.span(),
+                    entity,
+                    "give either ttl_secs or cache_control, not both",
+                );
+                None
+            }
+            (Some(t), None) if *t.get_ref() < 0 => {
+                self.err(
+                    t.span(),
+                    entity,
+                    format!("ttl_secs must be >= 0, got {}", t.get_ref()),
+                );
+                None
+            }
+            (Some(t), None) => Some(format!("max-age={}", t.get_ref())),
+            (None, Some(cc)) => Some(cc.get_ref().clone()),
+            (None, None) => None,
+        };
+        let ttl_secs = freshness::ttl_secs(policy, 200, cache_control.as_deref(), None, 0);
+        let path_prefix = match f.path_prefix {
+            None if f.name == "default" => "/".to_owned(),
+            None => format!("/{}/", f.name),
+            Some(p) if !p.get_ref().starts_with('/') => {
+                self.err(
+                    p.span(),
+                    entity,
+                    format!("path_prefix must start with '/', got \"{}\"", p.get_ref()),
+                );
+                p.get_ref().clone()
+            }
+            Some(p) => p.get_ref().clone(),
+        };
+        let origin = match f.origin {
             None => 0,
             Some(name) => origins
                 .iter()
@@ -591,11 +878,15 @@ impl Validator {
                     0
                 }),
         };
-        Catalog {
-            objects: objects.max(1) as u64,
+        ObjectClass {
+            name: f.name,
+            share: f.share,
+            objects: objects.clamp(1, MAX_OBJECTS as i64) as u64,
             zipf_alpha: alpha,
             size_bytes,
-            ttl_secs: ttl.max(0) as u64,
+            cache_control,
+            ttl_secs,
+            path_prefix,
             origin,
         }
     }

@@ -9,56 +9,114 @@ use rand_distr::{Distribution, Zipf};
 use rand_pcg::Pcg64Mcg;
 
 use crate::rng::{mix64, unit_f64};
-use crate::scenario::{Catalog, Device, Viewers};
+use crate::scenario::{Catalog, Device, ObjectClass, Viewers};
 
 /// Salt separating per-object draws from other uses of the seed.
 const OBJECT_SALT: u64 = 0x6f62_6a65_6374_5f5f;
 /// Salt separating per-viewer draws.
 const VIEWER_SALT: u64 = 0x7669_6577_6572_5f5f;
 
-/// Samples objects by Zipf popularity and knows each object's size.
+/// Bits of a cache key that hold the object's rank within its class.
+const RANK_BITS: u32 = 40;
+
+/// One requested object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Object {
+    /// Cache key: class index and rank, unique across the catalog.
+    pub key: u64,
+    /// Index into the catalog's classes.
+    pub class: usize,
+    /// Popularity rank within the class, 1 = most popular.
+    pub rank: u64,
+}
+
+/// Samples objects by class share and Zipf popularity, and knows each
+/// object's size, freshness and origin.
 #[derive(Debug, Clone)]
 pub struct ObjectSampler {
-    zipf: Zipf<f64>,
-    catalog: Catalog,
+    classes: Vec<(Zipf<f64>, ObjectClass)>,
+    /// Cumulative class shares.
+    cum_share: Vec<f64>,
     seed: u64,
 }
 
 impl ObjectSampler {
     /// A sampler for `catalog` under run seed `seed`.
     pub fn new(catalog: &Catalog, seed: u64) -> Self {
-        let zipf = Zipf::new(catalog.objects as f64, catalog.zipf_alpha)
-            .expect("validated catalog: objects >= 1, zipf_alpha >= 0");
+        let mut acc = 0.0;
+        let cum_share = catalog
+            .classes
+            .iter()
+            .map(|c| {
+                acc += c.share;
+                acc
+            })
+            .collect();
+        let classes = catalog
+            .classes
+            .iter()
+            .map(|c| {
+                let zipf = Zipf::new(c.objects as f64, c.zipf_alpha)
+                    .expect("validated class: objects >= 1, zipf_alpha >= 0");
+                (zipf, c.clone())
+            })
+            .collect();
         Self {
-            zipf,
-            catalog: catalog.clone(),
+            classes,
+            cum_share,
             seed,
         }
     }
 
-    /// An object id (its popularity rank, 1 = most popular).
+    /// Draws the object of one request.
     #[inline]
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
-        self.zipf.sample(rng) as u64
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Object {
+        let class = if self.classes.len() == 1 {
+            0
+        } else {
+            let u = rng.random::<f64>() * self.cum_share[self.cum_share.len() - 1];
+            self.cum_share
+                .partition_point(|&c| c <= u)
+                .min(self.classes.len() - 1)
+        };
+        let rank = self.classes[class].0.sample(rng) as u64;
+        Object {
+            key: ((class as u64) << RANK_BITS) | rank,
+            class,
+            rank,
+        }
     }
 
     /// The object's size in bytes (at least 1); the same on every call.
     #[inline]
-    pub fn size_of(&self, object: u64) -> u64 {
-        let mut rng = Pcg64Mcg::seed_from_u64(mix64(self.seed ^ OBJECT_SALT ^ mix64(object)));
-        (self.catalog.size_bytes.sample(&mut rng).round() as u64).max(1)
+    pub fn size_of(&self, object: &Object) -> u64 {
+        let mut rng = Pcg64Mcg::seed_from_u64(mix64(self.seed ^ OBJECT_SALT ^ mix64(object.key)));
+        (self.classes[object.class]
+            .1
+            .size_bytes
+            .sample(&mut rng)
+            .round() as u64)
+            .max(1)
     }
 
-    /// The object's time to live in seconds.
+    /// How long caches keep the object, seconds; `None`: not stored.
     #[inline]
-    pub fn ttl_secs(&self, _object: u64) -> u64 {
-        self.catalog.ttl_secs
+    pub fn ttl_secs(&self, object: &Object) -> Option<u64> {
+        self.classes[object.class].1.ttl_secs
     }
 
     /// Index of the origin serving the object.
     #[inline]
-    pub fn origin_of(&self, _object: u64) -> usize {
-        self.catalog.origin
+    pub fn origin_of(&self, object: &Object) -> usize {
+        self.classes[object.class].1.origin
+    }
+
+    /// The object's URI path, e.g. `/images/42`.
+    pub fn path_of(&self, object: &Object) -> String {
+        format!(
+            "{}{}",
+            self.classes[object.class].1.path_prefix, object.rank
+        )
     }
 }
 
@@ -127,17 +185,50 @@ mod tests {
     use crate::geo::LatLon;
     use crate::scenario::CountryDemand;
 
-    fn catalog() -> Catalog {
-        Catalog {
-            objects: 1000,
+    fn class(name: &str, share: f64, objects: u64) -> ObjectClass {
+        ObjectClass {
+            name: name.into(),
+            share,
+            objects,
             zipf_alpha: 0.9,
             size_bytes: Dist::LogNormal {
                 p50: 40_000.0,
                 p99: 400_000.0,
             },
-            ttl_secs: 60,
+            cache_control: None,
+            ttl_secs: Some(60),
+            path_prefix: format!("/{name}/"),
             origin: 0,
         }
+    }
+
+    fn catalog() -> Catalog {
+        Catalog {
+            classes: vec![class("a", 1.0, 1000)],
+        }
+    }
+
+    #[test]
+    fn classes_get_their_share_and_distinct_keys() {
+        let cat = Catalog {
+            classes: vec![class("img", 0.75, 100), class("api", 0.25, 100)],
+        };
+        let s = ObjectSampler::new(&cat, 1);
+        let mut rng = Pcg64Mcg::seed_from_u64(3);
+        let mut n = [0u32; 2];
+        for _ in 0..40_000 {
+            let o = s.sample(&mut rng);
+            n[o.class] += 1;
+            assert_eq!(o.key >> RANK_BITS, o.class as u64);
+            assert!((1..=100).contains(&o.rank));
+        }
+        assert!((n[0] as f64 / 40_000.0 - 0.75).abs() < 0.01, "{n:?}");
+        let o = Object {
+            key: 5,
+            class: 0,
+            rank: 5,
+        };
+        assert_eq!(s.path_of(&o), "/img/5");
     }
 
     #[test]
@@ -145,8 +236,13 @@ mod tests {
         let a = ObjectSampler::new(&catalog(), 1);
         let b = ObjectSampler::new(&catalog(), 1);
         let c = ObjectSampler::new(&catalog(), 2);
-        assert_eq!(a.size_of(17), b.size_of(17));
-        assert!((1..100).any(|o| a.size_of(o) != c.size_of(o)));
+        let o = |rank| Object {
+            key: rank,
+            class: 0,
+            rank,
+        };
+        assert_eq!(a.size_of(&o(17)), b.size_of(&o(17)));
+        assert!((1..100).any(|r| a.size_of(&o(r)) != c.size_of(&o(r))));
     }
 
     #[test]
@@ -155,7 +251,7 @@ mod tests {
         let mut rng = Pcg64Mcg::seed_from_u64(3);
         let mut counts = vec![0u32; 1001];
         for _ in 0..100_000 {
-            let o = s.sample(&mut rng);
+            let o = s.sample(&mut rng).rank;
             assert!((1..=1000).contains(&o));
             counts[o as usize] += 1;
         }

@@ -55,7 +55,18 @@ fn the_valid_scenario_is_valid_and_normalised() {
     assert_eq!(s.regions[0].id, "eu-central-1");
     assert_eq!(s.regions[0].pops, vec![0, 1]);
     assert_eq!(s.pops[0].cache_bytes, 1 << 30);
-    assert_eq!(s.catalog.size_bytes, edgesim_model::Dist::Fixed(10240.0));
+    let class = &s.catalog.classes[0];
+    assert_eq!(class.size_bytes, edgesim_model::Dist::Fixed(10240.0));
+    assert_eq!(
+        (
+            class.name.as_str(),
+            class.path_prefix.as_str(),
+            class.ttl_secs
+        ),
+        ("default", "/", Some(60))
+    );
+    assert_eq!(class.cache_control.as_deref(), Some("max-age=60"));
+    assert!(s.regions[0].cache.is_none());
     let codes: Vec<_> = s
         .viewers
         .countries
@@ -111,11 +122,11 @@ countries = { XX = 1.0, DE = 0 }
             r#"s.toml:11:1: pop "fra1": region is required when the PoP is placed by lat/lon"#,
             r#"s.toml:12:6: pop "fra1": id is used twice"#,
             r#"s.toml:13:7: pop "fra1": lat must be within [-90, 90], got 95"#,
-            r#"s.toml:15:15: pop "fra1": cache_bytes: unknown unit "XB""#,
-            r#"s.toml:16:10: pop "fra1": unknown policy "mru""#,
+            r#"s.toml:15:15: pop "fra1": cache_bytes: invalid size "12XB": unknown unit "XB"; valid units are B, KB, MB, GB, TB (1000-based) and KiB, MiB, GiB, TiB (1024-based)"#,
+            r#"s.toml:16:10: pop "fra1": unknown cache policy "mru"; valid policies: lru, fifo, clock, sieve, s3fifo (or s3-fifo), arc"#,
             r#"s.toml:20:8: origin "o": kind must be "s3" or "custom", got "ftp""#,
             r#"s.toml:21:12: origin "o": unknown location "mars-1" (use an AWS region code like "us-east-1", a PoP airport code, or lat/lon)"#,
-            r#"s.toml:24:11: catalog: objects must be between 1 and 4294967295, got 0"#,
+            r#"s.toml:24:11: catalog: objects must be between 1 and 1099511627775, got 0"#,
             r#"s.toml:25:14: catalog: zipf_alpha must be >= 0, got -1"#,
             r#"s.toml:26:8: catalog: size: p99 (1024) must be >= p50 (40960)"#,
             r#"s.toml:27:12: catalog: ttl_secs must be >= 0, got -3"#,

@@ -22,7 +22,12 @@ impl From<&Counters> for pb::Counters {
         pb::Counters {
             requests: c.requests,
             edge_hits: c.edge_hits,
+            edge_collapsed: c.edge_collapsed,
+            regional_requests: c.regional_requests,
+            regional_hits: c.regional_hits,
+            regional_collapsed: c.regional_collapsed,
             origin_fetches: c.origin_fetches,
+            origin_revalidations: c.origin_revalidations,
             viewer_bytes: c.viewer_bytes,
             origin_bytes: c.origin_bytes,
         }
@@ -34,7 +39,12 @@ impl From<&pb::Counters> for Counters {
         Counters {
             requests: c.requests,
             edge_hits: c.edge_hits,
+            edge_collapsed: c.edge_collapsed,
+            regional_requests: c.regional_requests,
+            regional_hits: c.regional_hits,
+            regional_collapsed: c.regional_collapsed,
             origin_fetches: c.origin_fetches,
+            origin_revalidations: c.origin_revalidations,
             viewer_bytes: c.viewer_bytes,
             origin_bytes: c.origin_bytes,
         }
@@ -146,8 +156,13 @@ mod tests {
                 pop: 3,
                 counters: Counters {
                     requests: 5,
-                    edge_hits: 4,
+                    edge_hits: 1,
+                    edge_collapsed: 1,
+                    regional_requests: 3,
+                    regional_hits: 1,
+                    regional_collapsed: 1,
                     origin_fetches: 1,
+                    origin_revalidations: 0,
                     viewer_bytes: 50,
                     origin_bytes: 10,
                 },

@@ -10,7 +10,8 @@ use edgesim_sim::metrics::{decode_histogram, new_latency_histogram};
 use edgesim_sim::{Counters, LatencyHistogram, RegionEpochReport};
 
 use crate::summary::{
-    EpochRow, LatencyMs, OriginSummary, PopSummary, RouteSummary, SCHEMA_VERSION, Summary, Totals,
+    EpochRow, LatencyMs, OriginSummary, PopSummary, RegionSummary, RouteSummary, SCHEMA_VERSION,
+    Summary, Totals,
 };
 
 /// A report that does not fit the run it is added to.
@@ -131,6 +132,8 @@ impl RunAccumulator {
             end_secs: span.end as f64 / 1e6,
             requests: epoch_counters.requests,
             edge_hits: epoch_counters.edge_hits,
+            edge_collapsed: epoch_counters.edge_collapsed,
+            regional_hits: epoch_counters.regional_hits,
             origin_fetches: epoch_counters.origin_fetches,
             viewer_bytes: epoch_counters.viewer_bytes,
             origin_bytes: epoch_counters.origin_bytes,
@@ -246,9 +249,33 @@ impl RunAccumulator {
                     region: s.regions[p.region].id.clone(),
                     requests: c.requests,
                     edge_hits: c.edge_hits,
+                    edge_collapsed: c.edge_collapsed,
+                    regional_requests: c.regional_requests,
+                    regional_hits: c.regional_hits,
                     origin_fetches: c.origin_fetches,
                     hit_ratio: c.hit_ratio(),
                     latency_ms: LatencyMs::of(h),
+                })
+                .collect(),
+            regions: s
+                .regions
+                .iter()
+                .map(|r| {
+                    let mut c = Counters::default();
+                    for &p in &r.pops {
+                        c.add(&self.pops[p].0);
+                    }
+                    RegionSummary {
+                        id: r.id.clone(),
+                        cache_bytes: r.cache.map_or(0, |x| x.cache_bytes),
+                        requests: c.requests,
+                        regional_requests: c.regional_requests,
+                        regional_hits: c.regional_hits,
+                        regional_collapsed: c.regional_collapsed,
+                        regional_hit_ratio: c.regional_hit_ratio(),
+                        origin_fetches: c.origin_fetches,
+                        offload_requests: c.offload_requests(),
+                    }
                 })
                 .collect(),
             routes: self

@@ -31,6 +31,8 @@ pub struct Summary {
     pub latency_ms: LatencyMs,
     /// Per PoP, scenario order (PoPs without traffic included).
     pub pops: Vec<PopSummary>,
+    /// Per region (regional edge cache tier), sorted by id.
+    pub regions: Vec<RegionSummary>,
     /// Per (country, PoP) route with traffic, by country then PoP.
     pub routes: Vec<RouteSummary>,
     /// Per origin, scenario order.
@@ -46,8 +48,18 @@ pub struct Totals {
     pub requests: u64,
     /// Requests answered from an edge cache.
     pub edge_hits: u64,
-    /// Fetches sent to origins.
+    /// Requests that waited for a fetch already in flight at their PoP.
+    pub edge_collapsed: u64,
+    /// Requests PoPs sent to regional edge caches.
+    pub regional_requests: u64,
+    /// Of those, answered by the regional cache.
+    pub regional_hits: u64,
+    /// Of those, collapsed onto a fetch in flight from the regional cache.
+    pub regional_collapsed: u64,
+    /// Requests sent to origins (full fetches and revalidations).
     pub origin_fetches: u64,
+    /// Of those, revalidations of stale copies (304, no body).
+    pub origin_revalidations: u64,
     /// Bytes sent to viewers.
     pub viewer_bytes: u64,
     /// Bytes fetched from origins.
@@ -58,6 +70,8 @@ pub struct Totals {
     pub offload_bytes: f64,
     /// edge_hits / requests.
     pub hit_ratio: f64,
+    /// regional_hits / regional_requests.
+    pub regional_hit_ratio: f64,
 }
 
 impl From<&Counters> for Totals {
@@ -65,12 +79,18 @@ impl From<&Counters> for Totals {
         Totals {
             requests: c.requests,
             edge_hits: c.edge_hits,
+            edge_collapsed: c.edge_collapsed,
+            regional_requests: c.regional_requests,
+            regional_hits: c.regional_hits,
+            regional_collapsed: c.regional_collapsed,
             origin_fetches: c.origin_fetches,
+            origin_revalidations: c.origin_revalidations,
             viewer_bytes: c.viewer_bytes,
             origin_bytes: c.origin_bytes,
             offload_requests: c.offload_requests(),
             offload_bytes: c.offload_bytes(),
             hit_ratio: c.hit_ratio(),
+            regional_hit_ratio: c.regional_hit_ratio(),
         }
     }
 }
@@ -132,12 +152,41 @@ pub struct PopSummary {
     pub requests: u64,
     /// Edge hits.
     pub edge_hits: u64,
-    /// Origin fetches.
+    /// Requests collapsed onto a fetch in flight at the PoP.
+    pub edge_collapsed: u64,
+    /// Requests sent to the regional edge cache.
+    pub regional_requests: u64,
+    /// Of those, regional hits.
+    pub regional_hits: u64,
+    /// Origin fetches caused by this PoP's requests.
     pub origin_fetches: u64,
     /// edge_hits / requests.
     pub hit_ratio: f64,
     /// Viewer latency.
     pub latency_ms: LatencyMs,
+}
+
+/// One region's regional edge cache over the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionSummary {
+    /// Region id.
+    pub id: String,
+    /// Regional edge cache capacity, bytes (0: none).
+    pub cache_bytes: u64,
+    /// Viewer requests at the region's PoPs.
+    pub requests: u64,
+    /// Requests its PoPs sent to the regional cache.
+    pub regional_requests: u64,
+    /// Of those, answered by the regional cache.
+    pub regional_hits: u64,
+    /// Of those, collapsed onto a fetch in flight.
+    pub regional_collapsed: u64,
+    /// regional_hits / regional_requests.
+    pub regional_hit_ratio: f64,
+    /// Origin fetches from the region.
+    pub origin_fetches: u64,
+    /// 1 - origin_fetches / requests, over the region's viewer requests.
+    pub offload_requests: f64,
 }
 
 /// One (country, PoP) route over the run.
@@ -177,6 +226,10 @@ pub struct EpochRow {
     pub requests: u64,
     /// Edge hits.
     pub edge_hits: u64,
+    /// Requests collapsed at PoPs.
+    pub edge_collapsed: u64,
+    /// Regional cache hits.
+    pub regional_hits: u64,
     /// Origin fetches.
     pub origin_fetches: u64,
     /// Bytes to viewers.
@@ -199,17 +252,19 @@ pub struct EpochRow {
 
 impl EpochRow {
     /// The CSV header, matching [`EpochRow::csv_line`].
-    pub const CSV_HEADER: &'static str = "epoch,start_secs,end_secs,requests,edge_hits,origin_fetches,viewer_bytes,origin_bytes,offload_requests,offload_bytes,p50_ms,p90_ms,p99_ms,p999_ms";
+    pub const CSV_HEADER: &'static str = "epoch,start_secs,end_secs,requests,edge_hits,edge_collapsed,regional_hits,origin_fetches,viewer_bytes,origin_bytes,offload_requests,offload_bytes,p50_ms,p90_ms,p99_ms,p999_ms";
 
     /// The row as one CSV line (no newline).
     pub fn csv_line(&self) -> String {
         format!(
-            "{},{},{},{},{},{},{},{},{:.6},{:.6},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{:.6},{:.6},{},{},{},{}",
             self.epoch,
             self.start_secs,
             self.end_secs,
             self.requests,
             self.edge_hits,
+            self.edge_collapsed,
+            self.regional_hits,
             self.origin_fetches,
             self.viewer_bytes,
             self.origin_bytes,

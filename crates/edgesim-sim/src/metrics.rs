@@ -44,15 +44,33 @@ pub fn decode_histogram(bytes: &[u8]) -> Result<LatencyHistogram, String> {
         .map_err(|e| format!("bad latency histogram: {e:?}"))
 }
 
-/// Request counters of one PoP (or any aggregate of PoPs).
+/// Request counters of one PoP (or any aggregate of PoPs). Regional-tier
+/// and origin counts are those of requests that entered at this PoP.
+///
+/// Every request ends in exactly one way:
+/// `requests = edge_hits + edge_collapsed + upstream`, where upstream is
+/// `regional_requests` when the region has a regional edge cache, and the
+/// PoP's own origin fetches otherwise; and
+/// `regional_requests = regional_hits + regional_collapsed + origin fetches via the regional cache`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counters {
     /// Viewer requests that arrived.
     pub requests: u64,
-    /// Requests answered from the PoP's cache.
+    /// Requests answered from the PoP's cache (fresh copy).
     pub edge_hits: u64,
-    /// Fetches sent to an origin.
+    /// Requests that waited for a fetch of the same object already in
+    /// flight from this PoP (request collapsing).
+    pub edge_collapsed: u64,
+    /// Requests the PoP sent to its regional edge cache.
+    pub regional_requests: u64,
+    /// Of those, answered from the regional cache (fresh copy).
+    pub regional_hits: u64,
+    /// Of those, collapsed onto a fetch in flight from the regional cache.
+    pub regional_collapsed: u64,
+    /// Requests sent to an origin (full fetches and revalidations).
     pub origin_fetches: u64,
+    /// Of those, conditional requests for a stale copy (answered 304, no body).
+    pub origin_revalidations: u64,
     /// Bytes sent to viewers.
     pub viewer_bytes: u64,
     /// Bytes fetched from origins.
@@ -60,13 +78,37 @@ pub struct Counters {
 }
 
 impl Counters {
+    /// Requests that ended each possible way; equals `requests` always
+    /// (see the type's documentation).
+    pub fn outcomes(&self) -> u64 {
+        self.edge_hits
+            + self.edge_collapsed
+            + self.regional_hits
+            + self.regional_collapsed
+            + self.origin_fetches
+    }
+
     /// Adds another set of counters.
     pub fn add(&mut self, other: &Counters) {
         self.requests += other.requests;
         self.edge_hits += other.edge_hits;
+        self.edge_collapsed += other.edge_collapsed;
+        self.regional_requests += other.regional_requests;
+        self.regional_hits += other.regional_hits;
+        self.regional_collapsed += other.regional_collapsed;
         self.origin_fetches += other.origin_fetches;
+        self.origin_revalidations += other.origin_revalidations;
         self.viewer_bytes += other.viewer_bytes;
         self.origin_bytes += other.origin_bytes;
+    }
+
+    /// Share of regional-tier requests answered there (0 when idle).
+    pub fn regional_hit_ratio(&self) -> f64 {
+        if self.regional_requests == 0 {
+            0.0
+        } else {
+            self.regional_hits as f64 / self.regional_requests as f64
+        }
     }
 
     /// Share of requests that did not go to an origin (0 when idle).
@@ -175,6 +217,7 @@ mod tests {
             origin_fetches: 3,
             viewer_bytes: 100,
             origin_bytes: 25,
+            ..Counters::default()
         };
         assert!((c.offload_requests() - 0.7).abs() < 1e-12);
         assert!((c.offload_bytes() - 0.75).abs() < 1e-12);

@@ -2,18 +2,21 @@
 //!
 //! Requests arrive at PoPs as a Poisson process whose rate is fixed within
 //! an epoch. Everything a request experiences is decided when it reaches
-//! the PoP (its latency is known then: there is no queueing yet), while
-//! the cache is filled only when the origin's answer arrives, as a timed
-//! event: requests in between miss too, as they would without collapsing.
+//! the PoP: its latency is known then (there is no queueing yet), and the
+//! regional cache is consulted as it is at that moment. Caches are filled
+//! only when an answer actually arrives, as timed events; until then a
+//! request for the same object at the same tier waits for the fetch in
+//! flight (request collapsing) instead of fetching again.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use edgesim_cache::{AnyCache, Cache, Capacity, Entry};
 use edgesim_model::Scenario;
-use edgesim_model::rng::{Purpose, stream};
-use edgesim_model::workload::{ObjectSampler, ViewerPool};
+use edgesim_model::rng::{Purpose, mix64, stream};
+use edgesim_model::workload::{Object, ObjectSampler, ViewerPool};
 use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
@@ -57,14 +60,56 @@ pub enum SimError {
     },
 }
 
+/// Hashes u64 cache keys (already well mixed or small integers) cheaply.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        mix64(self.0)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Fetches in flight at one tier: cache key -> when the answer arrives
+/// there (µs).
+type InFlight = HashMap<u64, u64, BuildHasherDefault<KeyHasher>>;
+
 /// A PoP and what it saw in the current epoch.
 struct PopState {
     global: usize,
     cache: AnyCache,
+    in_flight: InFlight,
     counters: Counters,
     latency: LatencyHistogram,
     /// Round trip to each origin (scenario order).
     origin_paths: Vec<Path>,
+    /// Round trip to the region's regional edge cache.
+    regional_path: Path,
+}
+
+/// The region's regional edge cache.
+struct RegionalState {
+    cache: AnyCache,
+    in_flight: InFlight,
+    /// Round trip to each origin (scenario order).
+    origin_paths: Vec<Path>,
+}
+
+/// Which cache a fill goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Tier {
+    /// The regional edge cache.
+    Regional,
+    /// A PoP, by local index.
+    Pop(usize),
 }
 
 /// A (country, PoP) route; kept across epochs so its histogram is reused.
@@ -77,12 +122,12 @@ struct RouteState {
     latency: LatencyHistogram,
 }
 
-/// A cache fill scheduled for when the origin's answer reaches the PoP.
+/// A cache fill scheduled for when an answer reaches a tier.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Fill {
     at_us: u64,
     seq: u64,
-    pop_local: usize,
+    tier: Tier,
     key: u64,
     entry_size: u64,
     expires_at_us: u64,
@@ -93,6 +138,7 @@ pub struct RegionSim {
     scenario: Arc<Scenario>,
     region: usize,
     pops: Vec<PopState>,
+    regional: Option<RegionalState>,
     /// Scenario PoP index -> index into `pops`.
     local_pop: Vec<Option<usize>>,
     routes: Vec<RouteState>,
@@ -108,6 +154,16 @@ impl RegionSim {
     /// A region with cold caches, ready for epoch 0.
     pub fn new(scenario: Arc<Scenario>, region: usize) -> RegionSim {
         let seed = scenario.simulation.seed;
+        let region_location = scenario.regions[region].location;
+        let regional = scenario.regions[region].cache.map(|c| RegionalState {
+            cache: edgesim_cache::build(c.policy, Capacity::Bytes(c.cache_bytes)),
+            in_flight: InFlight::default(),
+            origin_paths: scenario
+                .origins
+                .iter()
+                .map(|o| Path::between(&scenario.network, region_location, o.location))
+                .collect(),
+        });
         let mut local_pop = vec![None; scenario.pops.len()];
         let pops = scenario.regions[region]
             .pops
@@ -119,6 +175,7 @@ impl RegionSim {
                 PopState {
                     global,
                     cache: edgesim_cache::build(p.policy, Capacity::Bytes(p.cache_bytes)),
+                    in_flight: InFlight::default(),
                     counters: Counters::default(),
                     latency: new_latency_histogram(),
                     origin_paths: scenario
@@ -126,6 +183,7 @@ impl RegionSim {
                         .iter()
                         .map(|o| Path::between(&scenario.network, p.location, o.location))
                         .collect(),
+                    regional_path: Path::between(&scenario.network, p.location, region_location),
                 }
             })
             .collect();
@@ -141,6 +199,7 @@ impl RegionSim {
             scenario,
             region,
             pops,
+            regional,
             local_pop,
             routes: Vec::new(),
             fills: BinaryHeap::new(),
@@ -276,73 +335,172 @@ impl RegionSim {
 
     /// One viewer request, from its arrival at the PoP: the path of
     /// DESIGN.md's "One request through a PoP", top to bottom.
-    fn handle_request(&mut self, route: usize, now_us: u64, rngs: &mut EpochRngs) {
+    fn handle_request(&mut self, route_index: usize, now_us: u64, rngs: &mut EpochRngs) {
         let net = self.scenario.network;
-        let route = &mut self.routes[route];
+        let route = &self.routes[route_index];
+        let pop_local = route.pop_local;
         let viewer = self.viewers.sample(route.country, &mut rngs.requests);
         let object = self.objects.sample(&mut rngs.requests);
-        let size = self.objects.size_of(object);
+        let size = self.objects.size_of(&object);
+        let ttl_us = self.objects.ttl_secs(&object).map(|s| s * 1_000_000);
         let viewer_rtt_us =
             sample_rtt_us(&net, &route.path, Some(viewer.device), &mut rngs.network);
-        let pop = &mut self.pops[route.pop_local];
+        let pop = &mut self.pops[pop_local];
         pop.counters.requests += 1;
         pop.counters.viewer_bytes += size;
 
         // Viewer-request trigger: not modelled yet (the trigger pipeline
         // plugs in here and may answer without a lookup).
 
-        // Cache lookup; the object id is the cache key.
-        let key = object;
-        let fresh = matches!(pop.cache.get(key), Some(e) if e.expires_at_us > now_us);
-        let mut latency_us = viewer_rtt_us + net.edge_processing_ms * 1000.0;
-        if fresh {
+        // Cache lookup: fresh hit, stale copy (revalidate), or miss.
+        let key = object.key;
+        let cached = pop.cache.get(key).map(|e| e.expires_at_us > now_us);
+        let answer_at_us = if cached == Some(true) {
             pop.counters.edge_hits += 1;
+            now_us
+        } else if let Some(ready) = pop.in_flight.get(&key).copied().filter(|&t| t > now_us) {
+            pop.counters.edge_collapsed += 1;
+            ready
         } else {
-            // Miss or stale: fetch from the origin (no collapsing, no
-            // regional tier yet; origin-request/-response triggers go here).
-            let origin = self.objects.origin_of(object);
-            let origin_rtt_us =
-                sample_rtt_us(&net, &pop.origin_paths[origin], None, &mut rngs.network);
-            let service_us = self.scenario.origins[origin]
-                .service_ms
-                .sample(&mut rngs.origin)
-                * 1000.0;
-            let fetch_us = origin_rtt_us + service_us;
-            pop.counters.origin_fetches += 1;
-            pop.counters.origin_bytes += size;
-            self.origins[origin].fetches += 1;
-            self.origins[origin].bytes += size;
-            let ttl_us = self.objects.ttl_secs(object) * 1_000_000;
-            if ttl_us > 0 {
-                let at_us = now_us + fetch_us as u64;
-                self.fill_seq += 1;
-                self.fills.push(Reverse(Fill {
-                    at_us,
-                    seq: self.fill_seq,
-                    pop_local: route.pop_local,
-                    key,
-                    entry_size: size,
-                    expires_at_us: at_us + ttl_us,
-                }));
+            // Regional cache, then origin (origin-request/-response
+            // triggers go on the way to the origin).
+            let ready = self.fetch_upstream(
+                pop_local,
+                &object,
+                size,
+                cached.is_some(),
+                ttl_us,
+                now_us,
+                rngs,
+            );
+            if let Some(ttl_us) = ttl_us {
+                self.schedule_fill(Tier::Pop(pop_local), key, size, ready, ttl_us);
             }
-            latency_us += fetch_us;
-        }
+            ready
+        };
 
         // Viewer-response trigger: not modelled yet.
-        let latency_us = latency_us.round() as u64;
-        record_latency(&mut pop.latency, latency_us);
+        let latency_us = (viewer_rtt_us + net.edge_processing_ms * 1000.0).round() as u64
+            + (answer_at_us - now_us);
+        record_latency(&mut self.pops[pop_local].latency, latency_us);
+        let route = &mut self.routes[route_index];
         route.requests += 1;
         record_latency(&mut route.latency, latency_us);
     }
 
-    /// Stores every fetched object whose answer has reached its PoP by `t_us`.
+    /// Gets an object the PoP does not have fresh from the regional cache
+    /// or the origin; returns when the answer reaches the PoP (µs).
+    #[allow(clippy::too_many_arguments)]
+    fn fetch_upstream(
+        &mut self,
+        pop_local: usize,
+        object: &Object,
+        size: u64,
+        pop_has_stale: bool,
+        ttl_us: Option<u64>,
+        now_us: u64,
+        rngs: &mut EpochRngs,
+    ) -> u64 {
+        let net = self.scenario.network;
+        let origin = self.objects.origin_of(object);
+        let service = self.scenario.origins[origin].service_ms;
+        let pop = &mut self.pops[pop_local];
+        let Some(regional) = &mut self.regional else {
+            let fetch_us = sample_rtt_us(&net, &pop.origin_paths[origin], None, &mut rngs.network)
+                + service.sample(&mut rngs.origin) * 1000.0;
+            count_origin_fetch(
+                &mut pop.counters,
+                &mut self.origins[origin],
+                size,
+                pop_has_stale,
+            );
+            return now_us + fetch_us.round() as u64;
+        };
+        pop.counters.regional_requests += 1;
+        let half_rtt_us =
+            (sample_rtt_us(&net, &pop.regional_path, None, &mut rngs.network) / 2.0).round() as u64;
+        let at_regional_us = now_us + half_rtt_us;
+        let key = object.key;
+        let cached = regional
+            .cache
+            .get(key)
+            .map(|e| e.expires_at_us > at_regional_us);
+        let ready_us = if cached == Some(true) {
+            pop.counters.regional_hits += 1;
+            at_regional_us
+        } else if let Some(ready) = regional
+            .in_flight
+            .get(&key)
+            .copied()
+            .filter(|&t| t > at_regional_us)
+        {
+            pop.counters.regional_collapsed += 1;
+            ready
+        } else {
+            let fetch_us = sample_rtt_us(
+                &net,
+                &regional.origin_paths[origin],
+                None,
+                &mut rngs.network,
+            ) + service.sample(&mut rngs.origin) * 1000.0;
+            count_origin_fetch(
+                &mut pop.counters,
+                &mut self.origins[origin],
+                size,
+                cached.is_some(),
+            );
+            let ready = at_regional_us + fetch_us.round() as u64;
+            if let Some(ttl_us) = ttl_us {
+                self.schedule_fill(Tier::Regional, key, size, ready, ttl_us);
+            }
+            ready
+        };
+        ready_us + half_rtt_us
+    }
+
+    /// Schedules storing an object at `tier` when its answer arrives, and
+    /// marks the fetch in flight so that later requests collapse onto it.
+    fn schedule_fill(&mut self, tier: Tier, key: u64, size: u64, at_us: u64, ttl_us: u64) {
+        let in_flight = match tier {
+            Tier::Pop(i) => &mut self.pops[i].in_flight,
+            Tier::Regional => {
+                &mut self
+                    .regional
+                    .as_mut()
+                    .expect("regional tier exists")
+                    .in_flight
+            }
+        };
+        in_flight.insert(key, at_us);
+        self.fill_seq += 1;
+        self.fills.push(Reverse(Fill {
+            at_us,
+            seq: self.fill_seq,
+            tier,
+            key,
+            entry_size: size,
+            expires_at_us: at_us + ttl_us,
+        }));
+    }
+
+    /// Stores every fetched object whose answer has reached its tier by `t_us`.
     fn apply_fills_until(&mut self, t_us: u64) {
         while let Some(Reverse(fill)) = self.fills.peek() {
             if fill.at_us > t_us {
                 break;
             }
             let Reverse(fill) = self.fills.pop().expect("peeked");
-            self.pops[fill.pop_local].cache.insert(
+            let (cache, in_flight) = match fill.tier {
+                Tier::Pop(i) => {
+                    let p = &mut self.pops[i];
+                    (&mut p.cache, &mut p.in_flight)
+                }
+                Tier::Regional => {
+                    let r = self.regional.as_mut().expect("regional tier exists");
+                    (&mut r.cache, &mut r.in_flight)
+                }
+            };
+            cache.insert(
                 fill.key,
                 Entry {
                     size: fill.entry_size,
@@ -350,6 +508,9 @@ impl RegionSim {
                     tag: 0,
                 },
             );
+            if in_flight.get(&fill.key) == Some(&fill.at_us) {
+                in_flight.remove(&fill.key);
+            }
         }
     }
 
@@ -393,6 +554,24 @@ impl RegionSim {
     }
 }
 
+/// Counts one request to an origin: a revalidation of a stale copy
+/// (answered 304, no body: objects do not change) or a full fetch.
+fn count_origin_fetch(
+    counters: &mut Counters,
+    origin: &mut OriginEpoch,
+    size: u64,
+    revalidation: bool,
+) {
+    counters.origin_fetches += 1;
+    origin.fetches += 1;
+    if revalidation {
+        counters.origin_revalidations += 1;
+    } else {
+        counters.origin_bytes += size;
+        origin.bytes += size;
+    }
+}
+
 /// The random streams of one region in one epoch.
 struct EpochRngs {
     arrivals: Pcg64Mcg,
@@ -421,6 +600,7 @@ cache_bytes = "{cache}"
 [[pops]]
 id = "lhr"
 city = "LHR"
+region = "eu-central-1"
 cache_bytes = "{cache}"
 [[origins]]
 id = "o"
@@ -469,7 +649,8 @@ countries = {{ DE = 0.6, GB = 0.4 }}
         let s = scenario("64MiB", 3600, 2000.0);
         let reports = run_all(&s);
         let c = totals(&reports);
-        assert_eq!(c.requests, c.edge_hits + c.origin_fetches);
+        assert_eq!(c.requests, c.outcomes());
+        assert!(c.edge_collapsed > 0, "misses of popular objects collapse");
         assert!(c.origin_bytes <= c.viewer_bytes);
         let mut hist_total = 0;
         let mut route_total = 0;

@@ -2,7 +2,9 @@
 //! agent.
 
 mod cmd_agent;
+mod cmd_replay;
 mod cmd_run;
+mod cmd_trigger;
 mod cmd_validate;
 
 use std::process::ExitCode;
@@ -27,6 +29,17 @@ enum Command {
     Validate(cmd_validate::Args),
     /// Serve as an edge agent for a coordinator.
     Agent(cmd_agent::Args),
+    /// Replay a cache trace through eviction policies and cache sizes.
+    Replay(Box<cmd_replay::Args>),
+    /// Work with Lambda@Edge trigger handlers.
+    #[command(subcommand)]
+    Trigger(TriggerCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum TriggerCommand {
+    /// Run a handler once on a CloudFront-shaped event, as CloudFront would.
+    Test(Box<cmd_trigger::Args>),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +48,8 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd_run::run(args),
         Command::Validate(args) => cmd_validate::run(args),
         Command::Agent(args) => cmd_agent::run(args),
+        Command::Replay(args) => cmd_replay::run(*args),
+        Command::Trigger(TriggerCommand::Test(args)) => cmd_trigger::run(*args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,221 @@
+//! `origin_split`: send a share of origin fetches to another origin (gradual migrations).
+
+use serde::{Deserialize, Serialize};
+
+use super::RuleOutcome;
+use crate::config::ConfigError;
+use crate::event::{Origin, Request};
+use crate::handler::InvokeContext;
+use crate::headers::Str;
+use crate::util::{hash_bytes, intern, unit_fraction};
+
+/// The share sent to the new origin: a fixed number, or the name of a per-epoch control.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum WeightSpec {
+    /// A fixed share in [0, 1].
+    Fixed(f64),
+    /// A control set by the coordinator each epoch (unset reads as 0), clamped to [0, 1].
+    Control(String),
+}
+
+/// What decides which fetches move.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SplitKey {
+    /// Each fetch independently, from the request's random number (AWS's example).
+    #[default]
+    Random,
+    /// A hash of the URI: an object always goes to the same origin at a given weight, and
+    /// raising the weight only moves more objects (monotone).
+    UriHash,
+}
+
+/// Kind of the target origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OriginKind {
+    /// S3 bucket.
+    S3,
+    /// HTTP server.
+    Custom,
+}
+
+/// `builtin = "origin_split"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OriginSplitConfig {
+    /// Domain name of the new origin (what `request.origin.*.domainName` becomes).
+    pub to: String,
+    /// Region of the new origin, for S3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_region: Option<String>,
+    /// Kind of the new origin; by default the same kind as the current one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_kind: Option<OriginKind>,
+    /// Share of fetches that go to `to`.
+    pub weight: WeightSpec,
+    /// What decides which fetches move.
+    #[serde(default)]
+    pub split: SplitKey,
+}
+
+pub(crate) struct OriginSplit {
+    to: &'static str,
+    to_region: Option<&'static str>,
+    to_kind: Option<OriginKind>,
+    weight: WeightSpec,
+    split: SplitKey,
+}
+
+impl OriginSplit {
+    pub(crate) fn compile(config: &OriginSplitConfig) -> Result<Self, Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        if config.to.is_empty() || config.to.contains(['/', ' ']) {
+            errors.push(ConfigError::new(
+                "to",
+                format!("`{}` is not a domain name", config.to),
+            ));
+        }
+        match &config.weight {
+            WeightSpec::Fixed(w) if !(0.0..=1.0).contains(w) => {
+                errors.push(ConfigError::new(
+                    "weight",
+                    format!("must be in [0, 1]; got {w}"),
+                ));
+            }
+            WeightSpec::Control(name) if name.is_empty() => {
+                errors.push(ConfigError::new("weight", "control name is empty"));
+            }
+            _ => {}
+        }
+        if config.to_region.is_some() && config.to_kind == Some(OriginKind::Custom) {
+            errors.push(ConfigError::new(
+                "to_region",
+                "only S3 origins have a region",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(OriginSplit {
+            to: intern(&config.to),
+            to_region: config.to_region.as_deref().map(intern),
+            to_kind: config.to_kind,
+            weight: config.weight.clone(),
+            split: config.split,
+        })
+    }
+
+    fn retarget(&self, request: &mut Request) {
+        let domain = Str::const_new(self.to);
+        match (&mut request.origin, self.to_kind) {
+            (Some(Origin::S3(o)), None | Some(OriginKind::S3)) => {
+                o.domain_name = domain;
+                if let Some(region) = self.to_region {
+                    o.region = Str::const_new(region);
+                }
+            }
+            (Some(Origin::Custom(o)), None | Some(OriginKind::Custom)) => o.domain_name = domain,
+            (_, Some(OriginKind::Custom)) => request.origin = Some(Origin::custom(self.to)),
+            (_, _) => {
+                request.origin = Some(Origin::s3(self.to, self.to_region.unwrap_or("us-east-1")))
+            }
+        }
+    }
+
+    pub(crate) fn apply(&self, request: &mut Request, ctx: &InvokeContext<'_>) -> RuleOutcome {
+        let weight = match &self.weight {
+            WeightSpec::Fixed(w) => *w,
+            WeightSpec::Control(name) => ctx.controls.get(name).unwrap_or(0.0).clamp(0.0, 1.0),
+        };
+        let key = match self.split {
+            SplitKey::Random => ctx.rand,
+            SplitKey::UriHash => hash_bytes(request.uri.as_bytes()),
+        };
+        if unit_fraction(key) < weight {
+            self.retarget(request);
+        }
+        RuleOutcome::Continue
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handler::Controls;
+    use crate::util::mix64;
+
+    fn split(weight: WeightSpec, key: SplitKey) -> OriginSplit {
+        OriginSplit::compile(&OriginSplitConfig {
+            to: "new.s3.eu-central-1.amazonaws.com".into(),
+            to_region: Some("eu-central-1".into()),
+            to_kind: None,
+            weight,
+            split: key,
+        })
+        .unwrap()
+    }
+
+    fn moved(rule: &OriginSplit, uri: &str, rand: u64, controls: &Controls) -> bool {
+        let mut r = Request::new("GET", uri, "1.1.1.1");
+        r.origin = Some(Origin::s3("old.s3.amazonaws.com", "us-east-1"));
+        rule.apply(&mut r, &InvokeContext::simple(controls, rand));
+        r.origin.unwrap().domain_name() == "new.s3.eu-central-1.amazonaws.com"
+    }
+
+    #[test]
+    fn random_split_moves_about_the_weight() {
+        let rule = split(WeightSpec::Fixed(0.2), SplitKey::Random);
+        let c = Controls::new();
+        let n = (0..10_000u64)
+            .filter(|&i| moved(&rule, "/a", mix64(i), &c))
+            .count();
+        assert!((1_800..2_200).contains(&n), "{n}");
+    }
+
+    #[test]
+    fn control_weight_is_read_each_call() {
+        let rule = split(WeightSpec::Control("migration".into()), SplitKey::Random);
+        assert!(!moved(&rule, "/a", 5, &Controls::new()));
+        assert!(moved(
+            &rule,
+            "/a",
+            5,
+            &Controls::new().with("migration", 1.0)
+        ));
+    }
+
+    #[test]
+    fn uri_hash_is_monotone_in_the_weight() {
+        let rule = split(WeightSpec::Control("m".into()), SplitKey::UriHash);
+        let uris: Vec<String> = (0..500).map(|i| format!("/obj/{i}")).collect();
+        let mut previous: Vec<bool> = vec![false; uris.len()];
+        for step in 0..=10 {
+            let c = Controls::new().with("m", f64::from(step) / 10.0);
+            let now: Vec<bool> = uris
+                .iter()
+                .map(|u| moved(&rule, u, step as u64, &c))
+                .collect();
+            for (was, is) in previous.iter().zip(&now) {
+                assert!(!was || *is, "an object moved back at step {step}");
+            }
+            previous = now;
+        }
+        assert!(previous.iter().all(|m| *m));
+    }
+
+    #[test]
+    fn bad_weight_is_reported() {
+        let errors = OriginSplit::compile(&OriginSplitConfig {
+            to: "".into(),
+            to_region: None,
+            to_kind: None,
+            weight: WeightSpec::Fixed(1.5),
+            split: SplitKey::Random,
+        })
+        .err()
+        .unwrap();
+        assert_eq!(errors.len(), 2);
+    }
+}

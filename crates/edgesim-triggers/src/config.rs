@@ -1,0 +1,429 @@
+//! Trigger configuration as a scenario file embeds it per stage, and its compilation into handlers.
+
+use std::fmt;
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+use crate::builtin::{self, BuiltinConfig};
+use crate::handler::Handler;
+use crate::pool::ExecutionModel;
+use crate::script::{ScriptHandler, ScriptLanguage};
+use crate::stage::Stage;
+
+/// One problem in a trigger configuration; `field` names the offending key (may be empty).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    /// Dotted path of the key, e.g. `variants[1].weight`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ConfigError {
+    /// An error about `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.field, self.message)
+        }
+    }
+}
+
+/// Provisioning and cost settings shared by every trigger kind; each overrides the stage default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutionConfig {
+    /// Memory size (viewer stages: 128 only; origin stages: 128–10,240).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<u32>,
+    /// Timeout (viewer stages: at most 5,000; origin stages: at most 30,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// Extra latency of a cold start (default 150 ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cold_start_ms: Option<u64>,
+    /// Idle time after which an environment is reclaimed (default 600 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_timeout_secs: Option<u64>,
+    /// Concurrent executions per region before throttling (default 1,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<u32>,
+    /// Fixed simulated cost of each invocation (default 1,000 µs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overhead_us: Option<u64>,
+}
+
+const EXECUTION_KEYS: [&str; 6] = [
+    "memory_mb",
+    "timeout_ms",
+    "cold_start_ms",
+    "idle_timeout_secs",
+    "max_concurrency",
+    "overhead_us",
+];
+
+impl ExecutionConfig {
+    /// The stage's defaults with these overrides, or every limit the overrides break.
+    pub fn model(&self, stage: Stage) -> Result<ExecutionModel, Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        let mut model = ExecutionModel::lambda_defaults(stage);
+        if let Some(memory) = self.memory_mb {
+            if stage.is_viewer() && memory != 128 {
+                errors.push(ConfigError::new(
+                    "memory_mb",
+                    format!("{stage} functions have 128 MB; got {memory}"),
+                ));
+            } else if !(128..=stage.max_memory_mb()).contains(&memory) {
+                errors.push(ConfigError::new(
+                    "memory_mb",
+                    format!(
+                        "must be 128..={} at {stage}; got {memory}",
+                        stage.max_memory_mb()
+                    ),
+                ));
+            }
+            model.memory_mb = memory;
+        }
+        if let Some(timeout) = self.timeout_ms {
+            if timeout == 0 || timeout > stage.max_timeout_ms() {
+                errors.push(ConfigError::new(
+                    "timeout_ms",
+                    format!(
+                        "must be 1..={} at {stage}; got {timeout}",
+                        stage.max_timeout_ms()
+                    ),
+                ));
+            }
+            model.timeout_ms = timeout;
+        }
+        if let Some(ms) = self.cold_start_ms {
+            model.cold_start_us = ms * 1_000;
+        }
+        if let Some(secs) = self.idle_timeout_secs {
+            model.idle_timeout_us = secs * 1_000_000;
+        }
+        if let Some(n) = self.max_concurrency {
+            if n == 0 {
+                errors.push(ConfigError::new("max_concurrency", "must be at least 1"));
+            }
+            model.max_concurrency = n;
+        }
+        if let Some(us) = self.overhead_us {
+            model.overhead_us = us;
+        }
+        if errors.is_empty() {
+            Ok(model)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// A JavaScript (Node.js-style) handler file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptConfig {
+    /// Path of the handler file, resolved by the caller's loader (relative to the scenario).
+    pub path: String,
+    /// Name of the exported function (default `handler`).
+    #[serde(default = "default_export", skip_serializing_if = "is_default_export")]
+    pub export: String,
+}
+
+fn default_export() -> String {
+    "handler".to_string()
+}
+
+fn is_default_export(s: &String) -> bool {
+    s == "handler"
+}
+
+/// What runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TriggerKind {
+    /// A declarative built-in trigger.
+    Builtin(BuiltinConfig),
+    /// A script in one of the supported languages.
+    Script {
+        /// The language.
+        language: ScriptLanguage,
+        /// File and export.
+        script: ScriptConfig,
+    },
+}
+
+/// The configuration of one trigger, as a scenario embeds it per stage:
+///
+/// ```toml
+/// viewer_request = { builtin = "ab_test", variants = [{ name = "A", weight = 0.5 }, { name = "B", weight = 0.5, uri_prefix = "/b" }] }
+/// origin_request = { js = "triggers/migrate.js", memory_mb = 512, timeout_ms = 3000 }
+/// ```
+///
+/// Exactly one of `builtin = "<name>"` or `js = "<path>"` selects the kind; the execution
+/// keys ([`ExecutionConfig`]) may accompany either. Unknown keys are rejected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TriggerConfig {
+    /// What runs.
+    pub kind: TriggerKind,
+    /// Provisioning overrides.
+    pub execution: ExecutionConfig,
+}
+
+impl Serialize for TriggerConfig {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error as _;
+        let mut map = match &self.kind {
+            TriggerKind::Builtin(builtin) => {
+                match serde_json::to_value(builtin).map_err(S::Error::custom)? {
+                    Value::Object(map) => map,
+                    _ => return Err(S::Error::custom("a built-in trigger serializes to a table")),
+                }
+            }
+            TriggerKind::Script { language, script } => {
+                let mut map = Map::new();
+                map.insert(
+                    language.config_key().to_string(),
+                    Value::String(script.path.clone()),
+                );
+                if !is_default_export(&script.export) {
+                    map.insert("export".to_string(), Value::String(script.export.clone()));
+                }
+                map
+            }
+        };
+        if let Value::Object(execution) =
+            serde_json::to_value(&self.execution).map_err(S::Error::custom)?
+        {
+            map.extend(execution);
+        }
+        Value::Object(map).serialize(serializer)
+    }
+}
+
+impl TriggerConfig {
+    /// A JavaScript trigger with default provisioning.
+    pub fn js(path: &str) -> Self {
+        TriggerConfig {
+            kind: TriggerKind::Script {
+                language: ScriptLanguage::JavaScript,
+                script: ScriptConfig {
+                    path: path.to_string(),
+                    export: default_export(),
+                },
+            },
+            execution: ExecutionConfig::default(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for TriggerConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        trigger_config_from_value(value).map_err(D::Error::custom)
+    }
+}
+
+fn trigger_config_from_value(value: Value) -> Result<TriggerConfig, String> {
+    let Value::Object(mut map) = value else {
+        return Err(
+            "a trigger must be a table with `builtin = \"...\"` or `js = \"path\"`".to_string(),
+        );
+    };
+    let mut execution_map = Map::new();
+    for key in EXECUTION_KEYS {
+        if let Some(v) = map.remove(key) {
+            execution_map.insert(key.to_string(), v);
+        }
+    }
+    let execution: ExecutionConfig =
+        serde_json::from_value(Value::Object(execution_map)).map_err(|e| e.to_string())?;
+    let selectors: Vec<&str> = ["builtin", "js", "python"]
+        .into_iter()
+        .filter(|k| map.contains_key(*k))
+        .collect();
+    let kind = match selectors.as_slice() {
+        ["builtin"] => TriggerKind::Builtin(
+            serde_json::from_value(Value::Object(map))
+                .map_err(|e| format!("builtin trigger: {e}"))?,
+        ),
+        [language @ ("js" | "python")] => {
+            let language = if *language == "js" {
+                ScriptLanguage::JavaScript
+            } else {
+                ScriptLanguage::Python
+            };
+            let path = map.remove(language.config_key()).expect("selector present");
+            map.insert("path".to_string(), path);
+            let script: ScriptConfig = serde_json::from_value(Value::Object(map))
+                .map_err(|e| format!("{} trigger: {e}", language.config_key()))?;
+            TriggerKind::Script { language, script }
+        }
+        [] => {
+            return Err("a trigger needs `builtin = \"<name>\"` or `js = \"<path>\"`".to_string());
+        }
+        several => {
+            return Err(format!(
+                "a trigger takes exactly one of `builtin` or `js`, got {}",
+                several.join(", ")
+            ));
+        }
+    };
+    Ok(TriggerConfig { kind, execution })
+}
+
+/// Compile `config` for `stage` into a ready handler, reporting every problem at once.
+///
+/// `load_source` reads a script file by the path the configuration gives (the caller resolves
+/// it relative to the scenario).
+pub fn compile(
+    config: &TriggerConfig,
+    stage: Stage,
+    load_source: &dyn Fn(&str) -> std::io::Result<String>,
+) -> Result<Box<dyn Handler + Send>, Vec<ConfigError>> {
+    let model = config.execution.model(stage);
+    let result: Result<Box<dyn Handler + Send>, Vec<ConfigError>> = match &config.kind {
+        TriggerKind::Builtin(builtin) => builtin::compile(
+            builtin,
+            stage,
+            model
+                .clone()
+                .unwrap_or_else(|_| ExecutionModel::lambda_defaults(stage)),
+        )
+        .map(|h| Box::new(h) as Box<dyn Handler + Send>),
+        TriggerKind::Script { language, script } => {
+            let source = load_source(&script.path).map_err(|e| {
+                vec![ConfigError::new(
+                    language.config_key(),
+                    format!("cannot read `{}`: {e}", script.path),
+                )]
+            });
+            match source {
+                Ok(source) => ScriptHandler::load(
+                    *language,
+                    &script.path,
+                    &source,
+                    &script.export,
+                    stage,
+                    model
+                        .clone()
+                        .unwrap_or_else(|_| ExecutionModel::lambda_defaults(stage)),
+                )
+                .map(|h| Box::new(h) as Box<dyn Handler + Send>),
+                Err(e) => Err(e),
+            }
+        }
+    };
+    match (model, result) {
+        (Ok(_), Ok(handler)) => Ok(handler),
+        (model, result) => {
+            let mut errors = model.err().unwrap_or_default();
+            errors.extend(result.err().unwrap_or_default());
+            Err(errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<TriggerConfig, String> {
+        serde_json::from_str::<TriggerConfig>(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn parses_js_and_builtin_forms() {
+        let js =
+            parse(r#"{"js": "triggers/ab.js", "memory_mb": 128, "timeout_ms": 5000}"#).unwrap();
+        assert!(
+            matches!(js.kind, TriggerKind::Script { ref script, .. } if script.path == "triggers/ab.js")
+        );
+        assert_eq!(js.execution.timeout_ms, Some(5000));
+        let builtin =
+            parse(r#"{"builtin": "origin_split", "to": "new.example", "weight": "migration"}"#)
+                .unwrap();
+        assert!(matches!(
+            builtin.kind,
+            TriggerKind::Builtin(BuiltinConfig::OriginSplit(_))
+        ));
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_ambiguous_kinds() {
+        assert!(
+            parse(r#"{"js": "a.js", "memroy_mb": 128}"#)
+                .unwrap_err()
+                .contains("memroy_mb")
+        );
+        assert!(
+            parse(r#"{"builtin": "origin_split", "to": "x", "weight": 0.5, "colour": 1}"#)
+                .unwrap_err()
+                .contains("colour")
+        );
+        assert!(
+            parse(r#"{"builtin": "ab_test", "js": "a.js"}"#)
+                .unwrap_err()
+                .contains("exactly one")
+        );
+        assert!(
+            parse(r#"{"memory_mb": 128}"#)
+                .unwrap_err()
+                .contains("needs")
+        );
+        assert!(
+            parse(r#"{"builtin": "teleport"}"#)
+                .unwrap_err()
+                .contains("teleport")
+        );
+    }
+
+    #[test]
+    fn execution_limits_are_checked_per_stage() {
+        let config = ExecutionConfig {
+            memory_mb: Some(512),
+            timeout_ms: Some(6000),
+            ..Default::default()
+        };
+        let errors = config.model(Stage::ViewerRequest).unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        let model = config.model(Stage::OriginRequest).unwrap();
+        assert_eq!((model.memory_mb, model.timeout_ms), (512, 6000));
+    }
+
+    #[test]
+    fn compile_reports_every_problem() {
+        let config = parse(r#"{"js": "missing.js", "memory_mb": 64}"#).unwrap();
+        let errors = compile(&config, Stage::OriginRequest, &|_| {
+            Err(std::io::Error::other("no such file"))
+        })
+        .err()
+        .unwrap();
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(text[0].starts_with("memory_mb:"), "{text:?}");
+        assert!(text[1].contains("cannot read `missing.js`"), "{text:?}");
+    }
+
+    #[test]
+    fn serializes_back_to_the_flat_form() {
+        let config = parse(r#"{"js": "a.js", "timeout_ms": 100}"#).unwrap();
+        let json = serde_json::to_value(&config).unwrap();
+        assert_eq!(json, serde_json::json!({"js": "a.js", "timeout_ms": 100}));
+        let builtin = parse(r#"{"builtin": "origin_split", "to": "new.example", "weight": 0.2, "cold_start_ms": 0}"#).unwrap();
+        let back: TriggerConfig =
+            serde_json::from_value(serde_json::to_value(&builtin).unwrap()).unwrap();
+        assert_eq!(back, builtin);
+    }
+}

@@ -1,0 +1,39 @@
+//! CloudFront's Lambda@Edge model for edgesim: the event objects, the rules CloudFront applies to
+//! handler results, built-in declarative triggers, and a deterministic JavaScript runtime.
+//!
+//! The simulator calls [`compile`] once per behaviour and stage to get a [`Handler`], then
+//! [`Handler::invoke`] for each request reaching that stage, with the request (and response)
+//! as [`Request`] / [`Response`] values it keeps per request. Every invocation returns an
+//! [`Invocation`]: how the stage ended ([`StageOutcome`]), its simulated duration (a function
+//! of the handler and the event only, never of the wall clock), console output and whether it
+//! was a cold start. Failures carry the status the viewer gets (502 for invalid results, 503
+//! for execution errors) as EDGE-SEMANTICS.md specifies.
+
+pub mod builtin;
+pub mod config;
+mod digest;
+pub mod event;
+pub mod handler;
+pub mod headers;
+mod js;
+pub mod pool;
+pub mod script;
+pub mod stage;
+pub mod testing;
+pub mod util;
+pub mod validate;
+pub mod viewer;
+
+pub use builtin::BuiltinConfig;
+pub use config::{ConfigError, ExecutionConfig, TriggerConfig, TriggerKind, compile};
+pub use event::{
+    BodyEncoding, CfEvent, CustomOrigin, EventConfig, Origin, Request, Response, S3Origin,
+};
+pub use handler::{
+    Controls, Failure, FailureKind, Handler, Invocation, InvokeContext, StageOutcome, VariantChoice,
+};
+pub use headers::{HeaderEntry, Headers, Str};
+pub use pool::{ExecutionModel, PoolStats};
+pub use stage::Stage;
+pub use validate::{ValidationRule, Violation};
+pub use viewer::{Device, Os, Viewer};

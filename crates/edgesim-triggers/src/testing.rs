@@ -1,0 +1,393 @@
+//! `edgesim trigger test`: run one handler on one event with its stage's limits, validate the
+//! result as CloudFront would, and report. The CLI module is a thin wrapper around this.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::config::{ConfigError, ExecutionConfig, TriggerConfig};
+use crate::event::{CfEvent, EventConfig, Origin, Request, Response};
+use crate::handler::{Controls, InvokeContext, StageOutcome};
+use crate::headers::Str;
+use crate::stage::Stage;
+use crate::viewer::{Device, Os, Viewer};
+
+/// A request (and response) described on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSpec {
+    /// HTTP method.
+    pub method: String,
+    /// URI (with an optional `?query`).
+    pub uri: String,
+    /// Extra request headers as `(name, value)`.
+    pub headers: Vec<(String, String)>,
+    /// Viewer country (CloudFront-Viewer-Country), from origin-request on.
+    pub country: Option<String>,
+    /// Viewer device (User-Agent; CloudFront-Is-*-Viewer from origin-request on).
+    pub device: Option<Device>,
+    /// Viewer OS.
+    pub os: Option<Os>,
+    /// Viewer IP.
+    pub client_ip: String,
+    /// Origin domain at the origin stages (an S3 bucket unless it has a port or `http`).
+    pub origin: Option<String>,
+    /// Response status at the response stages.
+    pub status: u16,
+    /// Extra response headers.
+    pub response_headers: Vec<(String, String)>,
+}
+
+impl Default for EventSpec {
+    fn default() -> Self {
+        EventSpec {
+            method: "GET".into(),
+            uri: "/".into(),
+            headers: Vec::new(),
+            country: None,
+            device: None,
+            os: None,
+            client_ip: "203.0.113.178".into(),
+            origin: None,
+            status: 200,
+            response_headers: Vec::new(),
+        }
+    }
+}
+
+/// Parse `Name: value`.
+pub fn parse_header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("header `{text}` is not `Name: value`"))?;
+    let name = name.trim();
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!("header `{text}` has an invalid name"));
+    }
+    Ok((name.to_string(), value.trim().to_string()))
+}
+
+/// The event CloudFront would send at `stage` for `spec`.
+///
+/// CloudFront adds its viewer headers after viewer-request, so `country` and `device` show up
+/// as headers only from origin-request on (the device always shapes the User-Agent).
+pub fn build_event(stage: Stage, spec: &EventSpec) -> CfEvent {
+    let viewer = Viewer {
+        country: Str::from(spec.country.as_deref().unwrap_or("US")),
+        device: spec.device.unwrap_or(Device::Desktop),
+        os: spec.os.unwrap_or(match spec.device {
+            Some(Device::Mobile | Device::Tablet) => Os::Ios,
+            _ => Os::Other,
+        }),
+        viewer_id: 1,
+        client_ip: Str::from(spec.client_ip.as_str()),
+    };
+    let (path, query) = spec.uri.split_once('?').unwrap_or((&spec.uri, ""));
+    let mut request: Request = viewer.request(&spec.method, path, "d111111abcdef8.cloudfront.net");
+    request.querystring = Str::from(query);
+    for (name, value) in &spec.headers {
+        request.headers.set(name, value.as_str());
+    }
+    if stage != Stage::ViewerRequest && (spec.country.is_some() || spec.device.is_some()) {
+        viewer.add_cloudfront_headers(&mut request.headers);
+    }
+    if stage.is_origin() {
+        let domain = spec
+            .origin
+            .as_deref()
+            .unwrap_or("my-bucket.s3.amazonaws.com");
+        request.origin = Some(if domain.contains(".s3") {
+            Origin::s3(domain, "us-east-1")
+        } else {
+            Origin::custom(domain)
+        });
+    }
+    let response = (!stage.is_request()).then(|| {
+        let mut response = Response::new(spec.status);
+        response
+            .headers
+            .set("Content-Type", "text/html; charset=UTF-8");
+        response.headers.set("Server", "AmazonS3");
+        response
+            .headers
+            .set("Via", "1.1 3f7c5f4f1b7f6a1e.cloudfront.net (CloudFront)");
+        for (name, value) in &spec.response_headers {
+            response.headers.set(name, value.as_str());
+        }
+        response
+    });
+    CfEvent {
+        config: EventConfig::example(stage),
+        request,
+        response,
+    }
+}
+
+/// Limits and inputs of a test run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TestOptions {
+    /// Memory override (origin stages).
+    pub memory_mb: Option<u32>,
+    /// Timeout override.
+    pub timeout_ms: Option<u64>,
+    /// Simulated wall time, ms since the epoch (`Date.now()`).
+    pub now_ms: u64,
+    /// Seed for `Math.random`.
+    pub seed: u64,
+    /// Controls visible to built-ins.
+    pub controls: Controls,
+}
+
+/// What `edgesim trigger test --json` prints: exactly these five fields.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TestReport {
+    /// `continue`, `respond`, `invalid`, `error`, `timeout`, `out_of_memory` or `throttled`.
+    pub outcome: String,
+    /// Status the viewer gets; `null` when the request continues to the cache/origin.
+    pub viewer_status: Option<u16>,
+    /// The resulting request or response, or `{errorType, errorMessage}` on failure.
+    pub result: Value,
+    /// Console output.
+    pub logs: Vec<String>,
+    /// Simulated run time of a warm invocation.
+    pub duration_ms: f64,
+}
+
+impl TestReport {
+    /// True when CloudFront accepts the result (`continue` or `respond`).
+    pub fn accepted(&self) -> bool {
+        self.outcome == "continue" || self.outcome == "respond"
+    }
+
+    /// The human-readable form.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "outcome:       {}", self.outcome);
+        let viewer = match (self.viewer_status, self.outcome.as_str()) {
+            (None, _) => "decided by the cache/origin (request continues)".to_string(),
+            (Some(502), _) => "502 (X-Cache: LambdaValidationError from cloudfront)".to_string(),
+            (Some(503), "invalid" | "error" | "timeout" | "out_of_memory" | "throttled") => {
+                "503 (X-Cache: LambdaExecutionError from cloudfront)".to_string()
+            }
+            (Some(status), _) => status.to_string(),
+        };
+        let _ = writeln!(out, "viewer status: {viewer}");
+        let _ = writeln!(
+            out,
+            "duration:      {:.3} ms (simulated, warm)",
+            self.duration_ms
+        );
+        let _ = writeln!(
+            out,
+            "result:\n{}",
+            serde_json::to_string_pretty(&self.result).unwrap_or_default()
+        );
+        if self.logs.is_empty() {
+            let _ = writeln!(out, "logs:          (none)");
+        } else {
+            let _ = writeln!(out, "logs:");
+            for line in &self.logs {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        out
+    }
+}
+
+/// Compile `config` for `stage` (its file read by `load_source`) and run it once on `event`.
+///
+/// Configuration problems (missing file, syntax error with file:line, missing export, bad
+/// limits) come back as errors: the CLI maps them to exit status 2.
+pub fn run_trigger(
+    config: &TriggerConfig,
+    stage: Stage,
+    event: &CfEvent,
+    options: &TestOptions,
+    load_source: &dyn Fn(&str) -> std::io::Result<String>,
+) -> Result<TestReport, Vec<ConfigError>> {
+    let mut config = config.clone();
+    config.execution = ExecutionConfig {
+        memory_mb: options.memory_mb.or(config.execution.memory_mb),
+        timeout_ms: options.timeout_ms.or(config.execution.timeout_ms),
+        cold_start_ms: Some(0),
+        ..config.execution
+    };
+    let mut handler = crate::config::compile(&config, stage, load_source)?;
+    let mut request = event.request.clone();
+    let mut response = event.response.clone();
+    if !stage.is_request() && response.is_none() {
+        response = Some(Response::new(200));
+    }
+    let ctx = InvokeContext {
+        now_us: options.now_ms * 1_000,
+        region: "us-east-1",
+        pop: "IAD89-C1",
+        request_id: 1,
+        rand: options.seed,
+        viewer_id: 1,
+        controls: &options.controls,
+    };
+    let invocation = handler.invoke(stage, &mut request, response.as_mut(), &ctx);
+    let (viewer_status, result) = match &invocation.outcome {
+        StageOutcome::Continue if stage.is_request() => {
+            (None, serde_json::to_value(&request).unwrap_or(Value::Null))
+        }
+        StageOutcome::Continue => {
+            let response = response.expect("response stages always have a response");
+            (
+                Some(response.status),
+                serde_json::to_value(&response).unwrap_or(Value::Null),
+            )
+        }
+        StageOutcome::Respond(generated) => (
+            Some(generated.status),
+            serde_json::to_value(generated).unwrap_or(Value::Null),
+        ),
+        StageOutcome::Failed(failure) => {
+            let error_type = match failure.kind {
+                crate::handler::FailureKind::Invalid { .. } => "LambdaValidationError",
+                _ => "LambdaExecutionError",
+            };
+            (
+                Some(failure.viewer_status),
+                json!({"errorType": error_type, "errorMessage": failure.message}),
+            )
+        }
+    };
+    Ok(TestReport {
+        outcome: invocation.outcome.name().to_string(),
+        viewer_status,
+        result,
+        logs: invocation.logs,
+        duration_ms: invocation.duration_us as f64 / 1_000.0,
+    })
+}
+
+/// Run the JavaScript handler `source` (named `path`) once on `event`.
+pub fn run_js(
+    path: &str,
+    source: &str,
+    stage: Stage,
+    event: &CfEvent,
+    options: &TestOptions,
+) -> Result<TestReport, Vec<ConfigError>> {
+    let source = source.to_string();
+    run_trigger(
+        &TriggerConfig::js(path),
+        stage,
+        event,
+        options,
+        &move |_| Ok(source.clone()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REWRITE: &str = r#"'use strict';
+exports.handler = (event, context, callback) => {
+    const request = event.Records[0].cf.request;
+    console.log('uri was', request.uri);
+    request.uri = '/b' + request.uri;
+    callback(null, request);
+};
+"#;
+
+    #[test]
+    fn report_has_exactly_the_five_fields() {
+        let event = build_event(
+            Stage::ViewerRequest,
+            &EventSpec {
+                uri: "/x?a=1".into(),
+                ..Default::default()
+            },
+        );
+        let report = run_js(
+            "rewrite.js",
+            REWRITE,
+            Stage::ViewerRequest,
+            &event,
+            &TestOptions::default(),
+        )
+        .unwrap();
+        let text = serde_json::to_string(&report).unwrap();
+        let positions: Vec<usize> = [
+            "\"outcome\"",
+            "\"viewer_status\"",
+            "\"result\"",
+            "\"logs\"",
+            "\"duration_ms\"",
+        ]
+        .iter()
+        .map(|k| text.find(k).unwrap_or_else(|| panic!("{k} missing")))
+        .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json.as_object().unwrap().len(), 5);
+        assert_eq!(report.outcome, "continue");
+        assert_eq!(report.result["uri"], "/b/x");
+        assert_eq!(report.result["querystring"], "a=1");
+        assert_eq!(report.logs, ["INFO\turi was /x"]);
+        assert!(report.accepted());
+        assert!(report.render_text().contains("outcome:       continue"));
+    }
+
+    #[test]
+    fn viewer_headers_appear_only_after_viewer_request() {
+        let spec = EventSpec {
+            country: Some("DE".into()),
+            device: Some(Device::Mobile),
+            ..Default::default()
+        };
+        let at_viewer = build_event(Stage::ViewerRequest, &spec);
+        assert!(
+            at_viewer
+                .request
+                .headers
+                .get("cloudfront-viewer-country")
+                .is_none()
+        );
+        assert!(
+            at_viewer
+                .request
+                .headers
+                .get("user-agent")
+                .unwrap()
+                .contains("iPhone")
+        );
+        let at_origin = build_event(Stage::OriginRequest, &spec);
+        assert_eq!(
+            at_origin.request.headers.get("cloudfront-viewer-country"),
+            Some("DE")
+        );
+        assert!(at_origin.request.origin.is_some());
+    }
+
+    #[test]
+    fn syntax_errors_are_config_errors_with_a_line() {
+        let event = build_event(Stage::ViewerRequest, &EventSpec::default());
+        let errors = run_js(
+            "broken.js",
+            "'use strict';\nexports.handler = (e, c, cb) => {\n  cb(null, e;\n};\n",
+            Stage::ViewerRequest,
+            &event,
+            &TestOptions::default(),
+        )
+        .unwrap_err();
+        assert!(
+            errors[0].message.starts_with("broken.js:3:"),
+            "{}",
+            errors[0]
+        );
+    }
+
+    #[test]
+    fn parse_header_splits_on_the_first_colon() {
+        assert_eq!(
+            parse_header("Cookie: a=b; c=d").unwrap(),
+            ("Cookie".into(), "a=b; c=d".into())
+        );
+        assert!(parse_header("nocolon").is_err());
+    }
+}

@@ -1,0 +1,177 @@
+//! `edgesim trigger test`: run one Lambda@Edge handler on one event and show what CloudFront would do.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use edgesim_triggers::testing::{self, EventSpec, TestOptions};
+use edgesim_triggers::{CfEvent, Device, Os, Stage};
+
+/// Arguments of `edgesim trigger test`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Handler file, written as for Lambda@Edge (`exports.handler = (event, context, callback) => ...`).
+    pub handler: PathBuf,
+    /// viewer-request, origin-request, origin-response or viewer-response (default: the event's eventType).
+    #[arg(long)]
+    pub stage: Option<String>,
+    /// A whole test event as the AWS console shows it (`{"Records":[{"cf":{...}}]}`).
+    #[arg(long, value_name = "FILE")]
+    pub event: Option<PathBuf>,
+    /// Request URI, optionally with `?query`.
+    #[arg(long, default_value = "/", conflicts_with = "event")]
+    pub uri: String,
+    /// HTTP method.
+    #[arg(long, default_value = "GET", conflicts_with = "event")]
+    pub method: String,
+    /// Extra request header, repeatable.
+    #[arg(long = "header", value_name = "NAME: VALUE", conflicts_with = "event")]
+    pub headers: Vec<String>,
+    /// Viewer country (CloudFront-Viewer-Country, visible from origin-request on).
+    #[arg(long, value_name = "ISO", conflicts_with = "event")]
+    pub country: Option<String>,
+    /// Viewer device: desktop, mobile, tablet or smarttv (User-Agent and CloudFront-Is-*-Viewer).
+    #[arg(long, conflicts_with = "event")]
+    pub device: Option<String>,
+    /// Viewer OS: android, ios or other.
+    #[arg(long, conflicts_with = "event")]
+    pub os: Option<String>,
+    /// Viewer IP address.
+    #[arg(long, default_value = "203.0.113.178", conflicts_with = "event")]
+    pub client_ip: String,
+    /// Origin domain at the origin stages (S3 when it contains `.s3`, custom otherwise).
+    #[arg(long, conflicts_with = "event")]
+    pub origin: Option<String>,
+    /// Response status at the response stages.
+    #[arg(long, default_value_t = 200, conflicts_with = "event")]
+    pub status: u16,
+    /// Extra response header at the response stages, repeatable.
+    #[arg(
+        long = "response-header",
+        value_name = "NAME: VALUE",
+        conflicts_with = "event"
+    )]
+    pub response_headers: Vec<String>,
+    /// Memory size (origin stages; viewer stages have 128 MB).
+    #[arg(long)]
+    pub memory_mb: Option<u32>,
+    /// Timeout (at most 5,000 at viewer stages, 30,000 at origin stages).
+    #[arg(long)]
+    pub timeout_ms: Option<u64>,
+    /// Seed for Math.random.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Simulated time for Date.now(), ms since the Unix epoch.
+    #[arg(long, default_value_t = 1_700_000_000_000)]
+    pub now_ms: u64,
+    /// Print one JSON object: outcome, viewer_status, result, logs, duration_ms.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn usage(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+fn parse_os(text: &str) -> Result<Os, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "android" => Ok(Os::Android),
+        "ios" => Ok(Os::Ios),
+        "other" => Ok(Os::Other),
+        _ => Err(format!(
+            "unknown os `{text}`: expected android, ios or other"
+        )),
+    }
+}
+
+/// The event and stage the arguments describe, or a usage error.
+fn event_and_stage(args: &Args) -> Result<(CfEvent, Stage), String> {
+    let stage = args
+        .stage
+        .as_deref()
+        .map(str::parse::<Stage>)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    if let Some(path) = &args.event {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mut event = CfEvent::from_json(&text)
+            .map_err(|e| format!("{}: not a CloudFront event: {e}", path.display()))?;
+        let stage = stage.unwrap_or(event.config.event_type);
+        event.config.event_type = stage;
+        return Ok((event, stage));
+    }
+    let stage = stage.ok_or("--stage is required without --event")?;
+    let spec = EventSpec {
+        method: args.method.clone(),
+        uri: args.uri.clone(),
+        headers: args
+            .headers
+            .iter()
+            .map(|h| testing::parse_header(h))
+            .collect::<Result<_, _>>()?,
+        country: args.country.as_ref().map(|c| c.to_ascii_uppercase()),
+        device: args
+            .device
+            .as_deref()
+            .map(str::parse::<Device>)
+            .transpose()
+            .map_err(|e| e.to_string())?,
+        os: args.os.as_deref().map(parse_os).transpose()?,
+        client_ip: args.client_ip.clone(),
+        origin: args.origin.clone(),
+        status: args.status,
+        response_headers: args
+            .response_headers
+            .iter()
+            .map(|h| testing::parse_header(h))
+            .collect::<Result<_, _>>()?,
+    };
+    if stage == Stage::ViewerRequest && args.country.is_some() && !args.json {
+        eprintln!(
+            "note: CloudFront adds CloudFront-Viewer-Country after viewer-request; the handler will not see it"
+        );
+    }
+    Ok((testing::build_event(stage, &spec), stage))
+}
+
+/// Run `edgesim trigger test`: exit 0 when CloudFront would accept the result, 1 when it would
+/// fail the request, 2 for usage errors.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let (event, stage) = match event_and_stage(&args) {
+        Ok(found) => found,
+        Err(message) => return Ok(usage(message)),
+    };
+    let name = args.handler.display().to_string();
+    let source = match std::fs::read_to_string(&args.handler) {
+        Ok(source) => source,
+        Err(e) => return Ok(usage(format!("cannot read {name}: {e}"))),
+    };
+    let options = TestOptions {
+        memory_mb: args.memory_mb,
+        timeout_ms: args.timeout_ms,
+        now_ms: args.now_ms,
+        seed: args.seed,
+        ..TestOptions::default()
+    };
+    let report = match testing::run_js(&name, &source, stage, &event, &options) {
+        Ok(report) => report,
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("error: {}", error.message);
+            }
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", report.render_text());
+    }
+    Ok(if report.accepted() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
