@@ -1,5 +1,7 @@
 //! Region engine throughput: simulated requests per second of wall time on
-//! one core, for the quickstart workload (LRU, no triggers).
+//! one core, for the quickstart workload (LRU PoP caches, no triggers) and
+//! the tiers workload (SIEVE PoPs behind S3-FIFO regional caches, three
+//! object classes, revalidations, collapsing).
 //!
 //! Run: `cargo bench -p edgesim-sim --bench region_engine`
 
@@ -10,15 +12,17 @@ use edgesim_model::Scenario;
 use edgesim_sim::{RegionSim, Routing};
 
 fn main() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/quickstart.toml");
-    let text = std::fs::read_to_string(&path).expect("scenarios/quickstart.toml");
-    // The quickstart as shipped, and the same workload at 10x the rate.
-    for (label, rate_scale) in [
-        ("quickstart (2k req/s, 600 s)", 1.0),
-        ("quickstart x10 (20k req/s, 600 s)", 10.0),
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let text = |name: &str| std::fs::read_to_string(dir.join(name)).expect("shipped scenario");
+    let (quickstart, tiers) = (text("quickstart.toml"), text("tiers.toml"));
+    // The scenarios as shipped, and at a higher rate.
+    for (label, text, rate_scale) in [
+        ("quickstart (2k req/s, 600 s)", &quickstart, 1.0),
+        ("quickstart x10 (20k req/s, 600 s)", &quickstart, 10.0),
+        ("tiers (5k req/s, 600 s)", &tiers, 1.0),
+        ("tiers x4 (20k req/s, 600 s)", &tiers, 4.0),
     ] {
-        let mut s = Scenario::from_toml("quickstart.toml", &text).expect("valid");
+        let mut s = Scenario::from_toml("bench.toml", text).expect("valid");
         s.viewers.requests_per_sec *= rate_scale;
         let s = Arc::new(s);
         let demand = Routing::nearest(&s).demand(&s, s.viewers.requests_per_sec);

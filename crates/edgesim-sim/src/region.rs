@@ -761,4 +761,130 @@ countries = {{ DE = 0.6, GB = 0.4 }}
             Err(SimError::PastEnd { .. })
         ));
     }
+
+    /// Three PoPs in one region, optionally behind a regional edge cache.
+    fn tiered(regional_cache: &str, extra: &str) -> Arc<Scenario> {
+        let text = format!(
+            r#"
+[simulation]
+duration_secs = 30
+seed = 9
+[[regions]]
+id = "eu-central-1"
+cache_bytes = "{regional_cache}"
+[[pops]]
+id = "fra"
+city = "FRA"
+cache_bytes = "16MiB"
+[[pops]]
+id = "ams"
+city = "AMS"
+region = "eu-central-1"
+cache_bytes = "16MiB"
+[[pops]]
+id = "waw"
+city = "WAW"
+cache_bytes = "16MiB"
+[[origins]]
+id = "o"
+kind = "s3"
+location = "us-east-1"
+{extra}
+[viewers]
+requests_per_sec = 3000
+countries = {{ DE = 0.4, NL = 0.3, PL = 0.3 }}
+"#
+        );
+        Arc::new(Scenario::from_toml("t.toml", &text).expect("valid tiered scenario"))
+    }
+
+    const CATALOG: &str = r#"
+[catalog]
+objects = 20000
+zipf_alpha = 0.8
+size = "16KiB"
+ttl_secs = 3600
+"#;
+
+    #[test]
+    fn a_regional_cache_absorbs_misses_that_pops_would_send_to_the_origin() {
+        let flat = totals(&run_all(&tiered("0", CATALOG)));
+        let tiered = totals(&run_all(&tiered("1GiB", CATALOG)));
+        assert_eq!(flat.regional_requests, 0);
+        assert_eq!(flat.requests, flat.outcomes());
+        assert_eq!(tiered.requests, tiered.outcomes());
+        assert_eq!(
+            tiered.regional_requests,
+            tiered.regional_hits + tiered.regional_collapsed + tiered.origin_fetches
+        );
+        assert!(tiered.regional_hits > 0);
+        // The same requests arrive either way (their streams do not depend
+        // on the tiers); only where they are answered changes.
+        assert_eq!(flat.requests, tiered.requests);
+        assert_eq!(flat.viewer_bytes, tiered.viewer_bytes);
+        assert!(
+            tiered.offload_requests() > flat.offload_requests() + 0.1,
+            "{} vs {}",
+            tiered.offload_requests(),
+            flat.offload_requests()
+        );
+    }
+
+    #[test]
+    fn short_ttls_cause_revalidations_without_body_bytes() {
+        let catalog = r#"
+[[catalog.classes]]
+name = "api"
+share = 1
+objects = 50
+zipf_alpha = 0.5
+size = "1KiB"
+cache_control = "max-age=2"
+"#;
+        let c = totals(&run_all(&tiered("0", catalog)));
+        assert!(c.origin_revalidations > 0);
+        let full_fetches = c.origin_fetches - c.origin_revalidations;
+        assert_eq!(
+            c.origin_bytes,
+            full_fetches * 1024,
+            "revalidations carry no body"
+        );
+        let uncacheable = r#"
+[[catalog.classes]]
+name = "api"
+share = 1
+objects = 50
+zipf_alpha = 0.5
+size = "1KiB"
+cache_control = "no-store"
+"#;
+        let c = totals(&run_all(&tiered("1GiB", uncacheable)));
+        assert_eq!(
+            c.edge_hits + c.edge_collapsed + c.regional_hits + c.regional_collapsed,
+            0
+        );
+        assert_eq!(c.origin_fetches, c.requests);
+    }
+
+    #[test]
+    fn concurrent_misses_collapse_onto_one_fetch() {
+        // One object and a slow origin: while the first fetch is in flight,
+        // every other request for it waits instead of fetching again.
+        let slow = r#"
+[catalog]
+objects = 1
+zipf_alpha = 0
+size = "1KiB"
+ttl_secs = 1
+"#
+        .replace("[catalog]", "[catalog]\norigin = \"o\"");
+        let s = tiered("0", &slow);
+        let mut s = (*s).clone();
+        s.origins[0].service_ms = edgesim_model::Dist::Fixed(800.0);
+        let s = Arc::new(s);
+        let c = totals(&run_all(&s));
+        assert!(c.edge_collapsed > c.origin_fetches * 10, "{c:?}");
+        // A fetch every TTL (1 s) + fetch time (~0.9 s) per PoP at most.
+        assert!(c.origin_fetches <= 3 * 30, "{c:?}");
+    }
 }
