@@ -118,8 +118,12 @@ impl EdgeAgent for Agent {
                 active.run_id
             )));
         }
-        let scenario = Scenario::from_toml(&req.scenario_name, &req.scenario_toml)
-            .map_err(|d| Status::invalid_argument(format!("scenario rejected by agent:\n{d}")))?;
+        let sources = req.handler_sources.into_iter().collect();
+        let scenario =
+            Scenario::from_toml_with_sources(&req.scenario_name, &req.scenario_toml, &sources)
+                .map_err(|d| {
+                    Status::invalid_argument(format!("scenario rejected by agent:\n{d}"))
+                })?;
         let scenario = Arc::new(scenario);
         let mut regions = Vec::new();
         let mut region_index = BTreeMap::new();
@@ -134,7 +138,10 @@ impl EdgeAgent for Agent {
                     "region \"{id}\" assigned twice"
                 )));
             }
-            regions.push(RegionSim::new(Arc::clone(&scenario), r));
+            regions.push(
+                RegionSim::new(Arc::clone(&scenario), r)
+                    .map_err(|e| Status::invalid_argument(e.to_string()))?,
+            );
         }
         *slot = Some(ActiveRun {
             run_id: req.run_id.clone(),

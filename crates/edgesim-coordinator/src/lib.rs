@@ -273,6 +273,7 @@ async fn handshake_and_start(
                     .iter()
                     .map(|&r| scenario.regions[r].id.clone())
                     .collect(),
+                handler_sources: scenario.trigger_sources.clone().into_iter().collect(),
             })
             .await
             .map_err(|s| fail(format!("refused the run: {}", status_text(&s))))?;

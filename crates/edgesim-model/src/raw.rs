@@ -35,6 +35,9 @@ pub struct RawScenario {
     pub catalog: Spanned<RawCatalog>,
     /// The viewers.
     pub viewers: Spanned<RawViewers>,
+    /// Cache behaviours, first match wins.
+    #[serde(default)]
+    pub behaviors: Vec<Spanned<RawBehavior>>,
     /// Network model knobs.
     pub network: Option<Spanned<RawNetwork>>,
 }
@@ -87,6 +90,40 @@ pub struct RawOrigin {
     pub lon: Option<Spanned<f64>>,
     /// Time the origin takes to serve one request, in ms.
     pub service_ms: Option<Spanned<RawDist<f64>>>,
+    /// Domain name triggers use to name this origin (default derived from
+    /// the id, kind and location).
+    pub domain_name: Option<Spanned<String>>,
+}
+
+/// One `[[behaviors]]` entry: a CloudFront cache behaviour.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBehavior {
+    /// Path pattern (`*` any characters, `?` one), e.g. "/images/*".
+    pub path: Spanned<String>,
+    /// Origin the behaviour sends misses to (default: the object class's).
+    pub origin: Option<Spanned<String>>,
+    /// Request headers in the cache key (and forwarded to the origin).
+    #[serde(default)]
+    pub cache_key_headers: Vec<Spanned<String>>,
+    /// Cookies in the cache key.
+    #[serde(default)]
+    pub cache_key_cookies: Vec<Spanned<String>>,
+    /// Headers forwarded to the origin (and visible to origin-facing
+    /// functions) without being in the cache key: the origin request policy.
+    #[serde(default)]
+    pub origin_request_headers: Vec<Spanned<String>>,
+    /// Query-string parameters in the cache key.
+    #[serde(default)]
+    pub cache_key_query_strings: Vec<Spanned<String>>,
+    /// Lambda@Edge function at viewer-request.
+    pub viewer_request: Option<Spanned<edgesim_triggers::TriggerConfig>>,
+    /// Lambda@Edge function at origin-request.
+    pub origin_request: Option<Spanned<edgesim_triggers::TriggerConfig>>,
+    /// Lambda@Edge function at origin-response.
+    pub origin_response: Option<Spanned<edgesim_triggers::TriggerConfig>>,
+    /// Lambda@Edge function at viewer-response.
+    pub viewer_response: Option<Spanned<edgesim_triggers::TriggerConfig>>,
 }
 
 /// One `[[regions]]` entry: the regional edge cache of a region.

@@ -73,6 +73,78 @@ pub struct Scenario {
     pub viewers: Viewers,
     /// The network model.
     pub network: Network,
+    /// Cache behaviours, in file order; the first whose pattern matches a
+    /// request's path applies (none: the default behaviour, no triggers).
+    pub behaviors: Vec<Behavior>,
+    /// Source text of every handler file the behaviours name, by the path
+    /// as written (relative to the scenario file). Shipped to agents.
+    pub trigger_sources: BTreeMap<String, String>,
+}
+
+/// A CloudFront cache behaviour.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Behavior {
+    /// Path pattern: `*` matches any characters, `?` exactly one.
+    pub path_pattern: String,
+    /// Index into [`Scenario::origins`] of the origin misses go to
+    /// (None: the object class's origin).
+    pub origin: Option<usize>,
+    /// Request headers in the cache key, lowercase.
+    pub cache_key_headers: Vec<String>,
+    /// Cookie names in the cache key.
+    pub cache_key_cookies: Vec<String>,
+    /// Headers forwarded to the origin but not in the cache key, lowercase.
+    pub origin_request_headers: Vec<String>,
+    /// Query-string parameters in the cache key.
+    pub cache_key_query_strings: Vec<String>,
+    /// The function at each stage, indexed by `Stage as usize`
+    /// (viewer-request, origin-request, origin-response, viewer-response).
+    pub triggers: [Option<edgesim_triggers::TriggerConfig>; 4],
+}
+
+impl Behavior {
+    /// Whether the behaviour applies to `path`.
+    pub fn matches(&self, path: &str) -> bool {
+        path_matches(self.path_pattern.as_bytes(), path.as_bytes())
+    }
+
+    /// Whether any stage has a function.
+    pub fn has_triggers(&self) -> bool {
+        self.triggers.iter().any(Option::is_some)
+    }
+
+    /// Whether the origin (and origin-facing functions) see header `name`
+    /// (lowercase): it is in the cache key or the origin request policy.
+    pub fn forwards_header(&self, name: &str) -> bool {
+        self.cache_key_headers
+            .iter()
+            .chain(&self.origin_request_headers)
+            .any(|h| h == name)
+    }
+}
+
+/// CloudFront path-pattern matching: `*` any run of characters, `?` one.
+pub fn path_matches(pattern: &[u8], path: &[u8]) -> bool {
+    // Iterative glob with single-star backtracking: linear for one star,
+    // never exponential.
+    let (mut p, mut s) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while s < path.len() {
+        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == path[s]) {
+            p += 1;
+            s += 1;
+        } else if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, s));
+            p += 1;
+        } else if let Some((sp, ss)) = star {
+            p = sp + 1;
+            s = ss + 1;
+            star = Some((sp, ss + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 /// Simulated time and the run seed.
@@ -162,6 +234,8 @@ pub struct Origin {
     pub location: LatLon,
     /// Service time per request, ms.
     pub service_ms: Dist,
+    /// Domain name by which triggers address it.
+    pub domain_name: String,
 }
 
 /// The objects viewers ask for, in classes.
@@ -274,8 +348,40 @@ impl Scenario {
         Scenario::from_toml(&path.display().to_string(), &text).map_err(LoadError::Invalid)
     }
 
-    /// Parses and validates scenario text known to the user as `source_name`.
+    /// Parses and validates scenario text known to the user as
+    /// `source_name`; handler files are read relative to its directory.
     pub fn from_toml(source_name: &str, text: &str) -> Result<Scenario, Diagnostics> {
+        let dir = Path::new(source_name)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        Scenario::parse(source_name, text, &|path: &str| {
+            std::fs::read_to_string(dir.join(path))
+        })
+    }
+
+    /// Like [`Scenario::from_toml`], with handler files taken from
+    /// `sources` (as shipped to agents) instead of the file system.
+    pub fn from_toml_with_sources(
+        source_name: &str,
+        text: &str,
+        sources: &BTreeMap<String, String>,
+    ) -> Result<Scenario, Diagnostics> {
+        Scenario::parse(source_name, text, &|path: &str| {
+            sources.get(path).cloned().ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("{path} was not shipped with the scenario"),
+                )
+            })
+        })
+    }
+
+    fn parse(
+        source_name: &str,
+        text: &str,
+        load_source: &dyn Fn(&str) -> std::io::Result<String>,
+    ) -> Result<Scenario, Diagnostics> {
         let map = SourceMap::new(source_name, text);
         let raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
@@ -286,7 +392,7 @@ impl Scenario {
             map,
             diags: Vec::new(),
         };
-        let scenario = v.scenario(raw);
+        let scenario = v.scenario(raw, load_source);
         if v.diags.is_empty() {
             Ok(scenario)
         } else {
@@ -365,7 +471,11 @@ impl Validator {
         self.diags.push(self.map.diagnostic(span, entity, message));
     }
 
-    fn scenario(&mut self, raw: raw::RawScenario) -> Scenario {
+    fn scenario(
+        &mut self,
+        raw: raw::RawScenario,
+        load_source: &dyn Fn(&str) -> std::io::Result<String>,
+    ) -> Scenario {
         let name = match &raw.name {
             Some(n) if n.get_ref().trim().is_empty() => {
                 self.err(n.span(), "", "name must not be empty");
@@ -391,6 +501,8 @@ impl Validator {
             .network
             .as_ref()
             .map_or_else(Network::default, |n| self.network(n));
+        let mut trigger_sources = BTreeMap::new();
+        let behaviors = self.behaviors(&raw.behaviors, &origins, load_source, &mut trigger_sources);
         Scenario {
             name,
             description: raw.description.unwrap_or_default(),
@@ -403,7 +515,102 @@ impl Validator {
             catalog,
             viewers,
             network,
+            behaviors,
+            trigger_sources,
         }
+    }
+
+    fn behaviors(
+        &mut self,
+        raw: &[Spanned<raw::RawBehavior>],
+        origins: &[Origin],
+        load_source: &dyn Fn(&str) -> std::io::Result<String>,
+        sources: &mut BTreeMap<String, String>,
+    ) -> Vec<Behavior> {
+        use edgesim_triggers::Stage;
+        let mut out = Vec::new();
+        for b in raw {
+            let b = b.get_ref();
+            let entity = format!("behavior \"{}\"", b.path.get_ref());
+            if !b.path.get_ref().starts_with('/') && b.path.get_ref() != "*" {
+                self.err(
+                    b.path.span(),
+                    &entity,
+                    "path must start with '/' (or be \"*\")",
+                );
+            }
+            let origin = b.origin.as_ref().map(|name| {
+                origins
+                    .iter()
+                    .position(|o| &o.id == name.get_ref())
+                    .unwrap_or_else(|| {
+                        self.err(
+                            name.span(),
+                            &entity,
+                            format!(
+                                "origin \"{}\" is not defined in [[origins]]",
+                                name.get_ref()
+                            ),
+                        );
+                        0
+                    })
+            });
+            let mut triggers: [Option<edgesim_triggers::TriggerConfig>; 4] = Default::default();
+            for (stage, cfg) in [
+                (Stage::ViewerRequest, &b.viewer_request),
+                (Stage::OriginRequest, &b.origin_request),
+                (Stage::OriginResponse, &b.origin_response),
+                (Stage::ViewerResponse, &b.viewer_response),
+            ] {
+                let Some(cfg) = cfg else { continue };
+                let loaded = std::cell::RefCell::new(Vec::new());
+                let recording = |path: &str| {
+                    let text = load_source(path)?;
+                    loaded.borrow_mut().push((path.to_owned(), text.clone()));
+                    Ok(text)
+                };
+                let compiled = edgesim_triggers::compile(cfg.get_ref(), stage, &recording);
+                sources.extend(loaded.into_inner());
+                match compiled {
+                    Ok(_) => triggers[stage as usize] = Some(cfg.get_ref().clone()),
+                    Err(errors) => {
+                        for e in errors {
+                            self.err(
+                                cfg.span(),
+                                &format!("{entity} {}", stage.as_str()),
+                                e.to_string(),
+                            );
+                        }
+                    }
+                }
+            }
+            out.push(Behavior {
+                path_pattern: b.path.get_ref().clone(),
+                origin,
+                cache_key_headers: b
+                    .cache_key_headers
+                    .iter()
+                    .map(|h| h.get_ref().to_ascii_lowercase())
+                    .collect(),
+                cache_key_cookies: b
+                    .cache_key_cookies
+                    .iter()
+                    .map(|c| c.get_ref().clone())
+                    .collect(),
+                origin_request_headers: b
+                    .origin_request_headers
+                    .iter()
+                    .map(|h| h.get_ref().to_ascii_lowercase())
+                    .collect(),
+                cache_key_query_strings: b
+                    .cache_key_query_strings
+                    .iter()
+                    .map(|q| q.get_ref().clone())
+                    .collect(),
+                triggers,
+            });
+        }
+        out
     }
 
     fn simulation(&mut self, raw: &Spanned<raw::RawSimulation>) -> Simulation {
@@ -606,12 +813,31 @@ impl Validator {
                 },
                 Some(d) => self.dist_ms(d, &entity, "service_ms"),
             };
+            let domain_name = match &o.domain_name {
+                Some(d) if d.get_ref().is_empty() || d.get_ref().contains(['/', ' ']) => {
+                    self.err(
+                        d.span(),
+                        &entity,
+                        format!("domain_name must be a host name, got \"{}\"", d.get_ref()),
+                    );
+                    String::new()
+                }
+                Some(d) => d.get_ref().clone(),
+                None => match kind {
+                    OriginKind::S3 if geo_tables::aws_region(&location_name).is_some() => {
+                        format!("{id}.s3.{location_name}.amazonaws.com")
+                    }
+                    OriginKind::S3 => format!("{id}.s3.amazonaws.com"),
+                    OriginKind::Custom => format!("{id}.origin.example"),
+                },
+            };
             out.push(Origin {
                 id,
                 kind,
                 location_name,
                 location,
                 service_ms,
+                domain_name,
             });
         }
         out

@@ -8,7 +8,10 @@ pub mod pb {
     tonic::include_proto!("edgesim.v1");
 }
 
-use edgesim_sim::{Counters, Demand, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch};
+use edgesim_sim::{
+    Counters, Demand, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch, TriggerEpoch,
+    VariantEpoch,
+};
 
 /// The protocol version this build speaks; bumped on any incompatible
 /// change to the messages or their meaning.
@@ -30,6 +33,11 @@ impl From<&Counters> for pb::Counters {
             origin_revalidations: c.origin_revalidations,
             viewer_bytes: c.viewer_bytes,
             origin_bytes: c.origin_bytes,
+            status_2xx: c.status_2xx,
+            status_3xx: c.status_3xx,
+            status_4xx: c.status_4xx,
+            status_5xx: c.status_5xx,
+            function_answers: c.function_answers,
         }
     }
 }
@@ -47,6 +55,11 @@ impl From<&pb::Counters> for Counters {
             origin_revalidations: c.origin_revalidations,
             viewer_bytes: c.viewer_bytes,
             origin_bytes: c.origin_bytes,
+            status_2xx: c.status_2xx,
+            status_3xx: c.status_3xx,
+            status_4xx: c.status_4xx,
+            status_5xx: c.status_5xx,
+            function_answers: c.function_answers,
         }
     }
 }
@@ -104,6 +117,34 @@ pub fn region_report_to_pb(r: RegionEpochReport) -> pb::RegionReport {
                 bytes: o.bytes,
             })
             .collect(),
+        triggers: r
+            .triggers
+            .iter()
+            .map(|t| pb::TriggerReport {
+                behavior: t.behavior as u32,
+                stage: t.stage as u32,
+                invocations: t.invocations,
+                responded: t.responded,
+                invalid: t.invalid,
+                errors: t.errors,
+                timeouts: t.timeouts,
+                out_of_memory: t.out_of_memory,
+                throttled: t.throttled,
+                cold_starts: t.cold_starts,
+                duration_us: t.duration_us,
+            })
+            .collect(),
+        variants: r
+            .variants
+            .into_iter()
+            .map(|v| pb::VariantReport {
+                name: v.name,
+                requests: v.requests,
+                edge_hits: v.edge_hits,
+                origin_fetches: v.origin_fetches,
+                latency_v2: v.latency_v2,
+            })
+            .collect(),
     }
 }
 
@@ -138,6 +179,34 @@ pub fn region_report_from_pb(epoch: u64, r: pb::RegionReport) -> RegionEpochRepo
                 origin: o.origin as usize,
                 fetches: o.fetches,
                 bytes: o.bytes,
+            })
+            .collect(),
+        triggers: r
+            .triggers
+            .iter()
+            .map(|t| TriggerEpoch {
+                behavior: t.behavior as usize,
+                stage: t.stage as usize,
+                invocations: t.invocations,
+                responded: t.responded,
+                invalid: t.invalid,
+                errors: t.errors,
+                timeouts: t.timeouts,
+                out_of_memory: t.out_of_memory,
+                throttled: t.throttled,
+                cold_starts: t.cold_starts,
+                duration_us: t.duration_us,
+            })
+            .collect(),
+        variants: r
+            .variants
+            .into_iter()
+            .map(|v| VariantEpoch {
+                name: v.name,
+                requests: v.requests,
+                edge_hits: v.edge_hits,
+                origin_fetches: v.origin_fetches,
+                latency_v2: v.latency_v2,
             })
             .collect(),
     }
@@ -178,6 +247,22 @@ mod tests {
                 origin: 0,
                 fetches: 1,
                 bytes: 10,
+            }],
+            triggers: vec![TriggerEpoch {
+                behavior: 1,
+                stage: 3,
+                invocations: 9,
+                invalid: 1,
+                cold_starts: 2,
+                duration_us: 77,
+                ..TriggerEpoch::default()
+            }],
+            variants: vec![VariantEpoch {
+                name: "b".into(),
+                requests: 4,
+                edge_hits: 2,
+                origin_fetches: 1,
+                latency_v2: vec![9],
             }],
         };
         assert_eq!(region_report_from_pb(7, region_report_to_pb(r.clone())), r);

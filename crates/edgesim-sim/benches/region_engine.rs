@@ -29,7 +29,7 @@ fn main() {
         let mut requests = 0u64;
         let started = Instant::now();
         for (r, region_demand) in demand.iter().enumerate() {
-            let mut sim = RegionSim::new(Arc::clone(&s), r);
+            let mut sim = RegionSim::new(Arc::clone(&s), r).expect("region compiles");
             for e in 0..s.simulation.epochs() {
                 let rep = sim.advance(e, region_demand).expect("advance");
                 requests += rep.pops.iter().map(|p| p.counters.requests).sum::<u64>();

@@ -12,7 +12,8 @@ pub mod region;
 pub mod routing;
 
 pub use metrics::{
-    Counters, LatencyHistogram, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch,
+    Counters, LatencyHistogram, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch, TriggerEpoch,
+    VariantEpoch,
 };
 pub use region::{RegionSim, SimError};
 pub use routing::{Demand, Routing};

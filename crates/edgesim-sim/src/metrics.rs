@@ -75,6 +75,18 @@ pub struct Counters {
     pub viewer_bytes: u64,
     /// Bytes fetched from origins.
     pub origin_bytes: u64,
+    /// Requests a Lambda@Edge function answered before the cache (at
+    /// viewer-request) or instead of the origin (at origin-request):
+    /// generated responses, function failures, origins that do not resolve.
+    pub function_answers: u64,
+    /// Answers to viewers with a 2xx status.
+    pub status_2xx: u64,
+    /// Answers with a 3xx status (redirects).
+    pub status_3xx: u64,
+    /// Answers with a 4xx status.
+    pub status_4xx: u64,
+    /// Answers with a 5xx status (including Lambda@Edge 502/503).
+    pub status_5xx: u64,
 }
 
 impl Counters {
@@ -86,6 +98,7 @@ impl Counters {
             + self.regional_hits
             + self.regional_collapsed
             + self.origin_fetches
+            + self.function_answers
     }
 
     /// Adds another set of counters.
@@ -100,6 +113,21 @@ impl Counters {
         self.origin_revalidations += other.origin_revalidations;
         self.viewer_bytes += other.viewer_bytes;
         self.origin_bytes += other.origin_bytes;
+        self.function_answers += other.function_answers;
+        self.status_2xx += other.status_2xx;
+        self.status_3xx += other.status_3xx;
+        self.status_4xx += other.status_4xx;
+        self.status_5xx += other.status_5xx;
+    }
+
+    /// Counts an answer's status class.
+    pub fn count_status(&mut self, status: u16) {
+        match status {
+            ..300 => self.status_2xx += 1,
+            300..400 => self.status_3xx += 1,
+            400..500 => self.status_4xx += 1,
+            _ => self.status_5xx += 1,
+        }
     }
 
     /// Share of regional-tier requests answered there (0 when idle).
@@ -174,6 +202,68 @@ pub struct OriginEpoch {
     pub bytes: u64,
 }
 
+/// One behaviour's function at one stage, in one region and epoch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TriggerEpoch {
+    /// Index into the scenario's behaviours.
+    pub behavior: usize,
+    /// Stage: 0 viewer-request, 1 origin-request, 2 origin-response, 3 viewer-response.
+    pub stage: usize,
+    /// Invocations.
+    pub invocations: u64,
+    /// Invocations that generated a response.
+    pub responded: u64,
+    /// Invalid results (the viewer gets 502).
+    pub invalid: u64,
+    /// Exceptions and execution errors (503).
+    pub errors: u64,
+    /// Timeouts (503).
+    pub timeouts: u64,
+    /// Out of memory (503).
+    pub out_of_memory: u64,
+    /// Throttled invocations (503).
+    pub throttled: u64,
+    /// Invocations that needed a cold start.
+    pub cold_starts: u64,
+    /// Simulated run time of all invocations, µs (cold starts included).
+    pub duration_us: u64,
+}
+
+impl TriggerEpoch {
+    /// Adds another epoch's counts (same behaviour and stage).
+    pub fn add(&mut self, o: &TriggerEpoch) {
+        self.invocations += o.invocations;
+        self.responded += o.responded;
+        self.invalid += o.invalid;
+        self.errors += o.errors;
+        self.timeouts += o.timeouts;
+        self.out_of_memory += o.out_of_memory;
+        self.throttled += o.throttled;
+        self.cold_starts += o.cold_starts;
+        self.duration_us += o.duration_us;
+    }
+
+    /// Failed invocations of any kind.
+    pub fn failures(&self) -> u64 {
+        self.invalid + self.errors + self.timeouts + self.out_of_memory + self.throttled
+    }
+}
+
+/// One A/B variant's traffic in one region and epoch.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VariantEpoch {
+    /// Variant name, as the A/B trigger assigned it.
+    pub name: String,
+    /// Viewer requests in the variant.
+    pub requests: u64,
+    /// Of those, answered from the edge cache.
+    pub edge_hits: u64,
+    /// Of those, sent to an origin.
+    pub origin_fetches: u64,
+    /// Viewer latency, V2-encoded µs histogram.
+    pub latency_v2: Vec<u8>,
+}
+
 /// Everything a region reports for one epoch. Only PoPs, routes and
 /// origins that saw traffic appear, in ascending index order.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -188,6 +278,10 @@ pub struct RegionEpochReport {
     pub routes: Vec<RouteEpoch>,
     /// Per origin.
     pub origins: Vec<OriginEpoch>,
+    /// Per (behaviour, stage) with invocations, in that order.
+    pub triggers: Vec<TriggerEpoch>,
+    /// Per A/B variant with traffic, by name.
+    pub variants: Vec<VariantEpoch>,
 }
 
 #[cfg(test)]

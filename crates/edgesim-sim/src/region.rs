@@ -9,7 +9,7 @@
 //! flight (request collapsing) instead of fetching again.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
@@ -21,11 +21,15 @@ use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
 use crate::metrics::{
-    Counters, LatencyHistogram, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch,
+    Counters, LatencyHistogram, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch, VariantEpoch,
     encode_histogram, new_latency_histogram, record_latency,
 };
 use crate::network::{Path, sample_rtt_us};
 use crate::routing::Demand;
+
+mod pipeline;
+
+use pipeline::{BehaviorRuntime, VariantState};
 
 /// Misuse of the engine by its caller (the agent).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,6 +50,14 @@ pub enum SimError {
         /// Region id.
         region: String,
         /// What was wrong.
+        what: String,
+    },
+    /// A behaviour's function could not be compiled.
+    #[error("region {region}: {what}")]
+    Trigger {
+        /// Region id.
+        region: String,
+        /// Which function and why.
         what: String,
     },
     /// The epoch is past the end of the simulation.
@@ -78,9 +90,19 @@ impl Hasher for KeyHasher {
     }
 }
 
-/// Fetches in flight at one tier: cache key -> when the answer arrives
-/// there (µs).
-type InFlight = HashMap<u64, u64, BuildHasherDefault<KeyHasher>>;
+/// A fetch in flight at one tier: what will arrive, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pending {
+    /// When the answer reaches the tier, µs.
+    ready_us: u64,
+    /// The answer's tag (status and origin, see [`response_tag`]).
+    tag: u32,
+    /// The answer's size, bytes.
+    size: u64,
+}
+
+/// Fetches in flight at one tier, by cache key.
+type InFlight = HashMap<u64, Pending, BuildHasherDefault<KeyHasher>>;
 
 /// A PoP and what it saw in the current epoch.
 struct PopState {
@@ -131,6 +153,8 @@ struct Fill {
     key: u64,
     entry_size: u64,
     expires_at_us: u64,
+    /// Stored with the entry: see [`ok_tag`].
+    tag: u32,
 }
 
 /// The simulation of one region.
@@ -145,15 +169,44 @@ pub struct RegionSim {
     origins: Vec<OriginEpoch>,
     objects: ObjectSampler,
     viewers: ViewerPool,
+    /// Compiled functions per behaviour (None: a behaviour without any,
+    /// whose requests take the direct path).
+    behaviors: Vec<Option<BehaviorRuntime>>,
+    /// Per-variant traffic of the current epoch, by name.
+    variants: BTreeMap<String, VariantState>,
+    /// Named knobs functions read (set per epoch).
+    controls: edgesim_triggers::Controls,
+    /// Requests seen, for functions' request ids.
+    request_seq: u64,
     fills: BinaryHeap<Reverse<Fill>>,
     fill_seq: u64,
     next_epoch: u64,
 }
 
 impl RegionSim {
-    /// A region with cold caches, ready for epoch 0.
-    pub fn new(scenario: Arc<Scenario>, region: usize) -> RegionSim {
+    /// A region with cold caches, ready for epoch 0. Fails only if a
+    /// behaviour's function does not compile, which validation rules out
+    /// for scenarios built by [`Scenario::from_toml`].
+    pub fn new(scenario: Arc<Scenario>, region: usize) -> Result<RegionSim, SimError> {
         let seed = scenario.simulation.seed;
+        let behaviors = scenario
+            .behaviors
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let needs_pipeline = b.has_triggers()
+                    || !(b.cache_key_headers.is_empty()
+                        && b.cache_key_cookies.is_empty()
+                        && b.cache_key_query_strings.is_empty());
+                needs_pipeline
+                    .then(|| BehaviorRuntime::compile(i, b, &scenario.trigger_sources))
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(|what| SimError::Trigger {
+                region: scenario.regions[region].id.clone(),
+                what,
+            })?;
         let region_location = scenario.regions[region].location;
         let regional = scenario.regions[region].cache.map(|c| RegionalState {
             cache: edgesim_cache::build(c.policy, Capacity::Bytes(c.cache_bytes)),
@@ -187,7 +240,11 @@ impl RegionSim {
                 }
             })
             .collect();
-        RegionSim {
+        Ok(RegionSim {
+            behaviors,
+            variants: BTreeMap::new(),
+            controls: edgesim_triggers::Controls::new(),
+            request_seq: 0,
             objects: ObjectSampler::new(&scenario.catalog, seed),
             viewers: ViewerPool::new(&scenario.viewers, seed),
             origins: (0..scenario.origins.len())
@@ -205,7 +262,7 @@ impl RegionSim {
             fills: BinaryHeap::new(),
             fill_seq: 0,
             next_epoch: 0,
-        }
+        })
     }
 
     /// Index of the region in the scenario.
@@ -248,6 +305,7 @@ impl RegionSim {
             requests: stream(sim.seed, &owner, Purpose::Requests, epoch),
             network: stream(sim.seed, &owner, Purpose::Network, epoch),
             origin: stream(sim.seed, &owner, Purpose::Origin, epoch),
+            triggers: stream(sim.seed, &owner, Purpose::Triggers, epoch),
         };
         let span = sim.epoch_span(epoch);
         let total_rate = active.last().map_or(0.0, |&(_, cum)| cum);
@@ -334,23 +392,35 @@ impl RegionSim {
     }
 
     /// One viewer request, from its arrival at the PoP: the path of
-    /// DESIGN.md's "One request through a PoP", top to bottom.
+    /// DESIGN.md's "One request through a PoP", top to bottom. Requests
+    /// under a behaviour with Lambda@Edge functions take the full pipeline
+    /// (see `pipeline.rs`); the others this direct path, which runs the
+    /// same steps with every stage empty.
     fn handle_request(&mut self, route_index: usize, now_us: u64, rngs: &mut EpochRngs) {
         let net = self.scenario.network;
         let route = &self.routes[route_index];
         let pop_local = route.pop_local;
         let viewer = self.viewers.sample(route.country, &mut rngs.requests);
         let object = self.objects.sample(&mut rngs.requests);
-        let size = self.objects.size_of(&object);
-        let ttl_us = self.objects.ttl_secs(&object).map(|s| s * 1_000_000);
         let viewer_rtt_us =
             sample_rtt_us(&net, &route.path, Some(viewer.device), &mut rngs.network);
+        let base_us = (viewer_rtt_us + net.edge_processing_ms * 1000.0).round() as u64;
+        let behavior = self.behavior_of(&object);
+        if let Some(b) = behavior.filter(|&b| self.behaviors[b].is_some()) {
+            let latency_us =
+                self.handle_with_triggers(b, route_index, viewer, object, now_us, base_us, rngs);
+            self.record_latency(route_index, base_us + latency_us);
+            return;
+        }
+        let size = self.objects.size_of(&object);
+        let ttl_us = self.objects.ttl_secs(&object).map(|s| s * 1_000_000);
+        let origin = behavior
+            .and_then(|b| self.scenario.behaviors[b].origin)
+            .unwrap_or_else(|| self.objects.origin_of(&object));
         let pop = &mut self.pops[pop_local];
         pop.counters.requests += 1;
         pop.counters.viewer_bytes += size;
-
-        // Viewer-request trigger: not modelled yet (the trigger pipeline
-        // plugs in here and may answer without a lookup).
+        pop.counters.status_2xx += 1;
 
         // Cache lookup: fresh hit, stale copy (revalidate), or miss.
         let key = object.key;
@@ -358,109 +428,163 @@ impl RegionSim {
         let answer_at_us = if cached == Some(true) {
             pop.counters.edge_hits += 1;
             now_us
-        } else if let Some(ready) = pop.in_flight.get(&key).copied().filter(|&t| t > now_us) {
+        } else if let Some(p) = pop.in_flight.get(&key).filter(|p| p.ready_us > now_us) {
             pop.counters.edge_collapsed += 1;
-            ready
+            p.ready_us
         } else {
-            // Regional cache, then origin (origin-request/-response
-            // triggers go on the way to the origin).
-            let ready = self.fetch_upstream(
-                pop_local,
-                &object,
-                size,
-                cached.is_some(),
-                ttl_us,
-                now_us,
-                rngs,
-            );
+            let ready = match self.upstream_lookup(pop_local, key, cached.is_some(), now_us, rngs) {
+                Upstream::Answered {
+                    ready_at_pop_us, ..
+                } => ready_at_pop_us,
+                Upstream::Origin(go) => {
+                    let at_tier_us =
+                        go.at_us + self.origin_fetch_us(pop_local, &go, origin, size, rngs);
+                    if let (true, Some(ttl_us)) = (go.via_regional, ttl_us) {
+                        self.schedule_fill(
+                            Tier::Regional,
+                            key,
+                            size,
+                            at_tier_us,
+                            ttl_us,
+                            ok_tag(origin),
+                        );
+                    }
+                    at_tier_us + go.back_us
+                }
+            };
             if let Some(ttl_us) = ttl_us {
-                self.schedule_fill(Tier::Pop(pop_local), key, size, ready, ttl_us);
+                self.schedule_fill(
+                    Tier::Pop(pop_local),
+                    key,
+                    size,
+                    ready,
+                    ttl_us,
+                    ok_tag(origin),
+                );
             }
             ready
         };
+        self.record_latency(route_index, base_us + (answer_at_us - now_us));
+    }
 
-        // Viewer-response trigger: not modelled yet.
-        let latency_us = (viewer_rtt_us + net.edge_processing_ms * 1000.0).round() as u64
-            + (answer_at_us - now_us);
-        record_latency(&mut self.pops[pop_local].latency, latency_us);
+    /// Records a request's latency for its PoP and route.
+    fn record_latency(&mut self, route_index: usize, latency_us: u64) {
         let route = &mut self.routes[route_index];
+        record_latency(&mut self.pops[route.pop_local].latency, latency_us);
         route.requests += 1;
         record_latency(&mut route.latency, latency_us);
     }
 
-    /// Gets an object the PoP does not have fresh from the regional cache
-    /// or the origin; returns when the answer reaches the PoP (µs).
-    #[allow(clippy::too_many_arguments)]
-    fn fetch_upstream(
+    /// Index of the behaviour that applies to the object's path, if any.
+    fn behavior_of(&self, object: &Object) -> Option<usize> {
+        if self.scenario.behaviors.is_empty() {
+            return None;
+        }
+        let path = self.objects.path_of(object);
+        self.scenario
+            .behaviors
+            .iter()
+            .position(|b| b.matches(&path))
+    }
+
+    /// Asks the regional cache (when the region has one) for an object the
+    /// PoP does not have fresh: it answers, or the request must go on to
+    /// the origin from the regional cache or straight from the PoP.
+    fn upstream_lookup(
         &mut self,
         pop_local: usize,
-        object: &Object,
-        size: u64,
+        key: u64,
         pop_has_stale: bool,
-        ttl_us: Option<u64>,
         now_us: u64,
         rngs: &mut EpochRngs,
-    ) -> u64 {
+    ) -> Upstream {
         let net = self.scenario.network;
-        let origin = self.objects.origin_of(object);
-        let service = self.scenario.origins[origin].service_ms;
         let pop = &mut self.pops[pop_local];
         let Some(regional) = &mut self.regional else {
-            let fetch_us = sample_rtt_us(&net, &pop.origin_paths[origin], None, &mut rngs.network)
-                + service.sample(&mut rngs.origin) * 1000.0;
-            count_origin_fetch(
-                &mut pop.counters,
-                &mut self.origins[origin],
-                size,
-                pop_has_stale,
-            );
-            return now_us + fetch_us.round() as u64;
+            return Upstream::Origin(OriginTrip {
+                at_us: now_us,
+                back_us: 0,
+                via_regional: false,
+                revalidate: pop_has_stale,
+            });
         };
         pop.counters.regional_requests += 1;
         let half_rtt_us =
             (sample_rtt_us(&net, &pop.regional_path, None, &mut rngs.network) / 2.0).round() as u64;
         let at_regional_us = now_us + half_rtt_us;
-        let key = object.key;
         let cached = regional
             .cache
             .get(key)
-            .map(|e| e.expires_at_us > at_regional_us);
-        let ready_us = if cached == Some(true) {
+            .map(|e| (e.expires_at_us > at_regional_us, e.tag, e.size));
+        if let Some((true, tag, size)) = cached {
             pop.counters.regional_hits += 1;
-            at_regional_us
-        } else if let Some(ready) = regional
+            return Upstream::Answered {
+                ready_at_pop_us: at_regional_us + half_rtt_us,
+                tag,
+                size,
+            };
+        }
+        if let Some(p) = regional
             .in_flight
             .get(&key)
-            .copied()
-            .filter(|&t| t > at_regional_us)
+            .filter(|p| p.ready_us > at_regional_us)
         {
             pop.counters.regional_collapsed += 1;
-            ready
-        } else {
-            let fetch_us = sample_rtt_us(
-                &net,
-                &regional.origin_paths[origin],
-                None,
-                &mut rngs.network,
-            ) + service.sample(&mut rngs.origin) * 1000.0;
-            count_origin_fetch(
-                &mut pop.counters,
-                &mut self.origins[origin],
-                size,
-                cached.is_some(),
-            );
-            let ready = at_regional_us + fetch_us.round() as u64;
-            if let Some(ttl_us) = ttl_us {
-                self.schedule_fill(Tier::Regional, key, size, ready, ttl_us);
-            }
-            ready
+            return Upstream::Answered {
+                ready_at_pop_us: p.ready_us + half_rtt_us,
+                tag: p.tag,
+                size: p.size,
+            };
+        }
+        Upstream::Origin(OriginTrip {
+            at_us: at_regional_us,
+            back_us: half_rtt_us,
+            via_regional: true,
+            revalidate: cached.is_some(),
+        })
+    }
+
+    /// Time an origin takes to answer a fetch sent from the trip's tier
+    /// (round trip plus service time), and counts the fetch.
+    fn origin_fetch_us(
+        &mut self,
+        pop_local: usize,
+        trip: &OriginTrip,
+        origin: usize,
+        size: u64,
+        rngs: &mut EpochRngs,
+    ) -> u64 {
+        let net = self.scenario.network;
+        let pop = &mut self.pops[pop_local];
+        let path = match (&self.regional, trip.via_regional) {
+            (Some(r), true) => &r.origin_paths[origin],
+            _ => &pop.origin_paths[origin],
         };
-        ready_us + half_rtt_us
+        let fetch_us = sample_rtt_us(&net, path, None, &mut rngs.network)
+            + self.scenario.origins[origin]
+                .service_ms
+                .sample(&mut rngs.origin)
+                * 1000.0;
+        count_origin_fetch(
+            &mut pop.counters,
+            &mut self.origins[origin],
+            size,
+            trip.revalidate,
+        );
+        fetch_us.round() as u64
     }
 
     /// Schedules storing an object at `tier` when its answer arrives, and
     /// marks the fetch in flight so that later requests collapse onto it.
-    fn schedule_fill(&mut self, tier: Tier, key: u64, size: u64, at_us: u64, ttl_us: u64) {
+    fn schedule_fill(
+        &mut self,
+        tier: Tier,
+        key: u64,
+        size: u64,
+        at_us: u64,
+        ttl_us: u64,
+        tag: u32,
+    ) {
         let in_flight = match tier {
             Tier::Pop(i) => &mut self.pops[i].in_flight,
             Tier::Regional => {
@@ -471,7 +595,14 @@ impl RegionSim {
                     .in_flight
             }
         };
-        in_flight.insert(key, at_us);
+        in_flight.insert(
+            key,
+            Pending {
+                ready_us: at_us,
+                tag,
+                size,
+            },
+        );
         self.fill_seq += 1;
         self.fills.push(Reverse(Fill {
             at_us,
@@ -480,6 +611,7 @@ impl RegionSim {
             key,
             entry_size: size,
             expires_at_us: at_us + ttl_us,
+            tag,
         }));
     }
 
@@ -505,10 +637,13 @@ impl RegionSim {
                 Entry {
                     size: fill.entry_size,
                     expires_at_us: fill.expires_at_us,
-                    tag: 0,
+                    tag: fill.tag,
                 },
             );
-            if in_flight.get(&fill.key) == Some(&fill.at_us) {
+            if in_flight
+                .get(&fill.key)
+                .is_some_and(|p| p.ready_us == fill.at_us)
+            {
                 in_flight.remove(&fill.key);
             }
         }
@@ -550,8 +685,58 @@ impl RegionSim {
                 o.bytes = 0;
             }
         }
+        for b in self.behaviors.iter_mut().flatten() {
+            report.triggers.extend(b.take_stats());
+        }
+        for (name, v) in std::mem::take(&mut self.variants) {
+            report.variants.push(VariantEpoch {
+                name,
+                requests: v.requests,
+                edge_hits: v.edge_hits,
+                origin_fetches: v.origin_fetches,
+                latency_v2: v.latency.as_ref().map(encode_histogram).unwrap_or_default(),
+            });
+        }
         report
     }
+}
+
+/// Where a request the PoP could not answer gets its answer.
+enum Upstream {
+    /// The regional cache answered (hit or collapsed).
+    Answered {
+        /// When the answer reaches the PoP, µs.
+        ready_at_pop_us: u64,
+        /// The answer's tag (see [`response_tag`]).
+        tag: u32,
+        /// The answer's size, bytes.
+        size: u64,
+    },
+    /// It must be fetched from an origin.
+    Origin(OriginTrip),
+}
+
+/// A fetch from an origin, from the tier that sends it.
+struct OriginTrip {
+    /// When the tier sends it, µs.
+    at_us: u64,
+    /// Time from that tier back to the PoP, µs (0 when sent by the PoP).
+    back_us: u64,
+    /// Sent by the regional cache (which then stores the answer).
+    via_regional: bool,
+    /// The sending tier has a stale copy: a conditional request (304).
+    revalidate: bool,
+}
+
+/// The tag stored with a cached 200 answer from `origin`: the status in
+/// the low 16 bits, the origin index above.
+pub(crate) fn ok_tag(origin: usize) -> u32 {
+    response_tag(200, origin)
+}
+
+/// The tag stored with a cached answer of `status` from `origin`.
+pub(crate) fn response_tag(status: u16, origin: usize) -> u32 {
+    u32::from(status) | ((origin as u32) << 16)
 }
 
 /// Counts one request to an origin: a revalidation of a stale copy
@@ -578,6 +763,7 @@ struct EpochRngs {
     requests: Pcg64Mcg,
     network: Pcg64Mcg,
     origin: Pcg64Mcg,
+    triggers: Pcg64Mcg,
 }
 
 #[cfg(test)]
@@ -622,7 +808,7 @@ countries = {{ DE = 0.6, GB = 0.4 }}
     /// Runs every epoch of the (single-region) scenario.
     fn run_all(s: &Arc<Scenario>) -> Vec<RegionEpochReport> {
         let demand = Routing::nearest(s).demand(s, s.viewers.requests_per_sec);
-        let mut sim = RegionSim::new(Arc::clone(s), 0);
+        let mut sim = RegionSim::new(Arc::clone(s), 0).unwrap();
         (0..s.simulation.epochs())
             .map(|e| sim.advance(e, &demand[0]).unwrap())
             .collect()
@@ -726,7 +912,7 @@ countries = {{ DE = 0.6, GB = 0.4 }}
     #[test]
     fn misuse_is_an_error_not_a_panic() {
         let s = scenario("64MiB", 3600, 100.0);
-        let mut sim = RegionSim::new(Arc::clone(&s), 0);
+        let mut sim = RegionSim::new(Arc::clone(&s), 0).unwrap();
         assert!(matches!(
             sim.advance(1, &[]),
             Err(SimError::EpochOutOfOrder {

@@ -1,0 +1,630 @@
+//! The Lambda@Edge pipeline for requests under a behaviour with functions,
+//! read top to bottom next to EDGE-SEMANTICS.md:
+//!
+//! 1. viewer-request (every request, before the lookup): may answer; a
+//!    generated answer is not cached and skips viewer-response;
+//! 2. CloudFront adds its viewer headers; the cache key is built;
+//! 3. cache lookup at the PoP, then the regional cache;
+//! 4. origin-request (only on the way to the origin): may pick another
+//!    origin or answer; a generated answer is cached like an origin's and
+//!    origin-response does not run for it;
+//! 5. origin fetch, then origin-response (every origin answer, also >= 400);
+//! 6. the answer is stored per its TTL (errors per the error-caching TTL);
+//! 7. viewer-response (hits too), skipped for status >= 400.
+//!
+//! A failed function gives the viewer 502 (invalid result) or 503
+//! (execution error, timeout, out of memory, throttling); the simulation
+//! goes on.
+
+use std::collections::BTreeMap;
+
+use edgesim_cache::Cache;
+use edgesim_model::Device;
+use edgesim_model::rng::{hash_str, mix64};
+use edgesim_model::workload::{Object, Viewer};
+use edgesim_triggers::{
+    FailureKind, Handler, Invocation, InvokeContext, Origin as CfOrigin, Request, Response, Stage,
+    StageOutcome, Str,
+};
+use rand::Rng;
+
+use super::{EpochRngs, RegionSim, Tier, Upstream, response_tag};
+use crate::metrics::{LatencyHistogram, TriggerEpoch, new_latency_histogram, record_latency};
+
+/// The viewer headers CloudFront adds, lowercase.
+const CLOUDFRONT_VIEWER_HEADERS: [&str; 7] = [
+    "cloudfront-viewer-country",
+    "cloudfront-is-desktop-viewer",
+    "cloudfront-is-mobile-viewer",
+    "cloudfront-is-tablet-viewer",
+    "cloudfront-is-smarttv-viewer",
+    "cloudfront-is-android-viewer",
+    "cloudfront-is-ios-viewer",
+];
+
+/// The host name viewers address (CloudFront's example distribution).
+const DISTRIBUTION_DOMAIN: &str = "d111111abcdef8.cloudfront.net";
+
+/// One behaviour's compiled functions, per stage, and their counts.
+pub(super) struct BehaviorRuntime {
+    handlers: [Option<Box<dyn Handler + Send>>; 4],
+    stats: [TriggerEpoch; 4],
+}
+
+impl BehaviorRuntime {
+    /// Compiles the behaviour's functions for one region.
+    pub(super) fn compile(
+        behavior_index: usize,
+        behavior: &edgesim_model::scenario::Behavior,
+        sources: &BTreeMap<String, String>,
+    ) -> Result<BehaviorRuntime, String> {
+        let load = |path: &str| {
+            sources.get(path).cloned().ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("{path} was not shipped"),
+                )
+            })
+        };
+        let mut handlers: [Option<Box<dyn Handler + Send>>; 4] = Default::default();
+        for stage in Stage::ALL {
+            if let Some(config) = &behavior.triggers[stage as usize] {
+                let handler =
+                    edgesim_triggers::compile(config, stage, &load).map_err(|errors| {
+                        let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                        format!(
+                            "behavior \"{}\" {}: {}",
+                            behavior.path_pattern,
+                            stage.as_str(),
+                            list.join("; ")
+                        )
+                    })?;
+                handlers[stage as usize] = Some(handler);
+            }
+        }
+        let stats = std::array::from_fn(|stage| TriggerEpoch {
+            behavior: behavior_index,
+            stage,
+            ..TriggerEpoch::default()
+        });
+        Ok(BehaviorRuntime { handlers, stats })
+    }
+
+    /// Takes the epoch's counts of stages that ran, resetting them.
+    pub(super) fn take_stats(&mut self) -> impl Iterator<Item = TriggerEpoch> + '_ {
+        self.stats
+            .iter_mut()
+            .filter(|s| s.invocations > 0)
+            .map(|s| {
+                let out = *s;
+                *s = TriggerEpoch {
+                    behavior: s.behavior,
+                    stage: s.stage,
+                    ..TriggerEpoch::default()
+                };
+                out
+            })
+    }
+}
+
+/// Per-variant traffic of the current epoch.
+#[derive(Default)]
+pub(super) struct VariantState {
+    pub(super) requests: u64,
+    pub(super) edge_hits: u64,
+    pub(super) origin_fetches: u64,
+    pub(super) latency: Option<LatencyHistogram>,
+}
+
+/// What one stage's invocation leaves for the pipeline.
+enum Step {
+    Continue,
+    Respond(Response),
+    Fail(u16),
+}
+
+/// How the cache tiers answered.
+struct Answer {
+    status: u16,
+    bytes: u64,
+    ready_us: u64,
+    edge_hit: bool,
+    went_to_origin: bool,
+}
+
+impl RegionSim {
+    /// Runs one request through the full pipeline; returns its latency on
+    /// top of the viewer round trip and edge processing, µs.
+    pub(super) fn handle_with_triggers(
+        &mut self,
+        behavior: usize,
+        route_index: usize,
+        viewer: Viewer,
+        object: Object,
+        now_us: u64,
+        base_us: u64,
+        rngs: &mut EpochRngs,
+    ) -> u64 {
+        let scenario = std::sync::Arc::clone(&self.scenario);
+        let (pop_local, pop_global, country) = {
+            let r = &self.routes[route_index];
+            (r.pop_local, r.pop_global, r.country)
+        };
+        let pop_id = scenario.pops[pop_global].id.as_str();
+        let region_id = scenario.regions[self.region].id.as_str();
+        let class_origin = scenario.behaviors[behavior]
+            .origin
+            .unwrap_or_else(|| self.objects.origin_of(&object));
+        let cf_viewer = edgesim_triggers::Viewer {
+            country: Str::from(scenario.viewers.countries[country].code.as_str()),
+            device: device_of(viewer.device),
+            os: os_of(viewer),
+            viewer_id: viewer.id,
+            client_ip: client_ip(viewer.id),
+        };
+        let mut req = cf_viewer.request("GET", &self.objects.path_of(&object), DISTRIBUTION_DOMAIN);
+        self.request_seq += 1;
+        let controls = std::mem::take(&mut self.controls);
+        let ctx = InvokeContext {
+            now_us,
+            region: region_id,
+            pop: pop_id,
+            request_id: self.request_seq,
+            rand: rngs.triggers.random(),
+            viewer_id: viewer.id,
+            controls: &controls,
+        };
+        self.pops[pop_local].counters.requests += 1;
+        let mut spent_us = 0;
+        let mut variant = None;
+
+        // 1. viewer-request.
+        let step = match self.invoke(behavior, Stage::ViewerRequest, &mut req, None, &ctx) {
+            None => Step::Continue,
+            Some(inv) => {
+                spent_us += inv.duration_us;
+                variant = inv.variant.as_ref().map(|v| v.name.to_string());
+                step_of(inv.outcome)
+            }
+        };
+        // Answers generated or failed at viewer-request skip the rest,
+        // viewer-response included.
+        let generated_at_viewer = !matches!(step, Step::Continue);
+        if generated_at_viewer {
+            self.pops[pop_local].counters.function_answers += 1;
+        }
+        let answer = match step {
+            Step::Respond(resp) => Answer {
+                status: resp.status,
+                bytes: resp.generated_size_bytes() as u64,
+                ready_us: now_us,
+                edge_hit: false,
+                went_to_origin: false,
+            },
+            Step::Fail(status) => Answer {
+                status,
+                bytes: 0,
+                ready_us: now_us,
+                edge_hit: false,
+                went_to_origin: false,
+            },
+            Step::Continue => {
+                // 2. CloudFront's headers (added after viewer-request; the
+                // origin side sees only those the behaviour forwards), then
+                // the cache key.
+                cf_viewer.add_cloudfront_headers(&mut req.headers);
+                // The origin is part of the event from origin-request on.
+                req.origin = Some(cf_origin(&scenario.origins[class_origin]));
+                let b = &scenario.behaviors[behavior];
+                for name in CLOUDFRONT_VIEWER_HEADERS {
+                    if !b.forwards_header(name) {
+                        req.headers.remove(name);
+                    }
+                }
+                let key = cache_key(&scenario.behaviors[behavior], &req);
+                let size = self.objects.size_of(&object);
+                let ttl_secs = self.objects.ttl_secs(&object);
+                let cache_control = scenario.catalog.classes[object.class]
+                    .cache_control
+                    .as_deref();
+                let ttl_of = |status: u16| -> Option<u64> {
+                    if status == 200 {
+                        ttl_secs.map(|s| s * 1_000_000)
+                    } else {
+                        edgesim_cache::freshness::ttl_secs(
+                            &scenario.cache_policy,
+                            status,
+                            cache_control,
+                            None,
+                            0,
+                        )
+                        .map(|s| s * 1_000_000)
+                    }
+                };
+                self.lookup_or_fetch(
+                    behavior,
+                    pop_local,
+                    key,
+                    size,
+                    class_origin,
+                    &ttl_of,
+                    &mut req,
+                    &ctx,
+                    now_us,
+                    rngs,
+                )
+            }
+        };
+        let mut status = answer.status;
+
+        // 7. viewer-response: hits too, never for status >= 400 nor for
+        // answers generated at viewer-request.
+        if Stage::ViewerResponse.runs_for_status(status) && !generated_at_viewer {
+            let mut resp = Response::new(status);
+            req.origin = None;
+            if let Some(inv) = self.invoke(
+                behavior,
+                Stage::ViewerResponse,
+                &mut req,
+                Some(&mut resp),
+                &ctx,
+            ) {
+                spent_us += inv.duration_us;
+                if let StageOutcome::Failed(f) = inv.outcome {
+                    status = f.viewer_status;
+                }
+            }
+        }
+        self.controls = controls;
+
+        let pop = &mut self.pops[pop_local];
+        pop.counters.count_status(status);
+        if status < 300 || status == 304 {
+            pop.counters.viewer_bytes += answer.bytes;
+        }
+        let latency_us = spent_us + (answer.ready_us - now_us);
+        if let Some(name) = variant {
+            let v = self.variants.entry(name).or_default();
+            v.requests += 1;
+            v.edge_hits += u64::from(answer.edge_hit);
+            v.origin_fetches += u64::from(answer.went_to_origin);
+            record_latency(
+                v.latency.get_or_insert_with(new_latency_histogram),
+                base_us + latency_us,
+            );
+        }
+        latency_us
+    }
+
+    /// Steps 3 to 6: the cache tiers, and the origin with its functions.
+    #[allow(clippy::too_many_arguments)]
+    fn lookup_or_fetch(
+        &mut self,
+        behavior: usize,
+        pop_local: usize,
+        key: u64,
+        size: u64,
+        default_origin: usize,
+        ttl_of: &dyn Fn(u16) -> Option<u64>,
+        req: &mut Request,
+        ctx: &InvokeContext,
+        now_us: u64,
+        rngs: &mut EpochRngs,
+    ) -> Answer {
+        // 3. The PoP's cache, a fetch already in flight, the regional cache.
+        let pop = &mut self.pops[pop_local];
+        let cached = pop
+            .cache
+            .get(key)
+            .map(|e| (e.expires_at_us > now_us, e.tag, e.size));
+        if let Some((true, tag, bytes)) = cached {
+            pop.counters.edge_hits += 1;
+            return Answer {
+                status: tag_status(tag),
+                bytes,
+                ready_us: now_us,
+                edge_hit: true,
+                went_to_origin: false,
+            };
+        }
+        if let Some(p) = pop.in_flight.get(&key).filter(|p| p.ready_us > now_us) {
+            pop.counters.edge_collapsed += 1;
+            return Answer {
+                status: tag_status(p.tag),
+                bytes: p.size,
+                ready_us: p.ready_us,
+                edge_hit: false,
+                went_to_origin: false,
+            };
+        }
+        let trip = match self.upstream_lookup(pop_local, key, cached.is_some(), now_us, rngs) {
+            Upstream::Answered {
+                ready_at_pop_us,
+                tag,
+                size,
+            } => {
+                if let Some(ttl_us) = ttl_of(tag_status(tag)) {
+                    self.schedule_fill(
+                        Tier::Pop(pop_local),
+                        key,
+                        size,
+                        ready_at_pop_us,
+                        ttl_us,
+                        tag,
+                    );
+                }
+                return Answer {
+                    status: tag_status(tag),
+                    bytes: size,
+                    ready_us: ready_at_pop_us,
+                    edge_hit: false,
+                    went_to_origin: false,
+                };
+            }
+            Upstream::Origin(trip) => trip,
+        };
+
+        // 4. origin-request, where the fetch leaves from. Answers that do
+        // not reach the origin are the function's.
+        let mut at_us = trip.at_us;
+        let mut origin = default_origin;
+        let (status, bytes, cacheable) =
+            match self.invoke(behavior, Stage::OriginRequest, req, None, ctx) {
+                Some(inv) if !matches!(inv.outcome, StageOutcome::Continue) => {
+                    at_us += inv.duration_us;
+                    self.pops[pop_local].counters.function_answers += 1;
+                    match step_of(inv.outcome) {
+                        // Generated at origin-request: cached like an origin's answer.
+                        Step::Respond(resp) => {
+                            (resp.status, resp.generated_size_bytes() as u64, true)
+                        }
+                        Step::Fail(status) => (status, 0, false),
+                        Step::Continue => unreachable!("filtered above"),
+                    }
+                }
+                inv => {
+                    at_us += inv.map_or(0, |i| i.duration_us);
+                    match req
+                        .origin
+                        .as_ref()
+                        .and_then(|o| self.origin_index(o.domain_name()))
+                    {
+                        // The origin domain does not resolve: 502, and the
+                        // origin-request function already ran (we cannot know
+                        // earlier which origin it will pick).
+                        None => {
+                            self.pops[pop_local].counters.function_answers += 1;
+                            (502, 0, false)
+                        }
+                        Some(chosen) => {
+                            origin = chosen;
+                            // 5. The fetch, then origin-response on its answer.
+                            at_us += self.origin_fetch_us(pop_local, &trip, origin, size, rngs);
+                            let mut resp = Response::new(200);
+                            let mut status = 200;
+                            let mut cacheable = true;
+                            if let Some(inv) = self.invoke(
+                                behavior,
+                                Stage::OriginResponse,
+                                req,
+                                Some(&mut resp),
+                                ctx,
+                            ) {
+                                at_us += inv.duration_us;
+                                match inv.outcome {
+                                    StageOutcome::Failed(f) => {
+                                        status = f.viewer_status;
+                                        cacheable = false;
+                                    }
+                                    _ => status = resp.status,
+                                }
+                            }
+                            (status, size, cacheable)
+                        }
+                    }
+                }
+            };
+
+        // 6. Store the answer per its TTL at the tiers it passes.
+        let tag = response_tag(status, origin);
+        if let Some(ttl_us) = ttl_of(status).filter(|_| cacheable) {
+            if trip.via_regional {
+                self.schedule_fill(Tier::Regional, key, bytes, at_us, ttl_us, tag);
+            }
+            self.schedule_fill(
+                Tier::Pop(pop_local),
+                key,
+                bytes,
+                at_us + trip.back_us,
+                ttl_us,
+                tag,
+            );
+        }
+        Answer {
+            status,
+            bytes,
+            ready_us: at_us + trip.back_us,
+            edge_hit: false,
+            went_to_origin: true,
+        }
+    }
+
+    /// Invokes the behaviour's function at `stage`, if it has one, and
+    /// counts the outcome.
+    fn invoke(
+        &mut self,
+        behavior: usize,
+        stage: Stage,
+        req: &mut Request,
+        resp: Option<&mut Response>,
+        ctx: &InvokeContext,
+    ) -> Option<Invocation> {
+        let runtime = self.behaviors[behavior].as_mut()?;
+        let handler = runtime.handlers[stage as usize].as_mut()?;
+        let inv = handler.invoke(stage, req, resp, ctx);
+        let s = &mut runtime.stats[stage as usize];
+        s.invocations += 1;
+        s.cold_starts += u64::from(inv.cold_start);
+        s.duration_us += inv.duration_us;
+        match &inv.outcome {
+            StageOutcome::Continue => {}
+            StageOutcome::Respond(_) => s.responded += 1,
+            StageOutcome::Failed(f) => match f.kind {
+                FailureKind::Invalid { .. } => s.invalid += 1,
+                FailureKind::Exception => s.errors += 1,
+                FailureKind::Timeout => s.timeouts += 1,
+                FailureKind::OutOfMemory => s.out_of_memory += 1,
+                FailureKind::Throttled => s.throttled += 1,
+            },
+        }
+        Some(inv)
+    }
+
+    /// The scenario origin a domain name (or origin id) names.
+    fn origin_index(&self, domain: &str) -> Option<usize> {
+        self.scenario
+            .origins
+            .iter()
+            .position(|o| o.domain_name.eq_ignore_ascii_case(domain) || o.id == domain)
+    }
+}
+
+fn step_of(outcome: StageOutcome) -> Step {
+    match outcome {
+        StageOutcome::Continue => Step::Continue,
+        StageOutcome::Respond(r) => Step::Respond(r),
+        StageOutcome::Failed(f) => Step::Fail(f.viewer_status),
+    }
+}
+
+/// The status part of a cache entry's tag.
+fn tag_status(tag: u32) -> u16 {
+    (tag & 0xffff) as u16
+}
+
+fn device_of(d: Device) -> edgesim_triggers::Device {
+    match d {
+        Device::Desktop => edgesim_triggers::Device::Desktop,
+        Device::Mobile => edgesim_triggers::Device::Mobile,
+        Device::Tablet => edgesim_triggers::Device::Tablet,
+        Device::SmartTv => edgesim_triggers::Device::SmartTv,
+    }
+}
+
+/// Phones and tablets run Android or iOS (about 55/45), others neither;
+/// a property of the viewer.
+fn os_of(v: Viewer) -> edgesim_triggers::Os {
+    match v.device {
+        Device::Mobile | Device::Tablet if mix64(v.id ^ 0x6f73) % 100 < 55 => {
+            edgesim_triggers::Os::Android
+        }
+        Device::Mobile | Device::Tablet => edgesim_triggers::Os::Ios,
+        _ => edgesim_triggers::Os::Other,
+    }
+}
+
+/// A stable client address per viewer, from the documentation ranges.
+fn client_ip(viewer_id: u64) -> Str {
+    const NETS: [&str; 3] = ["192.0.2", "198.51.100", "203.0.113"];
+    let h = mix64(viewer_id);
+    Str::from(format!("{}.{}", NETS[(h % 3) as usize], (h >> 8) % 254 + 1))
+}
+
+/// The event's origin object for a scenario origin.
+fn cf_origin(o: &edgesim_model::Origin) -> CfOrigin {
+    match o.kind {
+        edgesim_model::OriginKind::S3 => {
+            let region = if edgesim_model::geo_tables::aws_region(&o.location_name).is_some() {
+                o.location_name.as_str()
+            } else {
+                "us-east-1"
+            };
+            CfOrigin::s3(&o.domain_name, region)
+        }
+        edgesim_model::OriginKind::Custom => CfOrigin::custom(&o.domain_name),
+    }
+}
+
+/// The cache key: the URI plus the query-string parameters, headers and
+/// cookies the behaviour's cache policy names (never the origin).
+fn cache_key(b: &edgesim_model::scenario::Behavior, req: &Request) -> u64 {
+    let mut key = String::with_capacity(req.uri.len() + 32);
+    key.push_str(&req.uri);
+    for name in &b.cache_key_query_strings {
+        key.push('\u{1}');
+        for pair in req.querystring.split('&') {
+            if pair.split('=').next() == Some(name.as_str()) {
+                key.push_str(pair);
+            }
+        }
+    }
+    for name in &b.cache_key_headers {
+        key.push('\u{2}');
+        key.push_str(req.headers.get(name).unwrap_or(""));
+    }
+    for name in &b.cache_key_cookies {
+        key.push('\u{3}');
+        let value = req
+            .headers
+            .get_all("cookie")
+            .flat_map(|h| h.value.split(';'))
+            .filter_map(|c| c.trim().split_once('='))
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| v);
+        key.push_str(value);
+    }
+    hash_str(&key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_keys_include_only_the_named_parts() {
+        let mut b = edgesim_model::scenario::Behavior {
+            path_pattern: "/*".into(),
+            origin: None,
+            cache_key_headers: vec![],
+            cache_key_cookies: vec![],
+            cache_key_query_strings: vec![],
+            origin_request_headers: vec![],
+            triggers: Default::default(),
+        };
+        let mut a = Request::new("GET", "/x", "192.0.2.1");
+        a.headers.set("Cookie", "variant=b; other=1");
+        a.headers.set("CloudFront-Is-Mobile-Viewer", "true");
+        let mut c = a.clone();
+        c.headers.set("Cookie", "variant=a; other=1");
+        assert_eq!(
+            cache_key(&b, &a),
+            cache_key(&b, &c),
+            "cookies not in the key by default"
+        );
+        b.cache_key_cookies = vec!["variant".into()];
+        assert_ne!(cache_key(&b, &a), cache_key(&b, &c));
+        b.cache_key_cookies.clear();
+        b.cache_key_headers = vec!["cloudfront-is-mobile-viewer".into()];
+        let mut d = a.clone();
+        d.headers.set("CloudFront-Is-Mobile-Viewer", "false");
+        assert_ne!(cache_key(&b, &a), cache_key(&b, &d));
+        let mut e = a.clone();
+        e.uri = Str::from("/y");
+        assert_ne!(cache_key(&b, &a), cache_key(&b, &e));
+    }
+
+    #[test]
+    fn viewer_properties_are_stable() {
+        let v = Viewer {
+            id: 77,
+            device: Device::Mobile,
+        };
+        assert_eq!(os_of(v), os_of(v));
+        assert_eq!(client_ip(77), client_ip(77));
+        assert!(
+            client_ip(77).starts_with("192.0.2.")
+                || client_ip(77).starts_with("198.51.100.")
+                || client_ip(77).starts_with("203.0.113.")
+        );
+    }
+}

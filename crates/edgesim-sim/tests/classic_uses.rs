@@ -1,0 +1,215 @@
+//! The four classic Lambda@Edge uses, each as a built-in and as an
+//! unmodified AWS-style JavaScript handler, run through the region engine
+//! from the shipped scenario files; asserts what each use must do.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use edgesim_model::Scenario;
+use edgesim_sim::{Counters, RegionSim, Routing, TriggerEpoch};
+
+/// Totals of a whole run of one shipped scenario.
+struct Run {
+    scenario: Arc<Scenario>,
+    counters: Counters,
+    origin_fetches: Vec<u64>,
+    /// By (behavior, stage).
+    triggers: BTreeMap<(usize, usize), TriggerEpoch>,
+    /// By variant name: requests.
+    variants: BTreeMap<String, u64>,
+}
+
+impl Run {
+    fn stage(&self, stage: usize) -> TriggerEpoch {
+        self.triggers.get(&(0, stage)).copied().unwrap_or_default()
+    }
+
+    fn origin(&self, id: &str) -> u64 {
+        self.origin_fetches[self
+            .scenario
+            .origins
+            .iter()
+            .position(|o| o.id == id)
+            .unwrap()]
+    }
+}
+
+fn run(name: &str) -> Run {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios")
+        .join(format!("{name}.toml"));
+    let scenario = Arc::new(Scenario::load(&path).unwrap_or_else(|e| panic!("{name}: {e}")));
+    let demand = Routing::nearest(&scenario).demand(&scenario, scenario.viewers.requests_per_sec);
+    let mut out = Run {
+        counters: Counters::default(),
+        origin_fetches: vec![0; scenario.origins.len()],
+        triggers: BTreeMap::new(),
+        variants: BTreeMap::new(),
+        scenario: Arc::clone(&scenario),
+    };
+    for (r, d) in demand.iter().enumerate() {
+        let mut sim = RegionSim::new(Arc::clone(&scenario), r).unwrap();
+        for e in 0..scenario.simulation.epochs() {
+            let rep = sim.advance(e, d).unwrap();
+            for p in &rep.pops {
+                out.counters.add(&p.counters);
+            }
+            for o in &rep.origins {
+                out.origin_fetches[o.origin] += o.fetches;
+            }
+            for t in &rep.triggers {
+                out.triggers
+                    .entry((t.behavior, t.stage))
+                    .or_insert(TriggerEpoch {
+                        behavior: t.behavior,
+                        stage: t.stage,
+                        ..TriggerEpoch::default()
+                    })
+                    .add(t);
+            }
+            for v in &rep.variants {
+                *out.variants.entry(v.name.clone()).or_default() += v.requests;
+            }
+        }
+    }
+    let c = &out.counters;
+    assert_eq!(
+        c.requests,
+        c.outcomes(),
+        "{name}: every request ends one way: {c:?} {:?}",
+        out.triggers
+    );
+    assert_eq!(
+        c.requests,
+        c.status_2xx + c.status_3xx + c.status_4xx + c.status_5xx,
+        "{name}: every request has a status"
+    );
+    out
+}
+
+const VIEWER_REQUEST: usize = 0;
+const ORIGIN_REQUEST: usize = 1;
+
+fn share(part: u64, whole: u64) -> f64 {
+    part as f64 / whole as f64
+}
+
+#[test]
+fn ab_test_builtin_splits_viewers_by_weight_and_caches_variants_apart() {
+    let r = run("ab-test");
+    let vr = r.stage(VIEWER_REQUEST);
+    assert_eq!(vr.failures(), 0);
+    let (a, b) = (r.variants["A"], r.variants["B"]);
+    assert_eq!(
+        a + b,
+        vr.invocations,
+        "every experiment request gets a variant"
+    );
+    // 70% of requests are under /experiment/.
+    assert!((share(vr.invocations, r.counters.requests) - 0.7).abs() < 0.02);
+    assert!(
+        (share(b, a + b) - 0.25).abs() < 0.03,
+        "B got {:.3}",
+        share(b, a + b)
+    );
+    assert_eq!(r.counters.status_2xx, r.counters.requests);
+}
+
+#[test]
+fn ab_test_javascript_handler_runs_unmodified() {
+    let r = run("ab-test-js");
+    let vr = r.stage(VIEWER_REQUEST);
+    assert_eq!(vr.failures(), 0, "{vr:?}");
+    assert!((share(vr.invocations, r.counters.requests) - 0.7).abs() < 0.02);
+    assert!(vr.cold_starts >= 1 && vr.cold_starts < 100, "{vr:?}");
+    assert_eq!(r.counters.status_2xx, r.counters.requests);
+}
+
+fn assert_migration_split(name: &str) {
+    let r = run(name);
+    let or = r.stage(ORIGIN_REQUEST);
+    assert_eq!(or.failures(), 0, "{name}: {or:?}");
+    // origin-request runs exactly on the way to the origin.
+    assert_eq!(or.invocations, r.counters.origin_fetches, "{name}");
+    let new = share(r.origin("new-bucket"), r.counters.origin_fetches);
+    assert!(
+        (new - 0.2).abs() < 0.02,
+        "{name}: new bucket got {new:.3} of fetches"
+    );
+}
+
+#[test]
+fn s3_migration_sends_a_fifth_of_fetches_to_the_new_bucket() {
+    assert_migration_split("s3-migration");
+    assert_migration_split("s3-migration-js");
+}
+
+fn assert_device_content(name: &str) {
+    let r = run(name);
+    let or = r.stage(ORIGIN_REQUEST);
+    assert_eq!(or.failures(), 0, "{name}: {or:?}");
+    assert_eq!(or.invocations, r.counters.origin_fetches, "{name}");
+    assert_eq!(r.counters.status_2xx, r.counters.requests, "{name}");
+}
+
+#[test]
+fn device_content_runs_on_misses_only_and_keeps_variants_apart() {
+    assert_device_content("device-content");
+    assert_device_content("device-content-js");
+    // The device headers in the cache key split the cache: fewer hits
+    // than the same scenario without them.
+    let split = run("device-content");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/device-content.toml"),
+    )
+    .unwrap();
+    let start = text.find("cache_key_headers").unwrap();
+    let end = start + text[start..].find('\n').unwrap();
+    let shared_text = format!("{}{}", &text[..start], &text[end..]);
+    let shared =
+        Arc::new(Scenario::from_toml("scenarios/device-content.toml", &shared_text).unwrap());
+    let demand = Routing::nearest(&shared).demand(&shared, shared.viewers.requests_per_sec);
+    let mut c = Counters::default();
+    for (i, d) in demand.iter().enumerate() {
+        let mut sim = RegionSim::new(Arc::clone(&shared), i).unwrap();
+        for e in 0..shared.simulation.epochs() {
+            for p in sim.advance(e, d).unwrap().pops {
+                c.add(&p.counters);
+            }
+        }
+    }
+    assert!(
+        c.hit_ratio() > split.counters.hit_ratio() + 0.02,
+        "{} vs {}",
+        c.hit_ratio(),
+        split.counters.hit_ratio()
+    );
+}
+
+fn assert_geo(name: &str) {
+    let r = run(name);
+    let or = r.stage(ORIGIN_REQUEST);
+    assert_eq!(or.failures(), 0, "{name}: {or:?}");
+    // Japanese viewers (15%) are redirected; the redirect is generated at
+    // origin-request and cached, so later ones are answered from cache.
+    let redirected = share(r.counters.status_3xx, r.counters.requests);
+    assert!(
+        (redirected - 0.15).abs() < 0.02,
+        "{name}: {redirected:.3} redirected: {:?} {or:?}",
+        r.counters
+    );
+    assert!(
+        or.responded > 0 && or.responded < r.counters.status_3xx,
+        "{name}: {or:?}"
+    );
+    // German viewers' misses reach the EU bucket, Americans' the US one.
+    assert!(r.origin("content-eu") > 0, "{name}");
+    assert!(r.origin("content-us") > 0, "{name}");
+}
+
+#[test]
+fn geo_content_routes_by_country_and_redirects() {
+    assert_geo("geo-content");
+    assert_geo("geo-content-js");
+}
