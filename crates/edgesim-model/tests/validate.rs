@@ -220,3 +220,76 @@ fn every_shipped_scenario_is_valid() {
     }
     assert!(n >= 1);
 }
+
+#[test]
+fn behaviors_and_their_functions_are_checked_with_file_and_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.js"),
+        "exports.handler = (event) => {\n  return event.Records[0.cf.request;\n};\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("ok.js"),
+        "'use strict';\nexports.handler = async (event) => event.Records[0].cf.request;\n",
+    )
+    .unwrap();
+    let text = format!(
+        "{VALID}\n{}",
+        r#"
+[[behaviors]]
+path = "images/*"
+origin = "nowhere"
+origin_request = { builtin = "ab_test", variants = [{ name = "A", weight = 1.0 }] }
+
+[[behaviors]]
+path = "/api/*"
+viewer_request = { js = "bad.js" }
+viewer_response = { js = "missing.js" }
+
+[[behaviors]]
+path = "/ok/*"
+viewer_request = { js = "ok.js" }
+"#
+    );
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, &text).unwrap();
+    let errors: Vec<String> = match Scenario::load(&path) {
+        Ok(_) => panic!("accepted"),
+        Err(edgesim_model::scenario::LoadError::Invalid(d)) => {
+            d.0.iter()
+                .map(|d| format!("{}:{}: {}: {}", d.line, d.col, d.entity, d.message))
+                .collect()
+        }
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(
+        errors,
+        [
+            r#"36:8: behavior "images/*": path must start with '/' (or be "*")"#,
+            r#"37:10: behavior "images/*": origin "nowhere" is not defined in [[origins]]"#,
+            r#"38:18: behavior "images/*" origin-request: builtin: `ab_test` cannot run at origin-request; it runs at viewer-request"#,
+            r#"42:18: behavior "/api/*" viewer-request: js: bad.js:2: cannot load: SyntaxError: invalid number literal"#,
+            r#"43:19: behavior "/api/*" viewer-response: js: cannot read `missing.js`: No such file or directory (os error 2)"#,
+        ]
+    );
+    // The good handler's source is kept for the agents.
+    let ok = text.split("[[behaviors]]").take(1).collect::<String>()
+        + "[[behaviors]]\npath = \"/ok/*\"\nviewer_request = { js = \"ok.js\" }\n";
+    std::fs::write(&path, &ok).unwrap();
+    let s = Scenario::load(&path).unwrap();
+    assert_eq!(s.trigger_sources.keys().collect::<Vec<_>>(), ["ok.js"]);
+    assert!(s.behaviors[0].matches("/ok/x") && !s.behaviors[0].matches("/other"));
+}
+
+#[test]
+fn path_patterns_match_like_cloudfront() {
+    use edgesim_model::scenario::path_matches;
+    let m = |p: &str, s: &str| path_matches(p.as_bytes(), s.as_bytes());
+    assert!(m("*", "/anything"));
+    assert!(m("/images/*", "/images/a/b.jpg"));
+    assert!(!m("/images/*", "/img/a.jpg"));
+    assert!(m("*.jpg", "/a/b.jpg") && !m("*.jpg", "/a/b.png"));
+    assert!(m("/v?/*", "/v1/x") && !m("/v?/*", "/v10/x"));
+    assert!(m("/a*b*c", "/axxbyyc") && !m("/a*b*c", "/axxbyy"));
+}
