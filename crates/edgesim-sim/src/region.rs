@@ -29,7 +29,7 @@ use crate::routing::Demand;
 
 mod pipeline;
 
-use pipeline::{BehaviorRuntime, VariantState};
+use pipeline::{Arrival, BehaviorRuntime, VariantState};
 
 /// Misuse of the engine by its caller (the agent).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -407,8 +407,17 @@ impl RegionSim {
         let base_us = (viewer_rtt_us + net.edge_processing_ms * 1000.0).round() as u64;
         let behavior = self.behavior_of(&object);
         if let Some(b) = behavior.filter(|&b| self.behaviors[b].is_some()) {
-            let latency_us =
-                self.handle_with_triggers(b, route_index, viewer, object, now_us, base_us, rngs);
+            let latency_us = self.handle_with_triggers(
+                b,
+                Arrival {
+                    route_index,
+                    viewer,
+                    object,
+                    now_us,
+                    base_us,
+                },
+                rngs,
+            );
             self.record_latency(route_index, base_us + latency_us);
             return;
         }

@@ -116,6 +116,20 @@ pub(super) struct VariantState {
     pub(super) latency: Option<LatencyHistogram>,
 }
 
+/// A request as it reaches the PoP.
+pub(super) struct Arrival {
+    /// Index of its route in the region.
+    pub(super) route_index: usize,
+    /// Who sends it.
+    pub(super) viewer: Viewer,
+    /// What it asks for.
+    pub(super) object: Object,
+    /// When it reaches the PoP, µs.
+    pub(super) now_us: u64,
+    /// Viewer round trip plus edge processing, µs.
+    pub(super) base_us: u64,
+}
+
 /// What one stage's invocation leaves for the pipeline.
 enum Step {
     Continue,
@@ -138,13 +152,16 @@ impl RegionSim {
     pub(super) fn handle_with_triggers(
         &mut self,
         behavior: usize,
-        route_index: usize,
-        viewer: Viewer,
-        object: Object,
-        now_us: u64,
-        base_us: u64,
+        arrival: Arrival,
         rngs: &mut EpochRngs,
     ) -> u64 {
+        let Arrival {
+            route_index,
+            viewer,
+            object,
+            now_us,
+            base_us,
+        } = arrival;
         let scenario = std::sync::Arc::clone(&self.scenario);
         let (pop_local, pop_global, country) = {
             let r = &self.routes[route_index];
