@@ -9,6 +9,7 @@
 pub mod dist;
 pub mod geo;
 pub mod geo_tables;
+pub mod overrides;
 pub mod raw;
 pub mod rng;
 pub mod scenario;

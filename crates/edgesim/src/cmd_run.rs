@@ -28,6 +28,13 @@ pub struct Args {
     /// Report directory [default: reports/<scenario name>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Override a scenario value, e.g. `--set viewers.requests_per_sec=5000`
+    /// or `--set pops.cache_bytes=4GiB` (every PoP); repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+    /// Run seed, instead of the scenario's `simulation.seed`.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
@@ -35,9 +42,9 @@ pub struct Args {
 
 /// Runs the scenario and writes its report.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.scenario)
-        .with_context(|| format!("cannot read scenario {}", args.scenario.display()))?;
-    let scenario = match Scenario::from_toml(&args.scenario.display().to_string(), &text) {
+    let (source_name, text) =
+        crate::cmd_validate::read_with_overrides(&args.scenario, &args.set, args.seed)?;
+    let scenario = match Scenario::from_toml(&source_name, &text) {
         Ok(s) => Arc::new(s),
         Err(d) => {
             eprintln!("{d}");

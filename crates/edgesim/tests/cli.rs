@@ -180,7 +180,9 @@ fn validate_lists_every_problem_and_exits_non_zero() {
     write(dir.path(), "bad.toml", &bad);
     let o = edgesim(dir.path(), &["validate", "ok.toml", "bad.toml"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("ok.toml: ok (3 PoPs in 3 regions"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(
+        "ok.toml: ok (3 PoPs in 3 regions, 1 origins, 3 countries, 0 behaviors, 12 epochs)"
+    ));
     assert_eq!(
         stderr(&o).lines().collect::<Vec<_>>(),
         [
@@ -192,6 +194,74 @@ fn validate_lists_every_problem_and_exits_non_zero() {
     assert!(o.status.success());
     let o = edgesim(dir.path(), &["validate"]);
     assert_eq!(o.status.code(), Some(2), "usage error");
+}
+
+#[test]
+fn set_and_seed_override_the_scenario_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "small.toml", SMALL);
+    let base = edgesim(
+        dir.path(),
+        &["run", "small.toml", "--agents", "1", "--out", "base", "-q"],
+    );
+    assert!(base.status.success(), "{}", stderr(&base));
+    let o = edgesim(
+        dir.path(),
+        &[
+            "run",
+            "small.toml",
+            "--agents",
+            "2",
+            "--out",
+            "more",
+            "-q",
+            "--set",
+            "viewers.requests_per_sec=1600",
+            "--seed",
+            "9",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read = |d: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.path().join(d).join("summary.json")).unwrap())
+            .unwrap()
+    };
+    let (base, more) = (read("base"), read("more"));
+    assert_eq!(more["seed"], 9);
+    let ratio =
+        more["totals"]["requests"].as_f64().unwrap() / base["totals"]["requests"].as_f64().unwrap();
+    assert!((ratio - 2.0).abs() < 0.1, "{ratio}");
+    // A bad override is one clear error and nothing runs.
+    let o = edgesim(
+        dir.path(),
+        &[
+            "run",
+            "small.toml",
+            "--set",
+            "pops.9.cache_bytes=1",
+            "--out",
+            "bad",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("--set pops.9.cache_bytes=1: `pops` has 3 entries, no entry 9"),
+        "{}",
+        stderr(&o)
+    );
+    // Overridden values are validated like written ones.
+    let o = edgesim(
+        dir.path(),
+        &["validate", "small.toml", "--set", "catalog.zipf_alpha=-2"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("small.toml (after --set):")
+            && stderr(&o).contains("zipf_alpha must be >= 0, got -2"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("bad").exists());
 }
 
 #[test]
