@@ -193,3 +193,60 @@ async fn quickstart_scenario_behaves_as_documented() {
     assert!(pop("syd").latency_ms.p99 > pop("iad").latency_ms.p99 + 100.0);
     assert!(s.latency_ms.p50 < s.latency_ms.p90 && s.latency_ms.p90 < s.latency_ms.p99);
 }
+
+/// Functions' and variants' metrics reach the summary, the same for any
+/// number of agents (JavaScript handlers included).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trigger_and_variant_metrics_are_summarised_deterministically() {
+    for name in ["ab-test", "ab-test-js"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../../scenarios/{name}.toml"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = edgesim_model::overrides::apply_overrides(
+            &text,
+            &["simulation.duration_secs=20".into()],
+        )
+        .unwrap();
+        let scenario = Arc::new(Scenario::from_toml(&path.display().to_string(), &text).unwrap());
+        let mut summaries = Vec::new();
+        for agents in [1, 3] {
+            let config = RunConfig::new(AgentSource::InProcess { count: agents });
+            summaries.push(
+                run(Arc::clone(&scenario), &text, &config, |_| {})
+                    .await
+                    .unwrap(),
+            );
+        }
+        let s = &summaries[0];
+        assert_eq!(
+            serde_json::to_string(s).unwrap(),
+            serde_json::to_string(&summaries[1]).unwrap(),
+            "{name}"
+        );
+        assert_eq!(s.triggers.len(), 1, "{name}");
+        let t = &s.triggers[0];
+        assert_eq!(
+            (t.behavior.as_str(), t.stage.as_str()),
+            ("/experiment/*", "viewer-request")
+        );
+        assert!(
+            t.invocations > 0 && t.invalid + t.errors + t.timeouts == 0,
+            "{name}: {t:?}"
+        );
+        assert!(t.mean_duration_ms >= 1.0, "{name}: billed at least 1 ms");
+        assert_eq!(s.totals.status_2xx, s.totals.requests, "{name}");
+        if name == "ab-test" {
+            let names: Vec<_> = s.variants.iter().map(|v| v.name.as_str()).collect();
+            assert_eq!(names, ["A", "B"]);
+            assert_eq!(
+                s.variants.iter().map(|v| v.requests).sum::<u64>(),
+                t.invocations
+            );
+        } else {
+            assert!(
+                s.variants.is_empty(),
+                "JavaScript handlers do not report variants"
+            );
+        }
+    }
+}

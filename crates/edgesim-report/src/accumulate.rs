@@ -1,17 +1,21 @@
 //! Folds per-epoch region reports into run totals, per-PoP and per-route
-//! histograms and the time series. Histograms are added, never averaged,
-//! so the result does not depend on how regions were spread over agents.
+//! histograms and the time series (overall and per origin). Histograms are
+//! added, never averaged, so the result does not depend on how regions were
+//! spread over agents; per-country histograms are the sums of their routes',
+//! formed once in [`RunAccumulator::summary`] rather than every epoch.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use edgesim_model::Scenario;
+use edgesim_model::{OriginKind, Scenario};
 use edgesim_sim::metrics::{decode_histogram, new_latency_histogram};
-use edgesim_sim::{Counters, LatencyHistogram, RegionEpochReport};
+use edgesim_sim::{Counters, LatencyHistogram, RegionEpochReport, TriggerEpoch};
 
+use crate::histograms::RunHistograms;
+use crate::sparse::SparseHistogram;
 use crate::summary::{
-    EpochRow, LatencyMs, OriginSummary, PopSummary, RegionSummary, RouteSummary, SCHEMA_VERSION,
-    Summary, Totals,
+    CountrySummary, EpochRow, LatencyMs, OriginSummary, PopSummary, RegionSummary, RouteSummary,
+    SCHEMA_VERSION, Summary, Totals, TriggerSummary, VariantSummary,
 };
 
 /// A report that does not fit the run it is added to.
@@ -50,10 +54,24 @@ pub struct RunAccumulator {
     scenario: Arc<Scenario>,
     total: Counters,
     latency: LatencyHistogram,
+    /// Scratch for the epoch being folded in (kept to avoid reallocating).
+    epoch_latency: LatencyHistogram,
     pops: Vec<(Counters, LatencyHistogram)>,
     routes: BTreeMap<(usize, usize), (u64, LatencyHistogram)>,
-    origins: Vec<(u64, u64)>,
+    origins: Vec<OriginLoad>,
     rows: Vec<EpochRow>,
+    triggers: BTreeMap<(usize, usize), TriggerEpoch>,
+    /// By name: requests, edge hits, origin fetches, latency.
+    variants: BTreeMap<String, (u64, u64, u64, LatencyHistogram)>,
+}
+
+/// One origin's load over the run, in total and per epoch.
+#[derive(Default)]
+struct OriginLoad {
+    fetches: u64,
+    bytes: u64,
+    fetches_per_epoch: Vec<u64>,
+    bytes_per_epoch: Vec<u64>,
 }
 
 impl RunAccumulator {
@@ -62,14 +80,21 @@ impl RunAccumulator {
         RunAccumulator {
             total: Counters::default(),
             latency: new_latency_histogram(),
+            epoch_latency: new_latency_histogram(),
             pops: scenario
                 .pops
                 .iter()
                 .map(|_| (Counters::default(), new_latency_histogram()))
                 .collect(),
             routes: BTreeMap::new(),
-            origins: vec![(0, 0); scenario.origins.len()],
+            origins: scenario
+                .origins
+                .iter()
+                .map(|_| OriginLoad::default())
+                .collect(),
             rows: Vec::new(),
+            triggers: BTreeMap::new(),
+            variants: BTreeMap::new(),
             scenario,
         }
     }
@@ -99,15 +124,67 @@ impl RunAccumulator {
             });
         }
         let decoded = self.check_and_decode(epoch, reports)?;
+        let mut variant_latency = Vec::new();
+        for r in reports {
+            for v in &r.variants {
+                let h =
+                    decode_histogram(&v.latency_v2).map_err(|e| AccumulateError::Malformed {
+                        epoch,
+                        problem: format!("variant {}: {e}", v.name),
+                    })?;
+                variant_latency.push(h);
+            }
+            if let Some(t) = r
+                .triggers
+                .iter()
+                .find(|t| t.behavior >= self.scenario.behaviors.len() || t.stage >= 4)
+            {
+                return Err(AccumulateError::Malformed {
+                    epoch,
+                    problem: format!(
+                        "unknown trigger (behavior {}, stage {})",
+                        t.behavior, t.stage
+                    ),
+                });
+            }
+        }
+        let mut variant_latency = variant_latency.into_iter();
+        for r in reports {
+            for t in &r.triggers {
+                self.triggers
+                    .entry((t.behavior, t.stage))
+                    .or_insert(TriggerEpoch {
+                        behavior: t.behavior,
+                        stage: t.stage,
+                        ..TriggerEpoch::default()
+                    })
+                    .add(t);
+            }
+            for v in &r.variants {
+                let h = variant_latency.next().expect("decoded above");
+                let e = self
+                    .variants
+                    .entry(v.name.clone())
+                    .or_insert_with(|| (0, 0, 0, new_latency_histogram()));
+                e.0 += v.requests;
+                e.1 += v.edge_hits;
+                e.2 += v.origin_fetches;
+                add_histogram(&mut e.3, &h);
+            }
+        }
+        for o in &mut self.origins {
+            o.fetches_per_epoch.push(0);
+            o.bytes_per_epoch.push(0);
+        }
         let mut epoch_counters = Counters::default();
-        let mut epoch_latency = new_latency_histogram();
+        self.epoch_latency.reset();
         for (report, (pop_hists, route_hists)) in reports.iter().zip(decoded) {
             for (p, h) in report.pops.iter().zip(pop_hists) {
                 let (c, ph) = &mut self.pops[p.pop];
                 c.add(&p.counters);
                 epoch_counters.add(&p.counters);
-                add_histogram(ph, &h);
-                add_histogram(&mut epoch_latency, &h);
+                h.add_to(ph);
+                h.add_to(&mut self.epoch_latency);
             }
             for (r, h) in report.routes.iter().zip(route_hists) {
                 let entry = self
@@ -115,17 +192,20 @@ impl RunAccumulator {
                     .entry((r.country, r.pop))
                     .or_insert_with(|| (0, new_latency_histogram()));
                 entry.0 += r.requests;
-                add_histogram(&mut entry.1, &h);
+                h.add_to(&mut entry.1);
             }
             for o in &report.origins {
-                self.origins[o.origin].0 += o.fetches;
-                self.origins[o.origin].1 += o.bytes;
+                let load = &mut self.origins[o.origin];
+                load.fetches += o.fetches;
+                load.bytes += o.bytes;
+                *load.fetches_per_epoch.last_mut().expect("pushed above") += o.fetches;
+                *load.bytes_per_epoch.last_mut().expect("pushed above") += o.bytes;
             }
         }
         self.total.add(&epoch_counters);
-        add_histogram(&mut self.latency, &epoch_latency);
+        add_histogram(&mut self.latency, &self.epoch_latency);
         let span = self.scenario.simulation.epoch_span(epoch);
-        let l = LatencyMs::of(&epoch_latency);
+        let l = LatencyMs::of(&self.epoch_latency);
         self.rows.push(EpochRow {
             epoch,
             start_secs: span.start as f64 / 1e6,
@@ -143,6 +223,8 @@ impl RunAccumulator {
             p90_ms: l.p90,
             p99_ms: l.p99,
             p999_ms: l.p999,
+            regional_requests: epoch_counters.regional_requests,
+            regional_collapsed: epoch_counters.regional_collapsed,
         });
         Ok(self.rows.last().expect("just pushed"))
     }
@@ -154,7 +236,7 @@ impl RunAccumulator {
         &self,
         epoch: u64,
         reports: &[RegionEpochReport],
-    ) -> Result<Vec<(Vec<LatencyHistogram>, Vec<LatencyHistogram>)>, AccumulateError> {
+    ) -> Result<Vec<(Vec<SparseHistogram>, Vec<SparseHistogram>)>, AccumulateError> {
         let s = &self.scenario;
         let mut seen = vec![false; s.regions.len()];
         let malformed = |problem: String| AccumulateError::Malformed { epoch, problem };
@@ -186,7 +268,7 @@ impl RunAccumulator {
                     )));
                 }
                 pop_hists.push(
-                    decode_histogram(&p.latency_v2)
+                    SparseHistogram::decode(&p.latency_v2)
                         .map_err(|e| malformed(format!("PoP {}: {e}", s.pops[p.pop].id)))?,
                 );
             }
@@ -201,7 +283,7 @@ impl RunAccumulator {
                     )));
                 }
                 route_hists.push(
-                    decode_histogram(&x.latency_v2)
+                    SparseHistogram::decode(&x.latency_v2)
                         .map_err(|e| malformed(format!("route: {e}")))?,
                 );
             }
@@ -229,10 +311,13 @@ impl RunAccumulator {
         } else {
             s.simulation.epoch_span(epochs - 1).end
         };
+        let (countries, country_histograms) = self.countries();
         Summary {
             schema_version: SCHEMA_VERSION,
             scenario: s.name.clone(),
+            description: s.description.clone(),
             seed: s.simulation.seed,
+            duration_secs: s.simulation.duration_us as f64 / 1e6,
             simulated_secs: simulated_us as f64 / 1e6,
             epoch_secs: s.simulation.epoch_us as f64 / 1e6,
             epochs,
@@ -247,12 +332,17 @@ impl RunAccumulator {
                     id: p.id.clone(),
                     city: p.city.clone(),
                     region: s.regions[p.region].id.clone(),
+                    lat: p.location.lat,
+                    lon: p.location.lon,
                     requests: c.requests,
                     edge_hits: c.edge_hits,
                     edge_collapsed: c.edge_collapsed,
                     regional_requests: c.regional_requests,
                     regional_hits: c.regional_hits,
+                    regional_collapsed: c.regional_collapsed,
                     origin_fetches: c.origin_fetches,
+                    viewer_bytes: c.viewer_bytes,
+                    origin_bytes: c.origin_bytes,
                     hit_ratio: c.hit_ratio(),
                     latency_ms: LatencyMs::of(h),
                 })
@@ -278,6 +368,7 @@ impl RunAccumulator {
                     }
                 })
                 .collect(),
+            countries,
             routes: self
                 .routes
                 .iter()
@@ -292,18 +383,279 @@ impl RunAccumulator {
                 .origins
                 .iter()
                 .zip(&self.origins)
-                .map(|(o, &(fetches, bytes))| OriginSummary {
+                .map(|(o, load)| OriginSummary {
                     id: o.id.clone(),
-                    fetches,
-                    bytes,
+                    kind: match o.kind {
+                        OriginKind::S3 => "s3",
+                        OriginKind::Custom => "custom",
+                    }
+                    .into(),
+                    location: o.location_name.clone(),
+                    fetches: load.fetches,
+                    bytes: load.bytes,
+                    fetches_per_epoch: load.fetches_per_epoch.clone(),
+                    bytes_per_epoch: load.bytes_per_epoch.clone(),
+                })
+                .collect(),
+            triggers: self
+                .triggers
+                .values()
+                .map(|t| TriggerSummary {
+                    behavior: s.behaviors[t.behavior].path_pattern.clone(),
+                    stage: [
+                        "viewer-request",
+                        "origin-request",
+                        "origin-response",
+                        "viewer-response",
+                    ][t.stage]
+                        .into(),
+                    invocations: t.invocations,
+                    responded: t.responded,
+                    invalid: t.invalid,
+                    errors: t.errors,
+                    timeouts: t.timeouts,
+                    out_of_memory: t.out_of_memory,
+                    throttled: t.throttled,
+                    cold_starts: t.cold_starts,
+                    mean_duration_ms: if t.invocations == 0 {
+                        0.0
+                    } else {
+                        (t.duration_us as f64 / t.invocations as f64).round() / 1000.0
+                    },
+                })
+                .collect(),
+            variants: self
+                .variants
+                .iter()
+                .map(|(name, (requests, hits, fetches, h))| VariantSummary {
+                    name: name.clone(),
+                    requests: *requests,
+                    edge_hits: *hits,
+                    origin_fetches: *fetches,
+                    hit_ratio: ratio(*hits, *requests),
+                    offload_requests: 1.0 - ratio(*fetches, *requests),
+                    latency_ms: LatencyMs::of(h),
                 })
                 .collect(),
             timeseries: self.rows.clone(),
+            histograms: RunHistograms {
+                total: self.latency.clone(),
+                pops: self.pops.iter().map(|(_, h)| h.clone()).collect(),
+                countries: country_histograms,
+                devices: Vec::new(),
+            },
         }
+    }
+
+    /// Per-country summaries and histograms, each the sum of the
+    /// country's routes.
+    fn countries(&self) -> (Vec<CountrySummary>, Vec<LatencyHistogram>) {
+        let s = &self.scenario;
+        let mut histograms: Vec<LatencyHistogram> = s
+            .viewers
+            .countries
+            .iter()
+            .map(|_| new_latency_histogram())
+            .collect();
+        let mut requests = vec![0u64; s.viewers.countries.len()];
+        let mut pops: Vec<Vec<usize>> = vec![Vec::new(); s.viewers.countries.len()];
+        for (&(country, pop), (n, h)) in &self.routes {
+            requests[country] += n;
+            pops[country].push(pop);
+            add_histogram(&mut histograms[country], h);
+        }
+        let summaries = s
+            .viewers
+            .countries
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                // Routes are keyed (country, pop): PoPs come out in order.
+                CountrySummary {
+                    code: c.code.clone(),
+                    lat: c.location.lat,
+                    lon: c.location.lon,
+                    weight: c.weight,
+                    requests: requests[i],
+                    pops: pops[i].iter().map(|&p| s.pops[p].id.clone()).collect(),
+                    latency_ms: LatencyMs::of(&histograms[i]),
+                }
+            })
+            .collect();
+        (summaries, histograms)
+    }
+}
+
+/// part / whole, 0 when whole is 0.
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
     }
 }
 
 /// Adds `from` into `into`; both have edgesim's bounds, so this cannot fail.
 fn add_histogram(into: &mut LatencyHistogram, from: &LatencyHistogram) {
     into.add(from).expect("latency histograms share bounds");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{self, epoch_reports, region_report};
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn summary_is_consistent() {
+        let s = testkit::summary(6);
+        let t = &s.totals;
+        assert!(s.complete);
+        assert_eq!(s.epochs, 6);
+        assert_eq!(s.description, "Four PoPs, three countries, two origins.");
+        assert_eq!(s.duration_secs, 6.0);
+        let outcomes = |requests, eh, ec, rh, rc, of| {
+            assert_eq!(requests, eh + ec + rh + rc + of, "requests = outcomes");
+        };
+        outcomes(
+            t.requests,
+            t.edge_hits,
+            t.edge_collapsed,
+            t.regional_hits,
+            t.regional_collapsed,
+            t.origin_fetches,
+        );
+        for p in &s.pops {
+            outcomes(
+                p.requests,
+                p.edge_hits,
+                p.edge_collapsed,
+                p.regional_hits,
+                p.regional_collapsed,
+                p.origin_fetches,
+            );
+            assert!(p.latency_ms.p50 <= p.latency_ms.p99);
+            let tiers = p.tiers();
+            assert!(close(tiers.edge + tiers.regional + tiers.origin, 1.0));
+        }
+        for r in &s.timeseries {
+            outcomes(
+                r.requests,
+                r.edge_hits,
+                r.edge_collapsed,
+                r.regional_hits,
+                r.regional_collapsed,
+                r.origin_fetches,
+            );
+            assert!(r.p50_ms <= r.p90_ms && r.p90_ms <= r.p99_ms && r.p99_ms <= r.p999_ms);
+            assert!((0.0..=1.0).contains(&r.offload_requests));
+            assert!((0.0..=1.0).contains(&r.offload_bytes));
+        }
+        for x in [
+            t.offload_requests,
+            t.offload_bytes,
+            t.hit_ratio,
+            t.regional_hit_ratio,
+        ] {
+            assert!((0.0..=1.0).contains(&x), "{x}");
+        }
+        assert!(t.regional_requests > 0, "the fixture has a regional cache");
+        let l = &s.latency_ms;
+        assert!(l.min <= l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.max);
+        let tiers = s.tiers();
+        assert!(close(tiers.edge + tiers.regional + tiers.origin, 1.0));
+
+        // Every breakdown adds up to the totals.
+        let sum = |v: &mut dyn Iterator<Item = u64>| v.sum::<u64>();
+        assert_eq!(sum(&mut s.pops.iter().map(|p| p.requests)), t.requests);
+        assert_eq!(
+            sum(&mut s.timeseries.iter().map(|r| r.requests)),
+            t.requests
+        );
+        assert_eq!(sum(&mut s.countries.iter().map(|c| c.requests)), t.requests);
+        assert_eq!(sum(&mut s.routes.iter().map(|r| r.requests)), t.requests);
+        assert_eq!(
+            sum(&mut s.timeseries.iter().map(|r| r.regional_collapsed)),
+            t.regional_collapsed
+        );
+        assert_eq!(
+            sum(&mut s.origins.iter().map(|o| o.fetches)),
+            t.origin_fetches
+        );
+        assert_eq!(sum(&mut s.origins.iter().map(|o| o.bytes)), t.origin_bytes);
+        for o in &s.origins {
+            assert_eq!(o.fetches_per_epoch.len(), 6);
+            assert_eq!(o.bytes_per_epoch.len(), 6);
+            assert_eq!(o.fetches_per_epoch.iter().sum::<u64>(), o.fetches);
+            assert_eq!(o.bytes_per_epoch.iter().sum::<u64>(), o.bytes);
+        }
+        assert_eq!(
+            (s.origins[0].kind.as_str(), s.origins[1].kind.as_str()),
+            ("s3", "custom")
+        );
+
+        // Countries merge their routes' histograms.
+        let de = s.countries.iter().position(|c| c.code == "DE").unwrap();
+        assert_eq!(s.countries[de].pops, ["fra", "ams"]);
+        assert_eq!(s.histograms.countries[de].len(), s.countries[de].requests);
+        for (c, h) in s.countries.iter().zip(&s.histograms.countries) {
+            assert_eq!(c.latency_ms, LatencyMs::of(h));
+            assert!(c.latency_ms.p50 <= c.latency_ms.p99);
+        }
+        assert_eq!(s.histograms.total.len(), t.requests);
+        assert_eq!(s.histograms.pops.len(), s.pops.len());
+        assert!(s.histograms.devices.is_empty());
+        // PoPs carry their coordinates.
+        let fra = &s.pops[0];
+        assert!(
+            (fra.lat - 50.0).abs() < 1.0 && (fra.lon - 8.6).abs() < 1.0,
+            "{fra:?}"
+        );
+    }
+
+    #[test]
+    fn the_order_of_region_reports_does_not_matter() {
+        let scenario = testkit::scenario();
+        let mut forward = RunAccumulator::new(Arc::clone(&scenario));
+        let mut backward = RunAccumulator::new(Arc::clone(&scenario));
+        for e in 0..4 {
+            let mut reports = epoch_reports(&scenario, e);
+            forward.add_epoch(e, &reports).unwrap();
+            reports.reverse();
+            backward.add_epoch(e, &reports).unwrap();
+        }
+        let (a, b) = (forward.summary(), backward.summary());
+        assert_eq!(a, b);
+        assert_eq!(
+            crate::write::summary_json(&a),
+            crate::write::summary_json(&b)
+        );
+        assert_eq!(a.histograms.to_json(&a), b.histograms.to_json(&b));
+    }
+
+    #[test]
+    fn a_rejected_epoch_changes_nothing() {
+        let scenario = testkit::scenario();
+        let mut acc = RunAccumulator::new(Arc::clone(&scenario));
+        acc.add_epoch(0, &epoch_reports(&scenario, 0)).unwrap();
+        let before = acc.summary();
+        let mut bad = epoch_reports(&scenario, 1);
+        bad[1].routes[0].latency_v2 = b"garbage".to_vec();
+        assert!(matches!(
+            acc.add_epoch(1, &bad),
+            Err(AccumulateError::Malformed { epoch: 1, .. })
+        ));
+        let mut twice = epoch_reports(&scenario, 1);
+        twice.push(region_report(&scenario, 0, 1, 7));
+        assert!(matches!(
+            acc.add_epoch(1, &twice),
+            Err(AccumulateError::Region { .. })
+        ));
+        assert_eq!(acc.summary(), before);
+        acc.add_epoch(1, &epoch_reports(&scenario, 1)).unwrap();
+        assert_eq!(acc.summary().origins[0].fetches_per_epoch.len(), 2);
+    }
 }

@@ -1,13 +1,22 @@
 //! Reports: folding per-epoch region reports into run totals
 //! ([`RunAccumulator`]), the stable `summary.json` schema ([`Summary`]),
-//! `timeseries.csv`, plots, and writing a report directory so that it is
-//! either complete or absent.
+//! `timeseries.csv`, the latency histograms (`histograms.json`), plots,
+//! `index.html`, and writing a report directory so that it is either
+//! complete or absent; reading one back to redraw it.
 
 pub mod accumulate;
+mod base64;
+pub mod histograms;
+pub mod html;
 pub mod plot;
+pub mod sparse;
 pub mod summary;
 pub mod write;
 
 pub use accumulate::{AccumulateError, RunAccumulator};
-pub use summary::{EpochRow, LatencyMs, SCHEMA_VERSION, Summary};
-pub use write::{ReportError, write_report};
+pub use histograms::RunHistograms;
+pub use summary::{EpochRow, LatencyMs, SCHEMA_VERSION, Summary, TierShares};
+pub use write::{ReadError, ReportError, read_report, regenerate_report, write_report};
+
+#[cfg(test)]
+mod testkit;

@@ -5,7 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use edgesim_sim::{Counters, LatencyHistogram};
 
-/// Version of the summary.json / timeseries.csv schema.
+use crate::histograms::RunHistograms;
+
+/// Version of the summary.json / timeseries.csv schema. Fields are only
+/// ever added within a version (timeseries.csv columns at the end); a
+/// field whose meaning changes bumps it.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The machine-readable result of a run.
@@ -15,8 +19,12 @@ pub struct Summary {
     pub schema_version: u32,
     /// Scenario name.
     pub scenario: String,
+    /// Scenario description (free text from the scenario file).
+    pub description: String,
     /// Run seed.
     pub seed: u64,
+    /// The scenario's simulated duration, seconds (what a complete run covers).
+    pub duration_secs: f64,
     /// Simulated seconds covered.
     pub simulated_secs: f64,
     /// Epoch length, seconds.
@@ -33,12 +41,67 @@ pub struct Summary {
     pub pops: Vec<PopSummary>,
     /// Per region (regional edge cache tier), sorted by id.
     pub regions: Vec<RegionSummary>,
+    /// Per viewer country, scenario order (by code), countries without
+    /// traffic included.
+    pub countries: Vec<CountrySummary>,
     /// Per (country, PoP) route with traffic, by country then PoP.
     pub routes: Vec<RouteSummary>,
     /// Per origin, scenario order.
     pub origins: Vec<OriginSummary>,
+    /// Per (behaviour, stage) with a function that ran, in behaviour then
+    /// stage order.
+    #[serde(default)]
+    pub triggers: Vec<TriggerSummary>,
+    /// Per A/B variant (built-in `ab_test`), by name.
+    #[serde(default)]
+    pub variants: Vec<VariantSummary>,
     /// Per epoch.
     pub timeseries: Vec<EpochRow>,
+    /// The latency histograms behind the percentiles, for the CDF plots.
+    /// Not part of summary.json: written to histograms.json beside it.
+    #[serde(skip)]
+    pub histograms: RunHistograms,
+}
+
+impl Summary {
+    /// Viewer requests by the tier that answered them, over the run.
+    pub fn tiers(&self) -> TierShares {
+        let t = &self.totals;
+        TierShares::of(
+            t.requests,
+            t.edge_hits + t.edge_collapsed,
+            t.regional_hits + t.regional_collapsed,
+            t.origin_fetches,
+        )
+    }
+}
+
+/// Shares of viewer requests by the tier that answered them; they sum to
+/// 1 (all 0 when there were no requests).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TierShares {
+    /// Answered at the PoP: edge hits and requests collapsed onto a fetch
+    /// in flight there.
+    pub edge: f64,
+    /// Answered by the regional edge cache: regional hits and collapsed.
+    pub regional: f64,
+    /// Sent to an origin.
+    pub origin: f64,
+}
+
+impl TierShares {
+    /// Shares of `requests` answered at each tier.
+    pub fn of(requests: u64, edge: u64, regional: u64, origin: u64) -> TierShares {
+        if requests == 0 {
+            return TierShares::default();
+        }
+        let share = |n: u64| n as f64 / requests as f64;
+        TierShares {
+            edge: share(edge),
+            regional: share(regional),
+            origin: share(origin),
+        }
+    }
 }
 
 /// Run totals and the ratios derived from them.
@@ -72,6 +135,68 @@ pub struct Totals {
     pub hit_ratio: f64,
     /// regional_hits / regional_requests.
     pub regional_hit_ratio: f64,
+    /// Requests a Lambda@Edge function answered (generated response or
+    /// failure) without the cache or the origin.
+    #[serde(default)]
+    pub function_answers: u64,
+    /// Answers with a 2xx status.
+    #[serde(default)]
+    pub status_2xx: u64,
+    /// Answers with a 3xx status.
+    #[serde(default)]
+    pub status_3xx: u64,
+    /// Answers with a 4xx status.
+    #[serde(default)]
+    pub status_4xx: u64,
+    /// Answers with a 5xx status (Lambda@Edge 502/503 included).
+    #[serde(default)]
+    pub status_5xx: u64,
+}
+
+/// One behaviour's Lambda@Edge function at one stage, over the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TriggerSummary {
+    /// The behaviour's path pattern.
+    pub behavior: String,
+    /// `viewer-request`, `origin-request`, `origin-response` or `viewer-response`.
+    pub stage: String,
+    /// Invocations.
+    pub invocations: u64,
+    /// Invocations that generated a response.
+    pub responded: u64,
+    /// Invalid results: the viewer got 502.
+    pub invalid: u64,
+    /// Exceptions: 503.
+    pub errors: u64,
+    /// Timeouts: 503.
+    pub timeouts: u64,
+    /// Out of memory: 503.
+    pub out_of_memory: u64,
+    /// Throttled: 503.
+    pub throttled: u64,
+    /// Cold starts.
+    pub cold_starts: u64,
+    /// Mean simulated run time per invocation, ms (cold starts included).
+    pub mean_duration_ms: f64,
+}
+
+/// One A/B variant over the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariantSummary {
+    /// Variant name.
+    pub name: String,
+    /// Viewer requests in the variant.
+    pub requests: u64,
+    /// Of those, answered from the edge cache.
+    pub edge_hits: u64,
+    /// Of those, sent to an origin.
+    pub origin_fetches: u64,
+    /// edge_hits / requests.
+    pub hit_ratio: f64,
+    /// 1 - origin_fetches / requests.
+    pub offload_requests: f64,
+    /// Viewer latency of the variant's requests.
+    pub latency_ms: LatencyMs,
 }
 
 impl From<&Counters> for Totals {
@@ -91,6 +216,11 @@ impl From<&Counters> for Totals {
             offload_bytes: c.offload_bytes(),
             hit_ratio: c.hit_ratio(),
             regional_hit_ratio: c.regional_hit_ratio(),
+            function_answers: c.function_answers,
+            status_2xx: c.status_2xx,
+            status_3xx: c.status_3xx,
+            status_4xx: c.status_4xx,
+            status_5xx: c.status_5xx,
         }
     }
 }
@@ -148,6 +278,10 @@ pub struct PopSummary {
     pub city: Option<String>,
     /// Region id.
     pub region: String,
+    /// Latitude, degrees north.
+    pub lat: f64,
+    /// Longitude, degrees east.
+    pub lon: f64,
     /// Viewer requests.
     pub requests: u64,
     /// Edge hits.
@@ -158,8 +292,14 @@ pub struct PopSummary {
     pub regional_requests: u64,
     /// Of those, regional hits.
     pub regional_hits: u64,
+    /// Of those, collapsed onto a fetch in flight from the regional cache.
+    pub regional_collapsed: u64,
     /// Origin fetches caused by this PoP's requests.
     pub origin_fetches: u64,
+    /// Bytes sent to viewers.
+    pub viewer_bytes: u64,
+    /// Bytes fetched from origins for this PoP's requests.
+    pub origin_bytes: u64,
     /// edge_hits / requests.
     pub hit_ratio: f64,
     /// Viewer latency.
@@ -189,6 +329,38 @@ pub struct RegionSummary {
     pub offload_requests: f64,
 }
 
+impl PopSummary {
+    /// The PoP's requests by the tier that answered them.
+    pub fn tiers(&self) -> TierShares {
+        TierShares::of(
+            self.requests,
+            self.edge_hits + self.edge_collapsed,
+            self.regional_hits + self.regional_collapsed,
+            self.origin_fetches,
+        )
+    }
+}
+
+/// One viewer country over the run; its latency merges the histograms of
+/// all its routes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CountrySummary {
+    /// ISO 3166-1 alpha-2 code.
+    pub code: String,
+    /// Latitude of its population centre, degrees north.
+    pub lat: f64,
+    /// Longitude of its population centre, degrees east.
+    pub lon: f64,
+    /// Share of all requests in the scenario (weights sum to 1).
+    pub weight: f64,
+    /// Viewer requests.
+    pub requests: u64,
+    /// PoPs that served it, by PoP scenario order.
+    pub pops: Vec<String>,
+    /// Viewer latency.
+    pub latency_ms: LatencyMs,
+}
+
 /// One (country, PoP) route over the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RouteSummary {
@@ -207,10 +379,18 @@ pub struct RouteSummary {
 pub struct OriginSummary {
     /// Origin id.
     pub id: String,
+    /// `s3` or `custom`.
+    pub kind: String,
+    /// Where it is, as the scenario names it.
+    pub location: String,
     /// Fetches received.
     pub fetches: u64,
     /// Bytes served.
     pub bytes: u64,
+    /// Fetches received in each epoch (aligned with `timeseries`).
+    pub fetches_per_epoch: Vec<u64>,
+    /// Bytes served in each epoch (aligned with `timeseries`).
+    pub bytes_per_epoch: Vec<u64>,
 }
 
 /// One epoch of the time series (also a row of timeseries.csv).
@@ -248,16 +428,31 @@ pub struct EpochRow {
     pub p99_ms: f64,
     /// 99.9th percentile latency, ms.
     pub p999_ms: f64,
+    /// Requests PoPs sent to regional edge caches.
+    pub regional_requests: u64,
+    /// Of those, collapsed onto a fetch in flight from the regional cache.
+    pub regional_collapsed: u64,
 }
 
 impl EpochRow {
-    /// The CSV header, matching [`EpochRow::csv_line`].
-    pub const CSV_HEADER: &'static str = "epoch,start_secs,end_secs,requests,edge_hits,edge_collapsed,regional_hits,origin_fetches,viewer_bytes,origin_bytes,offload_requests,offload_bytes,p50_ms,p90_ms,p99_ms,p999_ms";
+    /// The epoch's requests by the tier that answered them.
+    pub fn tiers(&self) -> TierShares {
+        TierShares::of(
+            self.requests,
+            self.edge_hits + self.edge_collapsed,
+            self.regional_hits + self.regional_collapsed,
+            self.origin_fetches,
+        )
+    }
+
+    /// The CSV header, matching [`EpochRow::csv_line`]. Columns added
+    /// later go at the end so readers by position keep working.
+    pub const CSV_HEADER: &'static str = "epoch,start_secs,end_secs,requests,edge_hits,edge_collapsed,regional_hits,origin_fetches,viewer_bytes,origin_bytes,offload_requests,offload_bytes,p50_ms,p90_ms,p99_ms,p999_ms,regional_requests,regional_collapsed";
 
     /// The row as one CSV line (no newline).
     pub fn csv_line(&self) -> String {
         format!(
-            "{},{},{},{},{},{},{},{},{},{},{:.6},{:.6},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{:.6},{:.6},{},{},{},{},{},{}",
             self.epoch,
             self.start_secs,
             self.end_secs,
@@ -273,7 +468,9 @@ impl EpochRow {
             self.p50_ms,
             self.p90_ms,
             self.p99_ms,
-            self.p999_ms
+            self.p999_ms,
+            self.regional_requests,
+            self.regional_collapsed
         )
     }
 }

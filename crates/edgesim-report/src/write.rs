@@ -1,11 +1,32 @@
 //! Writing a report directory: everything goes to a hidden staging
 //! directory beside the target, which is renamed into place only when
-//! complete, so a failed run never leaves a half-written report.
+//! complete, so a failed run never leaves a half-written report. Also
+//! reading a saved report back ([`read_report`]) and redrawing its plots
+//! and index.html in place ([`regenerate_report`]).
 
 use std::path::{Path, PathBuf};
 
-use crate::plot::{LatencyOffload, PlotError, write_svg_and_png};
-use crate::summary::{EpochRow, Summary};
+use crate::histograms::RunHistograms;
+use crate::html::{RenderedPlot, index_html};
+use crate::plot::{
+    CdfCurve, Figure, LatencyCdf, LatencyOffload, OffloadTiers, OriginLoad, PlotError, PopHitRatio,
+    PopMap, entity_colour, write_svg_and_png,
+};
+use crate::summary::{EpochRow, LatencyMs, Summary};
+
+/// Countries (and PoPs) with the most requests drawn in the CDF plots.
+pub const CDF_TOP_N: usize = 8;
+/// Most PoPs drawn in the hit-ratio bars (the busiest).
+pub const HIT_RATIO_MAX_BARS: usize = 80;
+
+/// The files a report holds besides its plots.
+pub const SUMMARY_FILE: &str = "summary.json";
+/// Latency histograms for the CDF plots (see [`crate::histograms`]).
+pub const HISTOGRAMS_FILE: &str = "histograms.json";
+/// The time series as CSV.
+pub const TIMESERIES_FILE: &str = "timeseries.csv";
+/// The report page.
+pub const INDEX_FILE: &str = "index.html";
 
 /// A report that could not be written; the target was left as it was.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +42,19 @@ pub enum ReportError {
     /// A plot failed.
     #[error(transparent)]
     Plot(#[from] PlotError),
+    /// The data files just written do not read back.
+    #[error(transparent)]
+    Reread(#[from] ReadError),
+}
+
+/// A saved report that cannot be read back.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read report file {path}: {problem}")]
+pub struct ReadError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong with it.
+    pub problem: String,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
@@ -30,19 +64,237 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
     }
 }
 
+/// summary.json text (pretty, newline-terminated).
+pub fn summary_json(summary: &Summary) -> String {
+    serde_json::to_string_pretty(summary).expect("summary serialises") + "\n"
+}
+
 /// The files of a report, written into `dir` (which must exist).
 fn write_files(dir: &Path, summary: &Summary) -> Result<(), ReportError> {
-    let json = serde_json::to_string_pretty(summary).expect("summary serialises");
-    let path = dir.join("summary.json");
-    std::fs::write(&path, json + "\n").map_err(io(&path))?;
-    let path = dir.join("timeseries.csv");
+    let path = dir.join(SUMMARY_FILE);
+    std::fs::write(&path, summary_json(summary)).map_err(io(&path))?;
+    let path = dir.join(HISTOGRAMS_FILE);
+    std::fs::write(&path, summary.histograms.to_json(summary)).map_err(io(&path))?;
+    let path = dir.join(TIMESERIES_FILE);
     std::fs::write(&path, timeseries_csv(&summary.timeseries)).map_err(io(&path))?;
-    let figure = LatencyOffload {
-        title: format!("{} (seed {})", summary.scenario, summary.seed),
-        rows: &summary.timeseries,
-    };
-    write_svg_and_png(dir, "latency_offload", &figure)?;
+    // Draw from the files as saved, exactly as `edgesim report` will read
+    // them, so a redrawn report is identical to the original.
+    let saved = read_report(dir)?;
+    write_plots_and_index(dir, &saved)?;
     Ok(())
+}
+
+/// Draws every plot of `summary` into `dir` and writes index.html;
+/// returns the file names written.
+fn write_plots_and_index(dir: &Path, summary: &Summary) -> Result<Vec<String>, ReportError> {
+    let plots = draw_plots(dir, summary)?;
+    let path = dir.join(INDEX_FILE);
+    std::fs::write(&path, index_html(summary, &plots)).map_err(io(&path))?;
+    let mut names: Vec<String> = plots
+        .iter()
+        .flat_map(|p| [format!("{}.svg", p.name), format!("{}.png", p.name)])
+        .collect();
+    names.push(INDEX_FILE.into());
+    Ok(names)
+}
+
+/// The plots of a report, in page order; each written as SVG and PNG.
+pub fn draw_plots(dir: &Path, summary: &Summary) -> Result<Vec<RenderedPlot>, PlotError> {
+    let s = summary;
+    let name = &s.scenario;
+    let mut plots = Vec::new();
+    let mut add = |file: &str, title: &str, caption: String, figure: &dyn DrawAny| {
+        let svg = figure.write(dir, file)?;
+        plots.push(RenderedPlot {
+            name: file.into(),
+            title: title.into(),
+            caption,
+            svg,
+        });
+        Ok::<(), PlotError>(())
+    };
+    let bucketed = crate::plot::bucket_note(&s.timeseries).map_or(String::new(), |n| {
+        format!(" ({n}; percentiles are the largest in each)")
+    });
+
+    add(
+        "latency_offload",
+        "Latency percentiles and origin offload",
+        format!(
+            "Viewer latency percentiles per epoch (top) and the share of requests and bytes not sent to origins (bottom){bucketed}. The first epochs start with cold caches."
+        ),
+        &LatencyOffload {
+            title: format!("{name}: latency and offload over time"),
+            rows: &s.timeseries,
+        },
+    )?;
+
+    let countries = top_by_requests(s.countries.iter().map(|c| c.requests));
+    let total = s.totals.requests.max(1) as f64;
+    let country_curves = countries
+        .iter()
+        .filter_map(|&i| {
+            let c = &s.countries[i];
+            let h = s.histograms.countries.get(i)?;
+            Some(CdfCurve::from_histogram(
+                cdf_label(&c.code, &c.latency_ms, c.requests as f64 / total),
+                entity_colour(i),
+                h,
+            ))
+        })
+        .collect();
+    add(
+        "latency_cdf_countries",
+        "Latency CDF by country",
+        format!(
+            "Distribution of viewer latency for the {} of {} viewer countries with the most requests (legend: median, 99th percentile, share of all requests). Each country merges the histograms of all its routes. Top: share of requests answered within x ms; bottom: the tail, share slower than x ms, on a log scale.",
+            countries.len(),
+            s.countries.len()
+        ),
+        &LatencyCdf {
+            title: format!("{name}: viewer latency by country"),
+            curves: country_curves,
+        },
+    )?;
+
+    let pops = top_by_requests(s.pops.iter().map(|p| p.requests));
+    let pop_curves = pops
+        .iter()
+        .filter_map(|&i| {
+            let p = &s.pops[i];
+            let h = s.histograms.pops.get(i)?;
+            Some(CdfCurve::from_histogram(
+                cdf_label(&p.id, &p.latency_ms, p.requests as f64 / total),
+                entity_colour(i),
+                h,
+            ))
+        })
+        .collect();
+    add(
+        "latency_cdf_pops",
+        "Latency CDF by PoP",
+        format!(
+            "Distribution of viewer latency at the {} of {} PoPs with the most requests, read like the country CDF.",
+            pops.len(),
+            s.pops.len()
+        ),
+        &LatencyCdf {
+            title: format!("{name}: viewer latency by PoP"),
+            curves: pop_curves,
+        },
+    )?;
+
+    if !s.histograms.devices.is_empty() {
+        let all = s.histograms.total.len().max(1) as f64;
+        let curves = s
+            .histograms
+            .devices
+            .iter()
+            .enumerate()
+            .map(|(i, (device, h))| {
+                let l = LatencyMs::of(h);
+                CdfCurve::from_histogram(
+                    cdf_label(device, &l, h.len() as f64 / all),
+                    entity_colour(i),
+                    h,
+                )
+            })
+            .collect();
+        add(
+            "latency_cdf_devices",
+            "Latency CDF by device",
+            "Distribution of viewer latency per device class, read like the country CDF.".into(),
+            &LatencyCdf {
+                title: format!("{name}: viewer latency by device"),
+                curves,
+            },
+        )?;
+    }
+
+    add(
+        "offload_tiers",
+        "Offload by tier",
+        format!(
+            "Top: origin offload by requests and by bytes over time. Bottom: every viewer request by the tier that answered it, stacked to 100%: the PoP's cache (hit, or collapsed onto a fetch already in flight), the regional edge cache, or an origin{bucketed}."
+        ),
+        &OffloadTiers {
+            title: format!("{name}: who answered the requests"),
+            rows: &s.timeseries,
+            totals: &s.totals,
+        },
+    )?;
+
+    let bars = PopHitRatio {
+        title: format!("{name}: hit ratio per PoP"),
+        pops: &s.pops,
+        max_bars: HIT_RATIO_MAX_BARS,
+    };
+    let shown = bars.shown().len();
+    let idle = s.pops.iter().filter(|p| p.requests == 0).count();
+    let mut caption = "Each PoP's viewer requests by the tier that answered them, sorted by edge hit ratio (printed on the bar with the PoP's requests).".to_owned();
+    if shown < s.pops.len() - idle {
+        caption += &format!(" Only the {shown} busiest PoPs are shown.");
+    }
+    if idle > 0 {
+        caption += &format!(" {idle} PoPs without traffic are left out.");
+    }
+    add("pop_hit_ratio", "Hit ratio per PoP", caption, &bars)?;
+
+    add(
+        "pop_map",
+        "PoP map",
+        "PoPs at their coordinates (equirectangular projection, 1° of longitude = 1° of latitude; no coastlines). Marker colour: edge hit ratio; marker area: requests. Grey crosses are viewer countries' population centres and grey lines their routes to PoPs, wider for more requests.".into(),
+        &PopMap {
+            title: format!("{name}: PoPs, edge hit ratio and traffic"),
+            pops: &s.pops,
+            countries: &s.countries,
+            routes: &s.routes,
+        },
+    )?;
+
+    add(
+        "origin_load",
+        "Origin load",
+        format!(
+            "Requests (top) and bytes (bottom) per second each origin received, per epoch{bucketed}; colours match the origins table."
+        ),
+        &OriginLoad {
+            title: format!("{name}: load on each origin"),
+            rows: &s.timeseries,
+            origins: &s.origins,
+        },
+    )?;
+    Ok(plots)
+}
+
+/// Lets [`draw_plots`] treat its figures alike ([`Figure`] is generic over
+/// backends, so it cannot be a trait object itself).
+trait DrawAny {
+    fn write(&self, dir: &Path, name: &str) -> Result<String, PlotError>;
+}
+
+impl<F: Figure> DrawAny for F {
+    fn write(&self, dir: &Path, name: &str) -> Result<String, PlotError> {
+        write_svg_and_png(dir, name, self)
+    }
+}
+
+/// Indices of the (at most [`CDF_TOP_N`]) entities with most requests,
+/// busiest first; ties keep scenario order. Entities without traffic are
+/// left out.
+fn top_by_requests(requests: impl Iterator<Item = u64>) -> Vec<usize> {
+    let mut busy: Vec<(usize, u64)> = requests.enumerate().filter(|&(_, n)| n > 0).collect();
+    busy.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    busy.into_iter().take(CDF_TOP_N).map(|(i, _)| i).collect()
+}
+
+fn cdf_label(id: &str, l: &LatencyMs, share: f64) -> String {
+    format!(
+        "{id}: p50 {:.1}, p99 {:.1} ms ({:.1}% of requests)",
+        l.p50,
+        l.p99,
+        share * 100.0
+    )
 }
 
 /// The time series as CSV text with a header line.
@@ -57,22 +309,33 @@ pub fn timeseries_csv(rows: &[EpochRow]) -> String {
     out
 }
 
-/// Writes the report for `summary` to `dir`, replacing any previous
-/// report there only once the new one is complete.
-pub fn write_report(dir: &Path, summary: &Summary) -> Result<(), ReportError> {
+/// The parent directory and a hidden staging directory beside `dir`.
+fn staging_for(dir: &Path, purpose: &str) -> (PathBuf, PathBuf) {
     let parent = dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(io(parent))?;
+        .unwrap_or(Path::new("."))
+        .to_owned();
     let name = dir
         .file_name()
         .map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());
-    let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
+    let staging = parent.join(format!(".{name}.{purpose}-{}", std::process::id()));
+    (parent, staging)
+}
+
+fn fresh_dir(path: &Path) -> Result<(), ReportError> {
+    if path.exists() {
+        std::fs::remove_dir_all(path).map_err(io(path))?;
     }
-    std::fs::create_dir(&staging).map_err(io(&staging))?;
+    std::fs::create_dir(path).map_err(io(path))
+}
+
+/// Writes the report for `summary` to `dir`, replacing any previous
+/// report there only once the new one is complete.
+pub fn write_report(dir: &Path, summary: &Summary) -> Result<(), ReportError> {
+    let (parent, staging) = staging_for(dir, "partial");
+    std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+    fresh_dir(&staging)?;
     if let Err(e) = write_files(&staging, summary) {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(e);
@@ -82,4 +345,267 @@ pub fn write_report(dir: &Path, summary: &Summary) -> Result<(), ReportError> {
     }
     std::fs::rename(&staging, dir).map_err(io(dir))?;
     Ok(())
+}
+
+/// Reads summary.json and histograms.json of the report in `dir`.
+pub fn read_report(dir: &Path) -> Result<Summary, ReadError> {
+    let read = |file: &str| {
+        let path = dir.join(file);
+        std::fs::read_to_string(&path).map_err(|e| ReadError {
+            path: path.clone(),
+            problem: e.to_string(),
+        })
+    };
+    let path = dir.join(SUMMARY_FILE);
+    let mut summary: Summary =
+        serde_json::from_str(&read(SUMMARY_FILE)?).map_err(|e| ReadError {
+            path: path.clone(),
+            problem: format!("not an edgesim summary: {e}"),
+        })?;
+    if summary.schema_version != crate::SCHEMA_VERSION {
+        return Err(ReadError {
+            path,
+            problem: format!(
+                "schema_version {} is not {}; re-run the scenario with this edgesim",
+                summary.schema_version,
+                crate::SCHEMA_VERSION
+            ),
+        });
+    }
+    let text = read(HISTOGRAMS_FILE)?;
+    summary.histograms =
+        RunHistograms::from_json(&text, &summary).map_err(|problem| ReadError {
+            path: dir.join(HISTOGRAMS_FILE),
+            problem,
+        })?;
+    Ok(summary)
+}
+
+/// Redraws the plots and index.html of the report in `dir` from
+/// `summary` (as [`read_report`] returned it), leaving summary.json,
+/// histograms.json and timeseries.csv as they are. Everything is drawn in
+/// a staging directory first, so a failure changes nothing. Returns the
+/// paths written.
+pub fn regenerate_report(dir: &Path, summary: &Summary) -> Result<Vec<PathBuf>, ReportError> {
+    let dir = &std::fs::canonicalize(dir).map_err(io(dir))?;
+    let (_, staging) = staging_for(dir, "regenerate");
+    fresh_dir(&staging)?;
+    let names = match write_plots_and_index(&staging, summary) {
+        Ok(names) => names,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    let mut written = Vec::with_capacity(names.len());
+    for name in names {
+        let to = dir.join(&name);
+        std::fs::rename(staging.join(&name), &to).map_err(io(&to))?;
+        written.push(to);
+    }
+    std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit;
+
+    const PLOTS: [&str; 7] = [
+        "latency_offload",
+        "latency_cdf_countries",
+        "latency_cdf_pops",
+        "offload_tiers",
+        "pop_hit_ratio",
+        "pop_map",
+        "origin_load",
+    ];
+
+    fn listing(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn a_report_has_every_file_and_index_inlines_every_plot() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("tiny");
+        let summary = testkit::summary(6);
+        write_report(&dir, &summary).unwrap();
+        for name in PLOTS {
+            let svg = std::fs::metadata(dir.join(format!("{name}.svg")))
+                .unwrap()
+                .len();
+            let png = std::fs::metadata(dir.join(format!("{name}.png")))
+                .unwrap()
+                .len();
+            assert!(svg > 5_000, "{name}.svg is {svg} bytes");
+            assert!(png > 10_000, "{name}.png is {png} bytes");
+        }
+        let csv = std::fs::read_to_string(dir.join(TIMESERIES_FILE)).unwrap();
+        assert_eq!(csv.lines().count(), 1 + 6);
+        assert!(csv.starts_with(EpochRow::CSV_HEADER));
+
+        let html = std::fs::read_to_string(dir.join(INDEX_FILE)).unwrap();
+        assert_eq!(
+            html.matches("<svg").count(),
+            PLOTS.len(),
+            "one inline SVG per plot"
+        );
+        assert_eq!(html.matches("</svg>").count(), PLOTS.len());
+        for name in PLOTS {
+            assert!(html.contains(&format!("<figure id=\"{name}\">")), "{name}");
+            assert!(html.contains(&format!("href=\"{name}.png\"")), "{name}");
+            assert!(
+                html.contains(&format!("href=\"#{name}\"")),
+                "{name} in the contents"
+            );
+        }
+        for needle in [
+            "<h2 id=\"headline\">",
+            "<h2 id=\"pops\">",
+            "<h2 id=\"countries\">",
+            "<h2 id=\"regions\">",
+            "<h2 id=\"origins\">",
+            "Four PoPs, three countries, two origins.",
+            "seed 3",
+            ">fra</td>",
+            ">DE</td>",
+            ">eu-central-1</td>",
+            ">media</td>",
+        ] {
+            assert!(html.contains(needle), "index.html lacks {needle:?}");
+        }
+        // Nothing is fetched (xmlns="http://www.w3.org/2000/svg" is only a name).
+        for banned in ["<script", "src=", "href=\"http", "<link", "@import", "url("] {
+            assert!(!html.contains(banned), "index.html has {banned:?}");
+        }
+        // Nothing but the report is left beside it.
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn scenario_text_is_escaped_everywhere() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("evil");
+        let mut summary = testkit::summary(2);
+        summary.scenario = "<script>alert(1)</script>".into();
+        summary.description = "Tom & \"Jerry\" <img src=x onerror=alert(2)>".into();
+        summary.pops[0].city = Some("<b>FRA</b>".into());
+        summary.origins[1].location = "eu-west-1'><i>".into();
+        write_report(&dir, &summary).unwrap();
+        let html = std::fs::read_to_string(dir.join(INDEX_FILE)).unwrap();
+        for raw in ["<script>", "<img", "<b>FRA", "'><i>"] {
+            assert!(!html.contains(raw), "raw {raw:?} in index.html");
+        }
+        for escaped in [
+            "&lt;script&gt;alert(1)&lt;/script&gt;",
+            "Tom &amp; &quot;Jerry&quot; &lt;img src=x onerror=alert(2)&gt;",
+            "&lt;b&gt;FRA&lt;/b&gt;",
+            "eu-west-1&#39;&gt;&lt;i&gt;",
+        ] {
+            assert!(html.contains(escaped), "{escaped:?} missing");
+        }
+    }
+
+    #[test]
+    fn a_saved_report_reads_back_and_regenerates_in_place() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("tiny");
+        let summary = testkit::summary(6);
+        write_report(&dir, &summary).unwrap();
+        let saved = std::fs::read(dir.join(SUMMARY_FILE)).unwrap();
+
+        let back = read_report(&dir).unwrap();
+        assert_eq!(back.histograms, summary.histograms);
+        assert_eq!(back.totals, summary.totals);
+        assert_eq!(back.countries, summary.countries);
+
+        for name in PLOTS {
+            std::fs::remove_file(dir.join(format!("{name}.svg"))).unwrap();
+            std::fs::remove_file(dir.join(format!("{name}.png"))).unwrap();
+        }
+        std::fs::remove_file(dir.join(INDEX_FILE)).unwrap();
+        let written = regenerate_report(&dir, &back).unwrap();
+        assert_eq!(written.len(), 2 * PLOTS.len() + 1);
+        for name in PLOTS {
+            assert!(dir.join(format!("{name}.svg")).exists());
+            assert!(dir.join(format!("{name}.png")).exists());
+        }
+        let html = std::fs::read_to_string(dir.join(INDEX_FILE)).unwrap();
+        assert_eq!(html.matches("<svg").count(), PLOTS.len());
+        assert_eq!(std::fs::read(dir.join(SUMMARY_FILE)).unwrap(), saved);
+        assert_eq!(
+            std::fs::read_dir(tmp.path()).unwrap().count(),
+            1,
+            "no staging left"
+        );
+    }
+
+    #[test]
+    fn a_missing_or_corrupt_file_is_named_and_nothing_changes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("tiny");
+        write_report(&dir, &testkit::summary(3)).unwrap();
+
+        std::fs::write(dir.join(SUMMARY_FILE), "{ \"schema_version\": 1, ").unwrap();
+        let before = listing(&dir);
+        let e = read_report(&dir).unwrap_err();
+        assert_eq!(e.path, dir.join(SUMMARY_FILE));
+        assert!(
+            e.to_string()
+                .contains("summary.json: not an edgesim summary"),
+            "{e}"
+        );
+        assert_eq!(listing(&dir), before);
+
+        std::fs::remove_file(dir.join(SUMMARY_FILE)).unwrap();
+        let e = read_report(&dir).unwrap_err();
+        assert_eq!(e.path, dir.join(SUMMARY_FILE));
+
+        let other = tmp.path().join("other");
+        let mut summary = testkit::summary(3);
+        write_report(&other, &summary).unwrap();
+        summary.pops.swap(0, 1);
+        std::fs::write(other.join(SUMMARY_FILE), summary_json(&summary)).unwrap();
+        let e = read_report(&other).unwrap_err();
+        assert_eq!(e.path, other.join(HISTOGRAMS_FILE));
+        assert!(
+            e.problem.contains("\"fra\" where summary.json has \"ams\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_empty_or_idle_run_still_draws() {
+        let tmp = tempfile::tempdir().unwrap();
+        let empty = testkit::summary(0);
+        assert!(!empty.complete);
+        write_report(&tmp.path().join("empty"), &empty).unwrap();
+        let html = std::fs::read_to_string(tmp.path().join("empty").join(INDEX_FILE)).unwrap();
+        assert!(html.contains("Incomplete run"));
+
+        let scenario = testkit::scenario();
+        let mut acc = crate::RunAccumulator::new(std::sync::Arc::clone(&scenario));
+        let idle: Vec<_> = (0..scenario.regions.len())
+            .map(|region| edgesim_sim::RegionEpochReport {
+                region,
+                epoch: 0,
+                ..Default::default()
+            })
+            .collect();
+        acc.add_epoch(0, &idle).unwrap();
+        write_report(&tmp.path().join("idle"), &acc.summary()).unwrap();
+    }
 }

@@ -3,6 +3,7 @@
 
 mod cmd_agent;
 mod cmd_replay;
+mod cmd_report;
 mod cmd_run;
 mod cmd_trigger;
 mod cmd_validate;
@@ -29,6 +30,8 @@ enum Command {
     Validate(cmd_validate::Args),
     /// Serve as an edge agent for a coordinator.
     Agent(cmd_agent::Args),
+    /// Redraw a saved report's plots and index.html from its summary.json.
+    Report(cmd_report::Args),
     /// Replay a cache trace through eviction policies and cache sizes.
     Replay(Box<cmd_replay::Args>),
     /// Work with Lambda@Edge trigger handlers.
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd_validate::run(args),
         Command::Agent(args) => cmd_agent::run(args),
         Command::Replay(args) => cmd_replay::run(*args),
+        Command::Report(args) => cmd_report::run(args),
         Command::Trigger(TriggerCommand::Test(args)) => cmd_trigger::run(*args),
     };
     match result {

@@ -1,0 +1,210 @@
+//! Migration-shift curves: the planned weight of the migration target
+//! against the share it really received, over time, per strategy.
+//! Drawn for whatever series the migration feature hands over.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{Figure, draw_legend, entity_colour, err, house_style, legend_line, num, titled};
+
+/// One strategy's migration over time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShiftSeries {
+    /// Strategy name (legend text).
+    pub strategy: String,
+    /// Index of the strategy in the scenario (picks its colour).
+    pub index: usize,
+    /// Planned weight of the target: (simulated s, weight in 0..=1), a
+    /// step function holding each value until the next point.
+    pub planned: Vec<(f64, f64)>,
+    /// Realised share of the target: (simulated s at the end of an
+    /// epoch, share in 0..=1).
+    pub realised: Vec<(f64, f64)>,
+}
+
+impl ShiftSeries {
+    /// The planned weight in force at `t` (0 before the first step).
+    pub fn planned_at(&self, t: f64) -> f64 {
+        self.planned
+            .iter()
+            .take_while(|p| p.0 <= t)
+            .last()
+            .map_or(0.0, |p| p.1)
+    }
+}
+
+/// Planned (dashed) and realised (solid) share over time per strategy
+/// (top), and how far realised runs from planned (bottom).
+pub struct MigrationShift<'a> {
+    /// Figure title.
+    pub title: String,
+    /// What the share is of, for the axis (e.g. "origin fetches to new-origin").
+    pub share_of: String,
+    /// The strategies.
+    pub series: &'a [ShiftSeries],
+}
+
+impl Figure for MigrationShift<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let root = titled(root, &self.title)?;
+        let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 * 3 / 5);
+        let t_end = self
+            .series
+            .iter()
+            .flat_map(|s| s.planned.iter().chain(&s.realised).map(|p| p.0))
+            .fold(1e-3, f64::max);
+        let mut chart = ChartBuilder::on(&top)
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(75)
+            .caption(
+                "Planned weight (dashed) and realised share (solid)",
+                ("sans-serif", 19),
+            )
+            .build_cartesian_2d(0.0..t_end, 0.0..100.0)
+            .map_err(err)?;
+        house_style(&mut chart.configure_mesh())
+            .x_desc("simulated time (s)")
+            .x_label_formatter(&num)
+            .y_label_formatter(&num)
+            .y_desc(format!("share of {} (%)", self.share_of))
+            .draw()
+            .map_err(err)?;
+        for s in self.series {
+            let colour = entity_colour(s.index);
+            let mut steps: Vec<(f64, f64)> = Vec::with_capacity(s.planned.len() * 2 + 1);
+            for (k, &(t, w)) in s.planned.iter().enumerate() {
+                if k > 0 {
+                    steps.push((t, s.planned[k - 1].1 * 100.0));
+                }
+                steps.push((t, w * 100.0));
+            }
+            if let Some(&(_, w)) = s.planned.last() {
+                steps.push((t_end, w * 100.0));
+            }
+            chart
+                .draw_series(DashedLineSeries::new(steps, 10, 6, colour.stroke_width(2)))
+                .map_err(err)?;
+            chart
+                .draw_series(LineSeries::new(
+                    s.realised.iter().map(|&(t, v)| (t, v * 100.0)),
+                    colour.stroke_width(2),
+                ))
+                .map_err(err)?
+                .label(s.strategy.as_str())
+                .legend(legend_line(colour));
+        }
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+
+        let gaps: Vec<Vec<(f64, f64)>> = self
+            .series
+            .iter()
+            .map(|s| {
+                s.realised
+                    .iter()
+                    .map(|&(t, v)| (t, (v - s.planned_at(t)) * 100.0))
+                    .collect()
+            })
+            .collect();
+        let worst = gaps.iter().flatten().map(|p| p.1.abs()).fold(1.0, f64::max) * 1.15;
+        let mut chart = ChartBuilder::on(&bottom)
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(75)
+            .caption("Realised minus planned", ("sans-serif", 19))
+            .build_cartesian_2d(0.0..t_end, -worst..worst)
+            .map_err(err)?;
+        house_style(&mut chart.configure_mesh())
+            .x_desc("simulated time (s)")
+            .x_label_formatter(&num)
+            .y_label_formatter(&num)
+            .y_desc("difference (percentage points)")
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(LineSeries::new(
+                [(0.0, 0.0), (t_end, 0.0)],
+                RGBColor(90, 90, 90).stroke_width(1),
+            ))
+            .map_err(err)?;
+        for (s, gap) in self.series.iter().zip(gaps) {
+            chart
+                .draw_series(LineSeries::new(gap, entity_colour(s.index).stroke_width(2)))
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::write_svg_and_png;
+
+    fn synthetic() -> Vec<ShiftSeries> {
+        let planned = vec![(0.0, 0.0), (60.0, 0.1), (120.0, 0.5), (180.0, 1.0)];
+        let realised = |lag: f64, noise: f64| -> Vec<(f64, f64)> {
+            (1..=240)
+                .map(|t| {
+                    let t = f64::from(t);
+                    let target = ShiftSeries {
+                        strategy: String::new(),
+                        index: 0,
+                        planned: planned.clone(),
+                        realised: Vec::new(),
+                    }
+                    .planned_at(t - lag);
+                    let wobble = noise * ((t * 0.7).sin());
+                    (t, (target + wobble).clamp(0.0, 1.0))
+                })
+                .collect()
+        };
+        vec![
+            ShiftSeries {
+                strategy: "random split".into(),
+                index: 0,
+                planned: planned.clone(),
+                realised: realised(0.0, 0.03),
+            },
+            ShiftSeries {
+                strategy: "sticky by viewer".into(),
+                index: 1,
+                planned: planned.clone(),
+                realised: realised(20.0, 0.01),
+            },
+        ]
+    }
+
+    #[test]
+    fn planned_weight_is_a_step_function() {
+        let s = &synthetic()[0];
+        assert_eq!(s.planned_at(-1.0), 0.0);
+        assert_eq!(s.planned_at(59.9), 0.0);
+        assert_eq!(s.planned_at(60.0), 0.1);
+        assert_eq!(s.planned_at(1e9), 1.0);
+    }
+
+    #[test]
+    fn draws_synthetic_strategies_as_svg_and_png() {
+        let dir = tempfile::tempdir().unwrap();
+        let series = synthetic();
+        let figure = MigrationShift {
+            title: "Migration to <new> origin".into(),
+            share_of: "origin fetches to new-origin".into(),
+            series: &series,
+        };
+        let svg = write_svg_and_png(dir.path(), "migration_shift", &figure).unwrap();
+        assert!(svg.contains("sticky by viewer") && svg.contains("random split"));
+        assert!(svg.contains("&lt;new&gt;"), "title is escaped in SVG");
+        // Both strategies' colours are used.
+        for i in 0..2 {
+            let RGBColor(r, g, b) = entity_colour(i);
+            assert!(
+                svg.contains(&format!("#{r:02X}{g:02X}{b:02X}")),
+                "colour {i}"
+            );
+        }
+        let png = std::fs::metadata(dir.path().join("migration_shift.png")).unwrap();
+        assert!(png.len() > 10_000);
+    }
+}
