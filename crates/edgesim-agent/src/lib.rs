@@ -58,6 +58,7 @@ impl Agent {
 pub async fn serve(
     listener: TcpListener,
     threads: usize,
+    token: Option<String>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
     // One small request and answer per epoch: Nagle's algorithm with
@@ -69,9 +70,31 @@ pub async fn serve(
         conn
     });
     tonic::transport::Server::builder()
-        .add_service(Agent::new(threads).into_service())
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            Agent::new(threads).into_service(),
+            edgesim_proto::auth::RequireToken(token),
+        ))
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
+}
+
+/// Why an agent may not listen where it was asked to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "agent: refusing to listen on {addr} without a token: agents run user-supplied scenarios and handler code, so any address beyond loopback requires --token or EDGESIM_TOKEN"
+)]
+pub struct TokenRequired {
+    /// The address asked for.
+    pub addr: SocketAddr,
+}
+
+/// An agent may listen without a token only on loopback.
+pub fn check_listen_policy(addr: SocketAddr, token: Option<&str>) -> Result<(), TokenRequired> {
+    if addr.ip().is_loopback() || token.is_some_and(|t| !t.is_empty()) {
+        Ok(())
+    } else {
+        Err(TokenRequired { addr })
+    }
 }
 
 /// Binds `addr` (port 0 for any free port) and returns the listener and

@@ -5,10 +5,12 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use edgesim_agent::MAX_MESSAGE_BYTES;
+use edgesim_proto::auth::SendToken;
 use edgesim_proto::pb::edge_agent_client::EdgeAgentClient;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::{AgentSource, CoordinatorError};
@@ -16,12 +18,15 @@ use crate::{AgentSource, CoordinatorError};
 /// The line a starting agent prints on stdout once it listens.
 pub const LISTENING_PREFIX: &str = "edgesim agent listening on ";
 
+/// A gRPC client that sends the run's token with every call.
+pub type AgentClient = EdgeAgentClient<InterceptedService<Channel, SendToken>>;
+
 /// One agent the coordinator talks to.
 pub struct AgentConn {
     /// How messages name it: index and address.
     pub name: String,
     /// gRPC client.
-    pub client: EdgeAgentClient<Channel>,
+    pub client: AgentClient,
     /// The child process, when the coordinator started it.
     child: Option<Child>,
     /// Stops an in-process agent.
@@ -71,6 +76,7 @@ impl AgentPool {
 /// Starts or connects to the agents.
 pub async fn start(
     source: &AgentSource,
+    token: Option<&str>,
     deadline: Duration,
 ) -> Result<AgentPool, CoordinatorError> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -94,11 +100,11 @@ pub async fn start(
                         reason: e.to_string(),
                     })?;
                 let (tx, rx) = oneshot::channel();
-                tokio::spawn(edgesim_agent::serve(listener, threads, async move {
+                tokio::spawn(edgesim_agent::serve(listener, threads, None, async move {
                     let _ = rx.await;
                 }));
                 let name = format!("#{i} ({addr}, in-process)");
-                let client = connect(&name, &addr.to_string(), deadline).await?;
+                let client = connect(&name, &addr.to_string(), None, deadline).await?;
                 agents.push(AgentConn {
                     name,
                     client,
@@ -110,7 +116,7 @@ pub async fn start(
         AgentSource::Connect(addrs) => {
             for (i, addr) in addrs.iter().enumerate() {
                 let name = format!("#{i} ({addr})");
-                let client = connect(&name, addr, deadline).await?;
+                let client = connect(&name, addr, token, deadline).await?;
                 agents.push(AgentConn {
                     name,
                     client,
@@ -176,7 +182,7 @@ async fn spawn_child(
         )));
     };
     let name = format!("#{i} ({addr}, pid {})", child.id().unwrap_or(0));
-    let client = connect(&name, &addr, deadline).await?;
+    let client = connect(&name, &addr, None, deadline).await?;
     Ok(AgentConn {
         name,
         client,
@@ -188,8 +194,9 @@ async fn spawn_child(
 async fn connect(
     name: &str,
     addr: &str,
+    token: Option<&str>,
     deadline: Duration,
-) -> Result<EdgeAgentClient<Channel>, CoordinatorError> {
+) -> Result<AgentClient, CoordinatorError> {
     let fail = |reason: String| CoordinatorError::AgentStart {
         agent: name.to_owned(),
         reason,
@@ -206,7 +213,9 @@ async fn connect(
         .connect()
         .await
         .map_err(|e| fail(format!("cannot connect to {addr}: {e}")))?;
-    Ok(EdgeAgentClient::new(channel)
-        .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES))
+    Ok(
+        EdgeAgentClient::with_interceptor(channel, SendToken(token.map(str::to_owned)))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES),
+    )
 }

@@ -51,6 +51,9 @@ pub struct RunConfig {
     pub epoch_deadline: Duration,
     /// How long an agent may take to start and answer the handshake.
     pub startup_deadline: Duration,
+    /// Shared token sent to `Connect` agents (local agents listen on
+    /// loopback and need none).
+    pub token: Option<String>,
 }
 
 impl RunConfig {
@@ -60,6 +63,7 @@ impl RunConfig {
             agents,
             epoch_deadline: Duration::from_secs(120),
             startup_deadline: Duration::from_secs(30),
+            token: None,
         }
     }
 }
@@ -133,7 +137,12 @@ pub async fn run(
 ) -> Result<Summary, CoordinatorError> {
     let routing = Routing::nearest(&scenario);
     let demand = routing.demand(&scenario, scenario.viewers.requests_per_sec);
-    let mut pool = agents::start(&config.agents, config.startup_deadline).await?;
+    let mut pool = agents::start(
+        &config.agents,
+        config.token.as_deref(),
+        config.startup_deadline,
+    )
+    .await?;
     let assignment = assign_regions(&scenario, &demand, pool.len());
     let run_id = format!(
         "{}-{}-{}",

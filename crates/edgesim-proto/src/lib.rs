@@ -2,6 +2,8 @@
 //! tonic/prost, plus conversions between its messages and the region
 //! engine's report types.
 
+pub mod auth;
+
 /// Generated protocol types and service stubs.
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 pub mod pb {

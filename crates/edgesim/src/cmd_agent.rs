@@ -13,6 +13,15 @@ pub struct Args {
     /// is printed as "edgesim agent listening on HOST:PORT".
     #[arg(long, default_value = "127.0.0.1:7070", value_name = "HOST:PORT")]
     listen: SocketAddr,
+    /// Shared token coordinators must present; required unless listening
+    /// on loopback. Prefer the environment variable: a flag shows in `ps`.
+    #[arg(
+        long,
+        env = "EDGESIM_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    token: Option<String>,
     /// Threads for simulating regions [default: all cores].
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -32,6 +41,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("agent: cannot start the async runtime")?;
+    let token = args.token.clone().filter(|t| !t.is_empty());
+    edgesim_agent::check_listen_policy(args.listen, token.as_deref())?;
     let result = runtime.block_on(async move {
         let (listener, addr) = edgesim_agent::bind(args.listen)
             .await
@@ -55,7 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let _ = tokio::signal::ctrl_c().await;
             }
         };
-        edgesim_agent::serve(listener, threads, shutdown)
+        edgesim_agent::serve(listener, threads, token, shutdown)
             .await
             .context("agent: server failed")?;
         Ok(ExitCode::SUCCESS)

@@ -25,6 +25,15 @@ pub struct Args {
     /// local ones (comma-separated HOST:PORT list).
     #[arg(long, value_name = "HOST:PORT,...", value_delimiter = ',')]
     connect: Vec<String>,
+    /// Shared token for the agents given with --connect (agents beyond
+    /// loopback require one).
+    #[arg(
+        long,
+        env = "EDGESIM_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    token: Option<String>,
     /// Report directory [default: reports/<scenario name>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -70,7 +79,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         AgentSource::Connect(args.connect.clone())
     };
-    let config = RunConfig::new(agents);
+    let mut config = RunConfig::new(agents);
+    config.token = args.token.clone().filter(|t| !t.is_empty());
     let progress = ProgressReporter::new(args.quiet, scenario.simulation.epochs());
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread()

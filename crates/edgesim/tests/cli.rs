@@ -286,8 +286,15 @@ fn an_agent_that_cannot_be_reached_is_named() {
 
 /// Starts `edgesim agent` on a free loopback port and returns it with its address.
 fn start_agent() -> (std::process::Child, String) {
+    start_agent_with(&[])
+}
+
+/// Starts `edgesim agent` with extra arguments.
+fn start_agent_with(extra: &[&str]) -> (std::process::Child, String) {
     let mut child = Command::new(BIN)
         .args(["agent", "--listen", "127.0.0.1:0", "--threads", "1"])
+        .args(extra)
+        .env_remove("EDGESIM_TOKEN")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -302,6 +309,56 @@ fn start_agent() -> (std::process::Child, String) {
         .expect("address line")
         .to_owned();
     (child, addr)
+}
+
+#[test]
+fn agents_with_a_token_refuse_coordinators_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "small.toml", SMALL);
+    let (mut agent, addr) = start_agent_with(&["--token", "correct horse"]);
+    let run = |token: Option<&str>, out: &str| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["run", "small.toml", "--connect", &addr, "--out", out, "-q"])
+            .current_dir(dir.path())
+            .env_remove("EDGESIM_TOKEN");
+        if let Some(t) = token {
+            cmd.env("EDGESIM_TOKEN", t);
+        }
+        cmd.output().unwrap()
+    };
+    let none = run(None, "none");
+    let wrong = run(Some("battery staple"), "wrong");
+    let right = run(Some("correct horse"), "right");
+    agent.kill().unwrap();
+    agent.wait().unwrap();
+    assert!(
+        !none.status.success() && stderr(&none).contains("requires a token"),
+        "{}",
+        stderr(&none)
+    );
+    assert!(
+        !wrong.status.success() && stderr(&wrong).contains("wrong token"),
+        "{}",
+        stderr(&wrong)
+    );
+    assert!(right.status.success(), "{}", stderr(&right));
+    assert!(!dir.path().join("none").exists() && !dir.path().join("wrong").exists());
+    assert!(dir.path().join("right/summary.json").exists());
+}
+
+#[test]
+fn an_agent_beyond_loopback_needs_a_token() {
+    let o = Command::new(BIN)
+        .args(["agent", "--listen", "0.0.0.0:0"])
+        .env_remove("EDGESIM_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("refusing to listen on 0.0.0.0:0 without a token"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
