@@ -250,3 +250,74 @@ async fn trigger_and_variant_metrics_are_summarised_deterministically() {
         }
     }
 }
+
+/// An agent that speaks another protocol version, for the handshake test.
+struct FutureAgent;
+
+#[tonic::async_trait]
+impl edgesim_proto::pb::edge_agent_server::EdgeAgent for FutureAgent {
+    async fn hello(
+        &self,
+        _: tonic::Request<edgesim_proto::pb::HelloRequest>,
+    ) -> Result<tonic::Response<edgesim_proto::pb::HelloResponse>, tonic::Status> {
+        Ok(tonic::Response::new(edgesim_proto::pb::HelloResponse {
+            protocol_version: 99,
+            agent_version: "9.9.9".into(),
+            cores: 1,
+            busy_with_run: String::new(),
+        }))
+    }
+    async fn start_run(
+        &self,
+        _: tonic::Request<edgesim_proto::pb::StartRunRequest>,
+    ) -> Result<tonic::Response<edgesim_proto::pb::StartRunResponse>, tonic::Status> {
+        Err(tonic::Status::unimplemented("not in this test"))
+    }
+    async fn advance(
+        &self,
+        _: tonic::Request<edgesim_proto::pb::AdvanceRequest>,
+    ) -> Result<tonic::Response<edgesim_proto::pb::AdvanceResponse>, tonic::Status> {
+        Err(tonic::Status::unimplemented("not in this test"))
+    }
+    async fn stop_run(
+        &self,
+        _: tonic::Request<edgesim_proto::pb::StopRunRequest>,
+    ) -> Result<tonic::Response<edgesim_proto::pb::StopRunResponse>, tonic::Status> {
+        Err(tonic::Status::unimplemented("not in this test"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_of_another_protocol_version_is_refused_naming_both() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(edgesim_proto::pb::edge_agent_server::EdgeAgentServer::new(
+                FutureAgent,
+            ))
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    let config = RunConfig::new(AgentSource::Connect(vec![addr.clone()]));
+    let err = run(scenario(), SCENARIO, &config, |_| {})
+        .await
+        .unwrap_err();
+    server.abort();
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            CoordinatorError::VersionMismatch {
+                agent_version: 99,
+                ..
+            }
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(&addr)
+            && text.contains("protocol version 99 (edgesim 9.9.9)")
+            && text.contains(&format!("version {}", edgesim_proto::PROTOCOL_VERSION)),
+        "{text}"
+    );
+}
