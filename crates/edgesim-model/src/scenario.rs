@@ -401,11 +401,6 @@ impl Scenario {
         }
     }
 
-    /// Index of the PoP with this id.
-    pub fn pop_index(&self, id: &str) -> Option<usize> {
-        self.pops.iter().position(|p| p.id == id)
-    }
-
     /// Index of the region with this id.
     pub fn region_index(&self, id: &str) -> Option<usize> {
         self.regions.iter().position(|r| r.id == id)

@@ -433,45 +433,48 @@ impl RegionSim {
 
         // Cache lookup: fresh hit, stale copy (revalidate), or miss.
         let key = object.key;
-        let cached = pop.cache.get(key).map(|e| e.expires_at_us > now_us);
-        let answer_at_us = if cached == Some(true) {
-            pop.counters.edge_hits += 1;
-            now_us
-        } else if let Some(p) = pop.in_flight.get(&key).filter(|p| p.ready_us > now_us) {
-            pop.counters.edge_collapsed += 1;
-            p.ready_us
-        } else {
-            let ready = match self.upstream_lookup(pop_local, key, cached.is_some(), now_us, rngs) {
-                Upstream::Answered {
-                    ready_at_pop_us, ..
-                } => ready_at_pop_us,
-                Upstream::Origin(go) => {
-                    let at_tier_us =
-                        go.at_us + self.origin_fetch_us(pop_local, &go, origin, size, rngs);
-                    if let (true, Some(ttl_us)) = (go.via_regional, ttl_us) {
-                        self.schedule_fill(
-                            Tier::Regional,
-                            key,
-                            size,
-                            at_tier_us,
-                            ttl_us,
-                            ok_tag(origin),
-                        );
-                    }
-                    at_tier_us + go.back_us
-                }
-            };
-            if let Some(ttl_us) = ttl_us {
-                self.schedule_fill(
-                    Tier::Pop(pop_local),
-                    key,
-                    size,
-                    ready,
-                    ttl_us,
-                    ok_tag(origin),
-                );
+        let answer_at_us = match lookup(&mut pop.cache, &pop.in_flight, key, now_us) {
+            Lookup::Fresh { .. } => {
+                pop.counters.edge_hits += 1;
+                now_us
             }
-            ready
+            Lookup::InFlight(p) => {
+                pop.counters.edge_collapsed += 1;
+                p.ready_us
+            }
+            Lookup::Miss { stale } => {
+                let ready = match self.upstream_lookup(pop_local, key, stale, now_us, rngs) {
+                    Upstream::Answered {
+                        ready_at_pop_us, ..
+                    } => ready_at_pop_us,
+                    Upstream::Origin(go) => {
+                        let at_tier_us =
+                            go.at_us + self.origin_fetch_us(pop_local, &go, origin, size, rngs);
+                        if let (true, Some(ttl_us)) = (go.via_regional, ttl_us) {
+                            self.schedule_fill(
+                                Tier::Regional,
+                                key,
+                                size,
+                                at_tier_us,
+                                ttl_us,
+                                ok_tag(origin),
+                            );
+                        }
+                        at_tier_us + go.back_us
+                    }
+                };
+                if let Some(ttl_us) = ttl_us {
+                    self.schedule_fill(
+                        Tier::Pop(pop_local),
+                        key,
+                        size,
+                        ready,
+                        ttl_us,
+                        ok_tag(origin),
+                    );
+                }
+                ready
+            }
         };
         self.record_latency(route_index, base_us + (answer_at_us - now_us));
     }
@@ -521,36 +524,35 @@ impl RegionSim {
         let half_rtt_us =
             (sample_rtt_us(&net, &pop.regional_path, None, &mut rngs.network) / 2.0).round() as u64;
         let at_regional_us = now_us + half_rtt_us;
-        let cached = regional
-            .cache
-            .get(key)
-            .map(|e| (e.expires_at_us > at_regional_us, e.tag, e.size));
-        if let Some((true, tag, size)) = cached {
-            pop.counters.regional_hits += 1;
-            return Upstream::Answered {
-                ready_at_pop_us: at_regional_us + half_rtt_us,
-                tag,
-                size,
-            };
+        match lookup(
+            &mut regional.cache,
+            &regional.in_flight,
+            key,
+            at_regional_us,
+        ) {
+            Lookup::Fresh { tag, size } => {
+                pop.counters.regional_hits += 1;
+                Upstream::Answered {
+                    ready_at_pop_us: at_regional_us + half_rtt_us,
+                    tag,
+                    size,
+                }
+            }
+            Lookup::InFlight(p) => {
+                pop.counters.regional_collapsed += 1;
+                Upstream::Answered {
+                    ready_at_pop_us: p.ready_us + half_rtt_us,
+                    tag: p.tag,
+                    size: p.size,
+                }
+            }
+            Lookup::Miss { stale } => Upstream::Origin(OriginTrip {
+                at_us: at_regional_us,
+                back_us: half_rtt_us,
+                via_regional: true,
+                revalidate: stale,
+            }),
         }
-        if let Some(p) = regional
-            .in_flight
-            .get(&key)
-            .filter(|p| p.ready_us > at_regional_us)
-        {
-            pop.counters.regional_collapsed += 1;
-            return Upstream::Answered {
-                ready_at_pop_us: p.ready_us + half_rtt_us,
-                tag: p.tag,
-                size: p.size,
-            };
-        }
-        Upstream::Origin(OriginTrip {
-            at_us: at_regional_us,
-            back_us: half_rtt_us,
-            via_regional: true,
-            revalidate: cached.is_some(),
-        })
     }
 
     /// Time an origin takes to answer a fetch sent from the trip's tier
@@ -707,6 +709,41 @@ impl RegionSim {
             });
         }
         report
+    }
+}
+
+/// What one tier has for a key at some moment.
+enum Lookup {
+    /// A fresh copy.
+    Fresh {
+        /// Its tag (see [`response_tag`]).
+        tag: u32,
+        /// Its size, bytes.
+        size: u64,
+    },
+    /// No fresh copy, but a fetch for it is in flight to this tier.
+    InFlight(Pending),
+    /// Neither; `stale` when an expired copy is there to revalidate.
+    Miss {
+        /// An expired copy is cached.
+        stale: bool,
+    },
+}
+
+/// Looks `key` up in a tier's cache (a request: recency is updated) and,
+/// failing a fresh copy, among its fetches in flight.
+fn lookup(cache: &mut AnyCache, in_flight: &InFlight, key: u64, now_us: u64) -> Lookup {
+    let cached = cache
+        .get(key)
+        .map(|e| (e.expires_at_us > now_us, e.tag, e.size));
+    if let Some((true, tag, size)) = cached {
+        return Lookup::Fresh { tag, size };
+    }
+    match in_flight.get(&key).filter(|p| p.ready_us > now_us) {
+        Some(p) => Lookup::InFlight(*p),
+        None => Lookup::Miss {
+            stale: cached.is_some(),
+        },
     }
 }
 

@@ -18,7 +18,6 @@
 
 use std::collections::BTreeMap;
 
-use edgesim_cache::Cache;
 use edgesim_model::Device;
 use edgesim_model::rng::{hash_str, mix64};
 use edgesim_model::workload::{Object, Viewer};
@@ -28,7 +27,7 @@ use edgesim_triggers::{
 };
 use rand::Rng;
 
-use super::{EpochRngs, RegionSim, Tier, Upstream, response_tag};
+use super::{EpochRngs, Lookup, RegionSim, Tier, Upstream, lookup, response_tag};
 use crate::metrics::{LatencyHistogram, TriggerEpoch, new_latency_histogram, record_latency};
 
 /// The viewer headers CloudFront adds, lowercase.
@@ -330,31 +329,30 @@ impl RegionSim {
     ) -> Answer {
         // 3. The PoP's cache, a fetch already in flight, the regional cache.
         let pop = &mut self.pops[pop_local];
-        let cached = pop
-            .cache
-            .get(key)
-            .map(|e| (e.expires_at_us > now_us, e.tag, e.size));
-        if let Some((true, tag, bytes)) = cached {
-            pop.counters.edge_hits += 1;
-            return Answer {
-                status: tag_status(tag),
-                bytes,
-                ready_us: now_us,
-                edge_hit: true,
-                went_to_origin: false,
-            };
-        }
-        if let Some(p) = pop.in_flight.get(&key).filter(|p| p.ready_us > now_us) {
-            pop.counters.edge_collapsed += 1;
-            return Answer {
-                status: tag_status(p.tag),
-                bytes: p.size,
-                ready_us: p.ready_us,
-                edge_hit: false,
-                went_to_origin: false,
-            };
-        }
-        let trip = match self.upstream_lookup(pop_local, key, cached.is_some(), now_us, rngs) {
+        let stale = match lookup(&mut pop.cache, &pop.in_flight, key, now_us) {
+            Lookup::Fresh { tag, size } => {
+                pop.counters.edge_hits += 1;
+                return Answer {
+                    status: tag_status(tag),
+                    bytes: size,
+                    ready_us: now_us,
+                    edge_hit: true,
+                    went_to_origin: false,
+                };
+            }
+            Lookup::InFlight(p) => {
+                pop.counters.edge_collapsed += 1;
+                return Answer {
+                    status: tag_status(p.tag),
+                    bytes: p.size,
+                    ready_us: p.ready_us,
+                    edge_hit: false,
+                    went_to_origin: false,
+                };
+            }
+            Lookup::Miss { stale } => stale,
+        };
+        let trip = match self.upstream_lookup(pop_local, key, stale, now_us, rngs) {
             Upstream::Answered {
                 ready_at_pop_us,
                 tag,
