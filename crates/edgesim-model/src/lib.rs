@@ -19,6 +19,6 @@ pub mod workload;
 pub use dist::Dist;
 pub use scenario::{
     Catalog, CountryDemand, Device, Network, ObjectClass, Origin, OriginKind, Pop, Region,
-    RegionalCache, Scenario, Simulation, Viewers,
+    RegionalCache, Scenario, Simulation, Variant, Viewers,
 };
 pub use source::{Diagnostic, Diagnostics};

@@ -40,6 +40,21 @@ pub struct RawScenario {
     pub behaviors: Vec<Spanned<RawBehavior>>,
     /// Network model knobs.
     pub network: Option<Spanned<RawNetwork>>,
+    /// Named variations of this scenario, for `edgesim compare`.
+    #[serde(default)]
+    pub variants: Vec<Spanned<RawVariant>>,
+}
+
+/// One `[[variants]]` entry: the scenario with some keys overridden.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVariant {
+    /// Unique name (a directory name in the comparison report).
+    pub name: Spanned<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Overrides, `"dotted.path" = value`, as `--set` takes them.
+    pub set: Spanned<BTreeMap<String, toml::Value>>,
 }
 
 /// `[simulation]`.

@@ -12,6 +12,7 @@ use toml::Spanned;
 use crate::dist::Dist;
 use crate::geo::LatLon;
 use crate::geo_tables;
+use crate::overrides::{OverrideError, apply_overrides};
 use crate::raw::{self, RawBytes, RawDevices, RawDist, RawDistTable};
 use crate::source::{Diagnostic, Diagnostics, SourceMap};
 
@@ -79,6 +80,42 @@ pub struct Scenario {
     /// Source text of every handler file the behaviours name, by the path
     /// as written (relative to the scenario file). Shipped to agents.
     pub trigger_sources: BTreeMap<String, String>,
+    /// Named variations for `edgesim compare`, in file order.
+    pub variants: Vec<Variant>,
+}
+
+/// A named variation of a scenario: the same file with some keys set
+/// otherwise (the `--set` mechanism), e.g. another migration strategy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    /// Unique name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// `path=value` overrides, in the order written.
+    pub overrides: Vec<String>,
+}
+
+impl Variant {
+    /// The text of the scenario this variant describes: `text` (the
+    /// scenario it belongs to) with its overrides applied, named after the
+    /// variant, and without the `[[variants]]` list.
+    pub fn scenario_text(&self, scenario_name: &str, text: &str) -> Result<String, OverrideError> {
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| OverrideError {
+            spec: self.overrides.join(" "),
+            problem: format!("the scenario is not valid TOML: {}", e.message()),
+        })?;
+        table.remove("variants");
+        table.insert(
+            "name".into(),
+            toml::Value::String(format!("{scenario_name}-{}", self.name)),
+        );
+        let base = toml::to_string(&table).map_err(|e| OverrideError {
+            spec: self.overrides.join(" "),
+            problem: e.to_string(),
+        })?;
+        apply_overrides(&base, &self.overrides)
+    }
 }
 
 /// A CloudFront cache behaviour.
@@ -390,6 +427,7 @@ impl Scenario {
         })?;
         let mut v = Validator {
             map,
+            text: text.to_owned(),
             diags: Vec::new(),
         };
         let scenario = v.scenario(raw, load_source);
@@ -453,6 +491,8 @@ struct ClassFields<'a> {
 /// Collects diagnostics while building the validated scenario.
 struct Validator {
     map: SourceMap,
+    /// The text being validated (variants are validated from it).
+    text: String,
     diags: Vec<Diagnostic>,
 }
 
@@ -498,6 +538,7 @@ impl Validator {
             .map_or_else(Network::default, |n| self.network(n));
         let mut trigger_sources = BTreeMap::new();
         let behaviors = self.behaviors(&raw.behaviors, &origins, load_source, &mut trigger_sources);
+        let variants = self.variants(&raw.variants, &name, load_source);
         Scenario {
             name,
             description: raw.description.unwrap_or_default(),
@@ -512,7 +553,70 @@ impl Validator {
             network,
             behaviors,
             trigger_sources,
+            variants,
         }
+    }
+
+    /// Checks each variant by validating the scenario it describes; a
+    /// problem there is reported at the variant, with the inner message.
+    fn variants(
+        &mut self,
+        raw: &[Spanned<raw::RawVariant>],
+        scenario_name: &str,
+        load_source: &dyn Fn(&str) -> std::io::Result<String>,
+    ) -> Vec<Variant> {
+        let mut out: Vec<Variant> = Vec::new();
+        for (i, v) in raw.iter().enumerate() {
+            let name = v.get_ref().name.get_ref().trim().to_owned();
+            let entity = format!("variants #{} ({name})", i + 1);
+            let name_span = v.get_ref().name.span();
+            if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+                self.err(
+                    name_span.clone(),
+                    &format!("variants #{}", i + 1),
+                    "name must be non-empty and usable as a directory name",
+                );
+                continue;
+            }
+            if out.iter().any(|o| o.name == name) {
+                self.err(
+                    name_span,
+                    &entity,
+                    format!("a variant named \"{name}\" is already defined"),
+                );
+                continue;
+            }
+            let overrides: Vec<String> = v
+                .get_ref()
+                .set
+                .get_ref()
+                .iter()
+                .map(|(k, val)| format!("{k}={val}"))
+                .collect();
+            let variant = Variant {
+                name,
+                description: v.get_ref().description.clone().unwrap_or_default(),
+                overrides,
+            };
+            let set_span = v.get_ref().set.span();
+            match variant.scenario_text(scenario_name, &self.text) {
+                Err(e) => self.err(set_span, &entity, e.problem),
+                Ok(text) => {
+                    if let Err(diags) = Scenario::parse(self.map.name(), &text, load_source) {
+                        for d in diags.0 {
+                            let inner = if d.entity.is_empty() {
+                                d.message
+                            } else {
+                                format!("{}: {}", d.entity, d.message)
+                            };
+                            self.err(set_span.clone(), &entity, inner);
+                        }
+                    }
+                }
+            }
+            out.push(variant);
+        }
+        out
     }
 
     fn behaviors(

@@ -293,3 +293,36 @@ fn path_patterns_match_like_cloudfront() {
     assert!(m("/v?/*", "/v1/x") && !m("/v?/*", "/v10/x"));
     assert!(m("/a*b*c", "/axxbyyc") && !m("/a*b*c", "/axxbyy"));
 }
+
+#[test]
+fn variants_are_checked_by_validating_the_scenario_each_describes() {
+    let text = format!(
+        "{VALID}\n[[variants]]\nname = \"big\"\nset = {{ \"pops.cache_bytes\" = \"8GiB\", \"simulation.seed\" = 9 }}\n\n\
+         [[variants]]\nname = \"broken\"\nset = {{ \"pops.policy\" = \"nope\" }}\n\n\
+         [[variants]]\nname = \"big\"\nset = {{}}\n"
+    );
+    let errs = errors(&text);
+    assert_eq!(
+        errs,
+        vec![
+            "s.toml:40:7: variants #2 (broken): pop \"fra\": unknown cache policy \"nope\"; valid policies: lru, fifo, clock, sieve, s3fifo (or s3-fifo), arc",
+            "s.toml:40:7: variants #2 (broken): pop \"edge-x\": unknown cache policy \"nope\"; valid policies: lru, fifo, clock, sieve, s3fifo (or s3-fifo), arc",
+            "s.toml:43:8: variants #3 (big): a variant named \"big\" is already defined",
+        ]
+    );
+
+    let good = format!(
+        "{VALID}\n[[variants]]\nname = \"big\"\ndescription = \"more cache\"\nset = {{ \"pops.cache_bytes\" = \"8GiB\", \"simulation.seed\" = 9 }}\n"
+    );
+    let s = Scenario::from_toml("s.toml", &good).expect("valid");
+    assert_eq!(s.variants.len(), 1);
+    let v = &s.variants[0];
+    assert_eq!(v.name, "big");
+    assert_eq!(v.description, "more cache");
+    let text = v.scenario_text(&s.name, &good).expect("applies");
+    let derived = Scenario::from_toml("s.toml", &text).expect("valid variant");
+    assert_eq!(derived.name, "s-big");
+    assert_eq!(derived.simulation.seed, 9);
+    assert!(derived.pops.iter().all(|p| p.cache_bytes == 8 << 30));
+    assert!(derived.variants.is_empty());
+}
