@@ -199,8 +199,15 @@ impl EdgeAgent for Agent {
         };
         let threads = self.threads;
         let epoch = req.epoch;
+        let mut controls = edgesim_triggers::Controls::new();
+        for (name, value) in &req.controls {
+            controls.set(name, *value);
+        }
         let started = Instant::now();
         let (regions_back, result) = tokio::task::spawn_blocking(move || {
+            for r in &mut regions {
+                r.set_controls(controls.clone());
+            }
             let result = advance_all(&mut regions, &demand, epoch, threads);
             (regions, result)
         })

@@ -8,6 +8,7 @@
 //! itself happens in the agents' region engines.
 
 mod agents;
+mod globals;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -161,18 +162,22 @@ pub async fn run(
     .await?;
 
     let mut acc = RunAccumulator::new(Arc::clone(&scenario));
+    let mut globals = globals::Globals::new(&scenario);
     let epochs = scenario.simulation.epochs();
     for epoch in 0..epochs {
+        let controls = globals.controls(&scenario, epoch);
         let reports = advance_epoch(
             &pool,
             &assignment,
             &scenario,
             &demand,
+            &controls,
             &run_id,
             epoch,
             config,
         )
         .await?;
+        globals.observe(&scenario, epoch, &reports);
         acc.add_epoch(epoch, &reports)?;
         on_epoch(&Progress {
             epochs_done: epoch + 1,
@@ -195,7 +200,9 @@ pub async fn run(
         }
     }
     pool.shutdown().await;
-    Ok(acc.summary())
+    let mut summary = acc.summary();
+    summary.migration = globals.migration_summary(&scenario);
+    Ok(summary)
 }
 
 fn unique_suffix() -> u128 {
@@ -294,11 +301,13 @@ fn status_text(s: &tonic::Status) -> String {
     format!("{} ({:?})", s.message(), s.code())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn advance_epoch(
     pool: &agents::AgentPool,
     assignment: &[Vec<usize>],
     scenario: &Scenario,
     demand: &[Vec<Demand>],
+    controls: &std::collections::BTreeMap<String, f64>,
     run_id: &str,
     epoch: u64,
     config: &RunConfig,
@@ -318,6 +327,7 @@ async fn advance_epoch(
                     demand: demand[r].iter().map(pb::Demand::from).collect(),
                 })
                 .collect(),
+            controls: controls.clone().into_iter().collect(),
         };
         let mut client = agent.client.clone();
         let deadline = config.epoch_deadline;

@@ -40,6 +40,8 @@ pub struct RawScenario {
     pub behaviors: Vec<Spanned<RawBehavior>>,
     /// Network model knobs.
     pub network: Option<Spanned<RawNetwork>>,
+    /// A gradual origin migration the coordinator drives.
+    pub migration: Option<Spanned<edgesim_migration::RawMigration>>,
     /// Named variations of this scenario, for `edgesim compare`.
     #[serde(default)]
     pub variants: Vec<Spanned<RawVariant>>,
@@ -108,6 +110,16 @@ pub struct RawOrigin {
     /// Domain name triggers use to name this origin (default derived from
     /// the id, kind and location).
     pub domain_name: Option<Spanned<String>>,
+    /// Share of objects the origin answers with `error_status` (a broken
+    /// deployment), in [0, 1].
+    pub error_share: Option<Spanned<f64>>,
+    /// Status of those answers (default 500).
+    pub error_status: Option<Spanned<i64>>,
+    /// Share of objects the origin does not have (404), in [0, 1].
+    pub missing_share: Option<Spanned<f64>>,
+    /// Request rate above which the origin answers the excess with 503
+    /// Slow Down, as S3 does.
+    pub throttle_rps: Option<Spanned<f64>>,
 }
 
 /// One `[[behaviors]]` entry: a CloudFront cache behaviour.

@@ -15,6 +15,9 @@ use crate::geo_tables;
 use crate::overrides::{OverrideError, apply_overrides};
 use crate::raw::{self, RawBytes, RawDevices, RawDist, RawDistTable};
 use crate::source::{Diagnostic, Diagnostics, SourceMap};
+use edgesim_triggers::builtin::{
+    OriginKind as SplitOriginKind, OriginSplitConfig, SplitKey, WeightSpec,
+};
 
 /// A device class; its index orders per-device arrays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -82,6 +85,20 @@ pub struct Scenario {
     pub trigger_sources: BTreeMap<String, String>,
     /// Named variations for `edgesim compare`, in file order.
     pub variants: Vec<Variant>,
+    /// The gradual origin migration, if any.
+    pub migration: Option<MigrationPlan>,
+}
+
+/// A validated `[migration]`: the controller's configuration and the
+/// origins it moves traffic between.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MigrationPlan {
+    /// Schedule, split, gates and rollback.
+    pub spec: edgesim_migration::Migration,
+    /// Index into [`Scenario::origins`] of the origin traffic leaves.
+    pub from: usize,
+    /// Index into [`Scenario::origins`] of the origin traffic moves to.
+    pub to: usize,
 }
 
 /// A named variation of a scenario: the same file with some keys set
@@ -137,6 +154,9 @@ pub struct Behavior {
     /// The function at each stage, indexed by `Stage as usize`
     /// (viewer-request, origin-request, origin-response, viewer-response).
     pub triggers: [Option<edgesim_triggers::TriggerConfig>; 4],
+    /// Whether the origin-request function is the `[migration]`'s split
+    /// (installed by the scenario, reading the `migration` control).
+    pub migration_split: bool,
 }
 
 impl Behavior {
@@ -273,6 +293,40 @@ pub struct Origin {
     pub service_ms: Dist,
     /// Domain name by which triggers address it.
     pub domain_name: String,
+    /// What it gets wrong.
+    pub faults: OriginFaults,
+}
+
+/// How an origin misbehaves (all off by default).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct OriginFaults {
+    /// Share of objects answered with `error_status` (chosen per object:
+    /// the same objects fail every time).
+    pub error_share: f64,
+    /// Status of those answers.
+    pub error_status: u16,
+    /// Share of objects answered 404 (chosen per object, apart from the
+    /// failing ones).
+    pub missing_share: f64,
+    /// Request rate above which the excess is answered 503 Slow Down.
+    pub throttle_rps: Option<f64>,
+}
+
+impl OriginFaults {
+    /// The status the origin gives object `key` (before throttling).
+    pub fn status_for(&self, origin_salt: u64, key: u64) -> u16 {
+        if self.error_share <= 0.0 && self.missing_share <= 0.0 {
+            return 200;
+        }
+        let u = crate::rng::unit_f64(crate::rng::mix64(key ^ origin_salt));
+        if u < self.error_share {
+            self.error_status
+        } else if u < self.error_share + self.missing_share {
+            404
+        } else {
+            200
+        }
+    }
 }
 
 /// The objects viewers ask for, in classes.
@@ -538,6 +592,11 @@ impl Validator {
             .map_or_else(Network::default, |n| self.network(n));
         let mut trigger_sources = BTreeMap::new();
         let behaviors = self.behaviors(&raw.behaviors, &origins, load_source, &mut trigger_sources);
+        let mut behaviors = behaviors;
+        let migration = raw
+            .migration
+            .as_ref()
+            .and_then(|m| self.migration(m, &origins, &mut behaviors));
         let variants = self.variants(&raw.variants, &name, load_source);
         Scenario {
             name,
@@ -554,7 +613,101 @@ impl Validator {
             behaviors,
             trigger_sources,
             variants,
+            migration,
         }
+    }
+
+    /// Validates `[migration]` and installs its split: an `origin_split`
+    /// at origin-request, reading the `migration` control, in every
+    /// behaviour without an origin-request function of its own (and in a
+    /// catch-all behaviour appended when none matches every path).
+    fn migration(
+        &mut self,
+        raw: &Spanned<edgesim_migration::RawMigration>,
+        origins: &[Origin],
+        behaviors: &mut Vec<Behavior>,
+    ) -> Option<MigrationPlan> {
+        let span = raw.span();
+        let m = raw.get_ref();
+        let spec = match edgesim_migration::Migration::from_raw(m) {
+            Ok(spec) => Some(spec),
+            Err(errors) => {
+                for e in errors {
+                    self.err(span.clone(), "migration", e.to_string());
+                }
+                None
+            }
+        };
+        let mut origin = |id: &str, field: &str| {
+            let found = origins.iter().position(|o| o.id == id);
+            if found.is_none() {
+                let known: Vec<&str> = origins.iter().map(|o| o.id.as_str()).collect();
+                self.err(
+                    span.clone(),
+                    "migration",
+                    format!(
+                        "{field}: no origin \"{id}\" (origins: {})",
+                        known.join(", ")
+                    ),
+                );
+            }
+            found
+        };
+        let from = origin(&m.from, "from");
+        let to = origin(&m.to, "to");
+        let (spec, from, to) = (spec?, from?, to?);
+        let target = &origins[to];
+        let split = match spec.split {
+            edgesim_migration::SplitKey::Random => SplitKey::Random,
+            edgesim_migration::SplitKey::ObjectHash => SplitKey::UriHash,
+            edgesim_migration::SplitKey::ViewerSticky => SplitKey::Viewer,
+            edgesim_migration::SplitKey::Country => SplitKey::Country,
+            edgesim_migration::SplitKey::ViewerCohortKeyed
+            | edgesim_migration::SplitKey::ContinuousDeployment => SplitKey::Arm,
+        };
+        let config = edgesim_triggers::TriggerConfig {
+            kind: edgesim_triggers::TriggerKind::Builtin(
+                edgesim_triggers::BuiltinConfig::OriginSplit(OriginSplitConfig {
+                    to: target.domain_name.clone(),
+                    from: Some(origins[from].domain_name.clone()),
+                    to_region: (target.kind == OriginKind::S3
+                        && geo_tables::aws_region(&target.location_name).is_some())
+                    .then(|| target.location_name.clone()),
+                    to_kind: Some(match target.kind {
+                        OriginKind::S3 => SplitOriginKind::S3,
+                        OriginKind::Custom => SplitOriginKind::Custom,
+                    }),
+                    weight: WeightSpec::Control("migration".to_owned()),
+                    split,
+                }),
+            ),
+            execution: edgesim_triggers::ExecutionConfig::default(),
+        };
+        let origin_request = edgesim_triggers::Stage::OriginRequest as usize;
+        for b in behaviors.iter_mut() {
+            if b.triggers[origin_request].is_none() {
+                b.triggers[origin_request] = Some(config.clone());
+                b.migration_split = true;
+            }
+        }
+        if !behaviors
+            .iter()
+            .any(|b| b.path_pattern.trim_start_matches('/') == "*")
+        {
+            let mut triggers: [Option<edgesim_triggers::TriggerConfig>; 4] = Default::default();
+            triggers[origin_request] = Some(config);
+            behaviors.push(Behavior {
+                path_pattern: "*".into(),
+                origin: None,
+                cache_key_headers: Vec::new(),
+                cache_key_cookies: Vec::new(),
+                origin_request_headers: Vec::new(),
+                cache_key_query_strings: Vec::new(),
+                triggers,
+                migration_split: true,
+            });
+        }
+        Some(MigrationPlan { spec, from, to })
     }
 
     /// Checks each variant by validating the scenario it describes; a
@@ -707,6 +860,7 @@ impl Validator {
                     .map(|q| q.get_ref().clone())
                     .collect(),
                 triggers,
+                migration_split: false,
             });
         }
         out
@@ -930,6 +1084,52 @@ impl Validator {
                     OriginKind::Custom => format!("{id}.origin.example"),
                 },
             };
+            let share = |v: &mut Self, f: &Option<Spanned<f64>>, what: &str| -> f64 {
+                match f {
+                    None => 0.0,
+                    Some(x) if !(0.0..=1.0).contains(x.get_ref()) => {
+                        v.err(
+                            x.span(),
+                            &entity,
+                            format!("{what} must be in [0, 1], got {}", x.get_ref()),
+                        );
+                        0.0
+                    }
+                    Some(x) => *x.get_ref(),
+                }
+            };
+            let error_share = share(self, &o.error_share, "error_share");
+            let missing_share = share(self, &o.missing_share, "missing_share");
+            if error_share + missing_share > 1.0 {
+                self.err(
+                    span.clone(),
+                    &entity,
+                    "error_share + missing_share must not exceed 1",
+                );
+            }
+            let error_status = match &o.error_status {
+                None => 500,
+                Some(s) if !(400..=599).contains(s.get_ref()) => {
+                    self.err(
+                        s.span(),
+                        &entity,
+                        format!("error_status must be in 400..=599, got {}", s.get_ref()),
+                    );
+                    500
+                }
+                Some(s) => *s.get_ref() as u16,
+            };
+            let throttle_rps = match &o.throttle_rps {
+                Some(t) if !(t.get_ref().is_finite() && *t.get_ref() > 0.0) => {
+                    self.err(
+                        t.span(),
+                        &entity,
+                        format!("throttle_rps must be a positive rate, got {}", t.get_ref()),
+                    );
+                    None
+                }
+                t => t.as_ref().map(|t| *t.get_ref()),
+            };
             out.push(Origin {
                 id,
                 kind,
@@ -937,6 +1137,12 @@ impl Validator {
                 location,
                 service_ms,
                 domain_name,
+                faults: OriginFaults {
+                    error_share,
+                    error_status,
+                    missing_share,
+                    throttle_rps,
+                },
             });
         }
         out

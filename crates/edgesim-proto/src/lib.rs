@@ -40,6 +40,7 @@ impl From<&Counters> for pb::Counters {
             status_4xx: c.status_4xx,
             status_5xx: c.status_5xx,
             function_answers: c.function_answers,
+            viewers_exposed: c.viewers_exposed,
         }
     }
 }
@@ -62,6 +63,7 @@ impl From<&pb::Counters> for Counters {
             status_4xx: c.status_4xx,
             status_5xx: c.status_5xx,
             function_answers: c.function_answers,
+            viewers_exposed: c.viewers_exposed,
         }
     }
 }
@@ -117,6 +119,11 @@ pub fn region_report_to_pb(r: RegionEpochReport) -> pb::RegionReport {
                 origin: o.origin as u32,
                 fetches: o.fetches,
                 bytes: o.bytes,
+                errors: o.errors,
+                throttled: o.throttled,
+                served: o.served,
+                served_bytes: o.served_bytes,
+                served_hits: o.served_hits,
             })
             .collect(),
         triggers: r
@@ -181,6 +188,11 @@ pub fn region_report_from_pb(epoch: u64, r: pb::RegionReport) -> RegionEpochRepo
                 origin: o.origin as usize,
                 fetches: o.fetches,
                 bytes: o.bytes,
+                errors: o.errors,
+                throttled: o.throttled,
+                served: o.served,
+                served_bytes: o.served_bytes,
+                served_hits: o.served_hits,
             })
             .collect(),
         triggers: r
@@ -241,6 +253,7 @@ mod tests {
                     status_3xx: 0,
                     status_4xx: 0,
                     status_5xx: 1,
+                    viewers_exposed: 1,
                 },
                 latency_v2: vec![1, 2, 3],
             }],
@@ -254,6 +267,11 @@ mod tests {
                 origin: 0,
                 fetches: 1,
                 bytes: 10,
+                errors: 1,
+                throttled: 1,
+                served: 3,
+                served_bytes: 30,
+                served_hits: 2,
             }],
             triggers: vec![TriggerEpoch {
                 behavior: 1,

@@ -91,6 +91,7 @@ fn report(s: &Scenario, region: usize, epoch: u64) -> RegionEpochReport {
             origin: o,
             fetches: fetches / 4,
             bytes: fetches / 4 * 10_000,
+            ..OriginEpoch::default()
         })
         .collect();
     RegionEpochReport {

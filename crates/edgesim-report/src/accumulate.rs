@@ -70,6 +70,11 @@ pub struct RunAccumulator {
 struct OriginLoad {
     fetches: u64,
     bytes: u64,
+    errors: u64,
+    throttled: u64,
+    served: u64,
+    served_hits: u64,
+    errors_per_epoch: Vec<u64>,
     fetches_per_epoch: Vec<u64>,
     bytes_per_epoch: Vec<u64>,
 }
@@ -175,6 +180,7 @@ impl RunAccumulator {
         for o in &mut self.origins {
             o.fetches_per_epoch.push(0);
             o.bytes_per_epoch.push(0);
+            o.errors_per_epoch.push(0);
         }
         let mut epoch_counters = Counters::default();
         self.epoch_latency.reset();
@@ -198,6 +204,11 @@ impl RunAccumulator {
                 let load = &mut self.origins[o.origin];
                 load.fetches += o.fetches;
                 load.bytes += o.bytes;
+                load.errors += o.errors;
+                load.throttled += o.throttled;
+                load.served += o.served;
+                load.served_hits += o.served_hits;
+                *load.errors_per_epoch.last_mut().expect("pushed above") += o.errors;
                 *load.fetches_per_epoch.last_mut().expect("pushed above") += o.fetches;
                 *load.bytes_per_epoch.last_mut().expect("pushed above") += o.bytes;
             }
@@ -395,6 +406,11 @@ impl RunAccumulator {
                     bytes: load.bytes,
                     fetches_per_epoch: load.fetches_per_epoch.clone(),
                     bytes_per_epoch: load.bytes_per_epoch.clone(),
+                    errors: load.errors,
+                    throttled: load.throttled,
+                    errors_per_epoch: load.errors_per_epoch.clone(),
+                    served: load.served,
+                    served_hits: load.served_hits,
                 })
                 .collect(),
             triggers: self
@@ -438,6 +454,7 @@ impl RunAccumulator {
                 })
                 .collect(),
             timeseries: self.rows.clone(),
+            migration: None,
             histograms: RunHistograms {
                 total: self.latency.clone(),
                 pops: self.pops.iter().map(|(_, h)| h.clone()).collect(),

@@ -213,6 +213,7 @@ pub fn index_html(summary: &Summary, plots: &[RenderedPlot]) -> String {
     origin_table(&mut h, s);
     trigger_table(&mut h, s);
     variant_table(&mut h, s);
+    migration_table(&mut h, s);
 
     let _ = writeln!(
         h,
@@ -512,6 +513,110 @@ fn trigger_table(h: &mut String, s: &Summary) {
         );
     }
     h.push_str("</tbody>\n</table>\n");
+}
+
+/// The migration's KPIs and gate evaluations (absent without one).
+fn migration_table(h: &mut String, s: &Summary) {
+    let Some(m) = &s.migration else {
+        return;
+    };
+    let k = &m.kpis;
+    let opt_s = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), seconds);
+    let opt_pct = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), pct);
+    let _ = writeln!(
+        h,
+        "<h2 id=\"migration\">Migration: {} → {}</h2>\n<p class=\"meta\">{} · outcome <b>{}</b></p>",
+        escape(&m.from),
+        escape(&m.to),
+        escape(&k.strategy),
+        escape(&k.outcome)
+    );
+    h.push_str("<table class=\"headline\">\n<tbody>\n");
+    let abort = k.abort.as_ref().map_or_else(
+        || "—".to_owned(),
+        |a| {
+            format!(
+                "at {} by gate {} ({} = {:.4} > {})",
+                seconds(a.at_secs),
+                a.gate,
+                a.metric.name(),
+                a.value,
+                a.max
+            )
+        },
+    );
+    let rows: [(&str, String); 13] = [
+        ("planned weight reached 100%", opt_s(k.time_to_full_secs)),
+        (
+            "99% of viewer responses from the new origin",
+            opt_s(k.time_to_realised_full_secs),
+        ),
+        (
+            "peak new-origin fetches/s",
+            thousands(k.peak_new_origin_rps.round() as u64),
+        ),
+        (
+            "peak old-origin fetches/s",
+            thousands(k.peak_old_origin_rps.round() as u64),
+        ),
+        ("origin bytes, whole run", bytes(k.total_origin_bytes)),
+        (
+            "hit ratio before the migration",
+            opt_pct(k.baseline_hit_ratio),
+        ),
+        ("hit-ratio dip (depth)", opt_pct(k.hit_ratio_dip_depth)),
+        (
+            "hit-ratio dip (area, ratio·s)",
+            k.hit_ratio_dip_area
+                .map_or_else(|| "—".into(), |a| format!("{a:.1}")),
+        ),
+        ("5xx responses after start", thousands(k.error_responses)),
+        (
+            "viewers exposed to errors",
+            thousands(k.viewers_exposed_to_errors),
+        ),
+        ("abort", abort),
+        ("time to detect", opt_s(k.time_to_detect_secs)),
+        (
+            "time to roll back fully (incl. cache tails)",
+            opt_s(k.time_to_rollback_secs),
+        ),
+    ];
+    for (label, value) in rows {
+        let _ = writeln!(h, "<tr><th>{label}</th><td>{}</td></tr>", escape(&value));
+    }
+    h.push_str("</tbody>\n</table>\n");
+    let decisive: Vec<_> = m
+        .gate_evaluations
+        .iter()
+        .filter(|g| g.outcome != "pass")
+        .collect();
+    let _ = writeln!(
+        h,
+        "<p class=\"meta\">{} gate evaluations, {} not passed{}</p>",
+        m.gate_evaluations.len(),
+        decisive.len(),
+        if decisive.is_empty() { "." } else { ":" }
+    );
+    if !decisive.is_empty() {
+        h.push_str(
+            "<table>\n<thead><tr><th class=\"n\">at</th><th>gate metric</th><th>outcome</th>\
+             <th class=\"n\">value</th><th class=\"n\">max</th><th class=\"n\">samples</th></tr></thead>\n<tbody>\n",
+        );
+        for g in decisive.iter().take(50) {
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                seconds(g.at_secs),
+                escape(&g.metric),
+                escape(&g.outcome),
+                g.value.map_or_else(|| "—".into(), |v| format!("{v:.4}")),
+                g.max,
+                thousands(g.samples)
+            );
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
 }
 
 /// A/B variants (absent without an `ab_test` function).

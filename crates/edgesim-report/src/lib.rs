@@ -6,6 +6,7 @@
 
 pub mod accumulate;
 mod base64;
+pub mod compare;
 pub mod histograms;
 pub mod html;
 pub mod plot;
@@ -15,7 +16,10 @@ pub mod write;
 
 pub use accumulate::{AccumulateError, RunAccumulator};
 pub use histograms::RunHistograms;
-pub use summary::{EpochRow, LatencyMs, SCHEMA_VERSION, Summary, TierShares};
+pub use summary::{
+    EpochRow, GateEvaluationRow, LatencyMs, MigrationEpoch, MigrationSummary, SCHEMA_VERSION,
+    Summary, TierShares,
+};
 pub use write::{ReadError, ReportError, read_report, regenerate_report, write_report};
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! have their own fixed colours.
 
 mod cdf;
+mod overlay;
 mod pops;
 mod shift;
 mod time;
@@ -23,6 +24,10 @@ use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
 pub use cdf::{CdfCurve, LatencyCdf};
+pub use overlay::{
+    OverlayPanel, OverlayRun, RunBars, SweepLine, TimeOverlay, bucket_offload_pct,
+    bucket_origin_rps, bucket_p50_ms, bucket_p99_ms,
+};
 pub use pops::{PopHitRatio, PopMap};
 pub use shift::{MigrationShift, ShiftSeries};
 pub(crate) use time::bucket_note;

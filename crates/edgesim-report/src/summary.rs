@@ -57,6 +57,9 @@ pub struct Summary {
     pub variants: Vec<VariantSummary>,
     /// Per epoch.
     pub timeseries: Vec<EpochRow>,
+    /// The gradual origin migration, when the scenario has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration: Option<MigrationSummary>,
     /// The latency histograms behind the percentiles, for the CDF plots.
     /// Not part of summary.json: written to histograms.json beside it.
     #[serde(skip)]
@@ -391,6 +394,141 @@ pub struct OriginSummary {
     pub fetches_per_epoch: Vec<u64>,
     /// Bytes served in each epoch (aligned with `timeseries`).
     pub bytes_per_epoch: Vec<u64>,
+    /// Fetches answered with a 5xx status (503 Slow Down included).
+    #[serde(default)]
+    pub errors: u64,
+    /// Fetches answered 503 Slow Down (over its request rate).
+    #[serde(default)]
+    pub throttled: u64,
+    /// Errors in each epoch (aligned with `timeseries`).
+    #[serde(default)]
+    pub errors_per_epoch: Vec<u64>,
+    /// Viewer responses whose content came from this origin.
+    #[serde(default)]
+    pub served: u64,
+    /// Of those, answered from a PoP's cache.
+    #[serde(default)]
+    pub served_hits: u64,
+}
+
+/// A gradual origin migration: what was planned, what happened, and the
+/// KPIs strategies are compared by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MigrationSummary {
+    /// Origin traffic leaves.
+    pub from: String,
+    /// Origin traffic moves to.
+    pub to: String,
+    /// How requests are assigned (`object_hash`, `random`, ...).
+    pub split: String,
+    /// The schedule, in words.
+    pub schedule: String,
+    /// The KPIs.
+    pub kpis: edgesim_migration::Kpis,
+    /// Per epoch, aligned with `timeseries`.
+    pub epochs: Vec<MigrationEpoch>,
+    /// Every gate evaluation, in time order.
+    pub gate_evaluations: Vec<GateEvaluationRow>,
+}
+
+/// One epoch of a migration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MigrationEpoch {
+    /// Epoch number.
+    pub epoch: u64,
+    /// End of the epoch, simulated seconds.
+    pub end_secs: f64,
+    /// `pending`, `advancing`, `holding`, `complete`, `rolling_back`, `rolled_back`.
+    pub phase: String,
+    /// The planned weight of the new origin.
+    pub planned_weight: f64,
+    /// Share of origin fetches (of the two origins) that went to the new one.
+    pub realised_fetch_share: f64,
+    /// Share of viewer responses (with content of the two origins) whose
+    /// content came from the new one: lags the fetch share by cache residence.
+    pub realised_served_share: f64,
+    /// Edge hit ratio of responses with the new origin's content.
+    pub hit_ratio_new_arm: f64,
+    /// Edge hit ratio of responses with the old origin's content.
+    pub hit_ratio_old_arm: f64,
+    /// Fetches per second at the new origin.
+    pub new_origin_rps: f64,
+    /// Fetches per second at the old origin.
+    pub old_origin_rps: f64,
+    /// 5xx answers from the new origin.
+    pub new_origin_errors: u64,
+}
+
+/// One evaluation of a gate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateEvaluationRow {
+    /// When (end of the epoch), simulated seconds.
+    pub at_secs: f64,
+    /// The gate's metric.
+    pub metric: String,
+    /// `pass`, `fail` or `inconclusive`.
+    pub outcome: String,
+    /// The measured value (none when inconclusive).
+    pub value: Option<f64>,
+    /// The threshold.
+    pub max: f64,
+    /// Samples the value is based on.
+    pub samples: u64,
+}
+
+impl MigrationSummary {
+    /// The summary of a controller's run.
+    pub fn of(controller: &edgesim_migration::Controller, from: &str, to: &str) -> Self {
+        let m = controller.migration();
+        let epochs = controller
+            .records()
+            .iter()
+            .map(|r| {
+                let span_secs = ((r.end_us - r.start_us) as f64 / 1e6).max(1e-9);
+                MigrationEpoch {
+                    epoch: r.epoch,
+                    end_secs: r.end_us as f64 / 1e6,
+                    phase: r.plan.phase.name().to_owned(),
+                    planned_weight: r.plan.weight,
+                    realised_fetch_share: r.realised_fetch_share,
+                    realised_served_share: r.realised_served_share,
+                    hit_ratio_new_arm: r.hit_ratio_new_arm,
+                    hit_ratio_old_arm: r.hit_ratio_old_arm,
+                    new_origin_rps: r.counters.new_fetches as f64 / span_secs,
+                    old_origin_rps: r.counters.old_fetches as f64 / span_secs,
+                    new_origin_errors: r.counters.new_errors,
+                }
+            })
+            .collect();
+        let gate_evaluations = controller
+            .records()
+            .iter()
+            .flat_map(|r| {
+                r.evaluations.iter().map(move |e| GateEvaluationRow {
+                    at_secs: r.end_us as f64 / 1e6,
+                    metric: e.metric.name().to_owned(),
+                    outcome: match e.outcome {
+                        edgesim_migration::GateOutcome::Pass => "pass",
+                        edgesim_migration::GateOutcome::Fail => "fail",
+                        edgesim_migration::GateOutcome::Inconclusive => "inconclusive",
+                    }
+                    .to_owned(),
+                    value: e.value,
+                    max: e.max,
+                    samples: e.samples,
+                })
+            })
+            .collect();
+        MigrationSummary {
+            from: from.to_owned(),
+            to: to.to_owned(),
+            split: m.split.name().to_owned(),
+            schedule: m.schedule.description.clone(),
+            kpis: controller.kpis(),
+            epochs,
+            gate_evaluations,
+        }
+    }
 }
 
 /// One epoch of the time series (also a row of timeseries.csv).

@@ -147,11 +147,13 @@ pub fn region_report(s: &Scenario, region: usize, epoch: u64, salt: u64) -> Regi
             origin: 0,
             fetches: origin_fetches - to_api,
             bytes: (origin_fetches - to_api) * 8_000,
+            ..OriginEpoch::default()
         },
         OriginEpoch {
             origin: 1,
             fetches: to_api,
             bytes: to_api * 8_000,
+            ..OriginEpoch::default()
         },
     ]
     .into_iter()

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use crate::histograms::RunHistograms;
 use crate::html::{RenderedPlot, index_html};
 use crate::plot::{
-    CdfCurve, Figure, LatencyCdf, LatencyOffload, OffloadTiers, OriginLoad, PlotError, PopHitRatio,
-    PopMap, entity_colour, write_svg_and_png,
+    CdfCurve, Figure, LatencyCdf, LatencyOffload, MigrationShift, OffloadTiers, OriginLoad,
+    PlotError, PopHitRatio, PopMap, ShiftSeries, entity_colour, write_svg_and_png,
 };
-use crate::summary::{EpochRow, LatencyMs, Summary};
+use crate::summary::{EpochRow, LatencyMs, MigrationSummary, Summary};
 
 /// Countries (and PoPs) with the most requests drawn in the CDF plots.
 pub const CDF_TOP_N: usize = 8;
@@ -264,7 +264,55 @@ pub fn draw_plots(dir: &Path, summary: &Summary) -> Result<Vec<RenderedPlot>, Pl
             origins: &s.origins,
         },
     )?;
+
+    if let Some(m) = &s.migration {
+        let series = [shift_series(m, &m.kpis.strategy, 0)];
+        add(
+            "migration_shift",
+            "Migration shift",
+            format!(
+                "Planned weight of {to} (dashed) against the share of origin fetches that went to {to} (solid) and the share of viewer responses whose content came from {to} (dotted), per epoch. Responses lag fetches by how long objects stay cached. Bottom: realised fetch share minus planned.",
+                to = m.to
+            ),
+            &MigrationShift {
+                title: format!("{name}: migration from {} to {}", m.from, m.to),
+                share_of: format!("traffic to {}", m.to),
+                series: &series,
+            },
+        )?;
+    }
     Ok(plots)
+}
+
+/// A migration's planned and realised shares, as the shift plot draws them.
+pub fn shift_series(m: &MigrationSummary, label: &str, index: usize) -> ShiftSeries {
+    ShiftSeries {
+        strategy: label.to_owned(),
+        index,
+        planned: m
+            .epochs
+            .iter()
+            .map(|e| (e.end_secs - epoch_len(m), e.planned_weight))
+            .collect(),
+        realised: m
+            .epochs
+            .iter()
+            .map(|e| (e.end_secs, e.realised_fetch_share))
+            .collect(),
+        served: m
+            .epochs
+            .iter()
+            .map(|e| (e.end_secs, e.realised_served_share))
+            .collect(),
+    }
+}
+
+/// Length of a (full) epoch of the migration's run, seconds.
+fn epoch_len(m: &MigrationSummary) -> f64 {
+    match m.epochs.as_slice() {
+        [first, ..] => first.end_secs,
+        [] => 0.0,
+    }
 }
 
 /// Lets [`draw_plots`] treat its figures alike ([`Figure`] is generic over

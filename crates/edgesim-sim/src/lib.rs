@@ -6,6 +6,7 @@
 //! Nothing here does I/O, reads a clock or depends on which thread or
 //! agent runs it: the same plan, seed and demand give the same report.
 
+pub mod controls;
 pub mod metrics;
 pub mod network;
 pub mod region;

@@ -87,6 +87,9 @@ pub struct Counters {
     pub status_4xx: u64,
     /// Answers with a 5xx status (including Lambda@Edge 502/503).
     pub status_5xx: u64,
+    /// Viewers who got a 5xx answer for the first time in the run
+    /// (distinct within the region; counted at the PoP of that answer).
+    pub viewers_exposed: u64,
 }
 
 impl Counters {
@@ -118,6 +121,7 @@ impl Counters {
         self.status_3xx += other.status_3xx;
         self.status_4xx += other.status_4xx;
         self.status_5xx += other.status_5xx;
+        self.viewers_exposed += other.viewers_exposed;
     }
 
     /// Counts an answer's status class.
@@ -200,6 +204,28 @@ pub struct OriginEpoch {
     pub fetches: u64,
     /// Bytes served.
     pub bytes: u64,
+    /// Of the fetches, answered with a 5xx status (503 Slow Down included).
+    pub errors: u64,
+    /// Of the fetches, answered 503 Slow Down for exceeding its request rate.
+    pub throttled: u64,
+    /// Viewer responses whose content came from this origin, fetched now
+    /// or earlier and cached.
+    pub served: u64,
+    /// Bytes of those responses.
+    pub served_bytes: u64,
+    /// Of those responses, answered from the PoP's cache.
+    pub served_hits: u64,
+}
+
+impl OriginEpoch {
+    /// Whether nothing was counted.
+    pub fn is_idle(&self) -> bool {
+        *self
+            == OriginEpoch {
+                origin: self.origin,
+                ..OriginEpoch::default()
+            }
+    }
 }
 
 /// One behaviour's function at one stage, in one region and epoch.

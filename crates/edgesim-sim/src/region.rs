@@ -9,7 +9,7 @@
 //! flight (request collapsing) instead of fetching again.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
@@ -104,6 +104,9 @@ struct Pending {
 /// Fetches in flight at one tier, by cache key.
 type InFlight = HashMap<u64, Pending, BuildHasherDefault<KeyHasher>>;
 
+/// Size of the body of an error answer (what is cached and sent), bytes.
+const ERROR_BODY_BYTES: u64 = 512;
+
 /// A PoP and what it saw in the current epoch.
 struct PopState {
     global: usize,
@@ -153,7 +156,7 @@ struct Fill {
     key: u64,
     entry_size: u64,
     expires_at_us: u64,
-    /// Stored with the entry: see [`ok_tag`].
+    /// Stored with the entry: see [`response_tag`].
     tag: u32,
 }
 
@@ -176,6 +179,13 @@ pub struct RegionSim {
     variants: BTreeMap<String, VariantState>,
     /// Named knobs functions read (set per epoch).
     controls: edgesim_triggers::Controls,
+    /// Per origin: share of this epoch's fetches answered 503 Slow Down
+    /// (set by the coordinator from the origin's global load).
+    throttle: Vec<f64>,
+    /// Per origin: salt that picks which objects its faults hit.
+    origin_salts: Vec<u64>,
+    /// Viewers who have had a 5xx answer.
+    exposed: HashSet<u64, BuildHasherDefault<KeyHasher>>,
     /// Requests seen, for functions' request ids.
     request_seq: u64,
     fills: BinaryHeap<Reverse<Fill>>,
@@ -244,6 +254,13 @@ impl RegionSim {
             behaviors,
             variants: BTreeMap::new(),
             controls: edgesim_triggers::Controls::new(),
+            throttle: vec![0.0; scenario.origins.len()],
+            origin_salts: scenario
+                .origins
+                .iter()
+                .map(|o| edgesim_model::rng::hash_str(&o.id))
+                .collect(),
+            exposed: HashSet::default(),
             request_seq: 0,
             objects: ObjectSampler::new(&scenario.catalog, seed),
             viewers: ViewerPool::new(&scenario.viewers, seed),
@@ -273,6 +290,18 @@ impl RegionSim {
     /// The region's id.
     pub fn region_id(&self) -> &str {
         &self.scenario.regions[self.region].id
+    }
+
+    /// Sets the knobs for the coming epochs (see [`crate::controls`]):
+    /// the migration weight functions read, origin throttling.
+    pub fn set_controls(&mut self, controls: edgesim_triggers::Controls) {
+        for (i, o) in self.scenario.origins.iter().enumerate() {
+            self.throttle[i] = controls
+                .get(&crate::controls::origin_throttle(&o.id))
+                .unwrap_or(0.0)
+                .clamp(0.0, 1.0);
+        }
+        self.controls = controls;
     }
 
     /// Simulates epoch `epoch` with the given demand and reports it.
@@ -422,61 +451,115 @@ impl RegionSim {
             return;
         }
         let size = self.objects.size_of(&object);
-        let ttl_us = self.objects.ttl_secs(&object).map(|s| s * 1_000_000);
         let origin = behavior
             .and_then(|b| self.scenario.behaviors[b].origin)
             .unwrap_or_else(|| self.objects.origin_of(&object));
         let pop = &mut self.pops[pop_local];
         pop.counters.requests += 1;
-        pop.counters.viewer_bytes += size;
-        pop.counters.status_2xx += 1;
 
         // Cache lookup: fresh hit, stale copy (revalidate), or miss.
         let key = object.key;
-        let answer_at_us = match lookup(&mut pop.cache, &pop.in_flight, key, now_us) {
-            Lookup::Fresh { .. } => {
-                pop.counters.edge_hits += 1;
-                now_us
-            }
-            Lookup::InFlight(p) => {
-                pop.counters.edge_collapsed += 1;
-                p.ready_us
-            }
-            Lookup::Miss { stale } => {
-                let ready = match self.upstream_lookup(pop_local, key, stale, now_us, rngs) {
-                    Upstream::Answered {
-                        ready_at_pop_us, ..
-                    } => ready_at_pop_us,
-                    Upstream::Origin(go) => {
-                        let at_tier_us =
-                            go.at_us + self.origin_fetch_us(pop_local, &go, origin, size, rngs);
-                        if let (true, Some(ttl_us)) = (go.via_regional, ttl_us) {
-                            self.schedule_fill(
-                                Tier::Regional,
-                                key,
-                                size,
-                                at_tier_us,
-                                ttl_us,
-                                ok_tag(origin),
-                            );
-                        }
-                        at_tier_us + go.back_us
-                    }
-                };
-                if let Some(ttl_us) = ttl_us {
-                    self.schedule_fill(
-                        Tier::Pop(pop_local),
-                        key,
-                        size,
-                        ready,
-                        ttl_us,
-                        ok_tag(origin),
-                    );
+        let (answer_at_us, tag, size, edge_hit) =
+            match lookup(&mut pop.cache, &pop.in_flight, key, now_us) {
+                Lookup::Fresh { tag, size } => {
+                    pop.counters.edge_hits += 1;
+                    (now_us, tag, size, true)
                 }
-                ready
-            }
-        };
+                Lookup::InFlight(p) => {
+                    pop.counters.edge_collapsed += 1;
+                    (p.ready_us, p.tag, p.size, false)
+                }
+                Lookup::Miss { stale } => {
+                    let (ready, tag, size) =
+                        match self.upstream_lookup(pop_local, key, stale, now_us, rngs) {
+                            Upstream::Answered {
+                                ready_at_pop_us,
+                                tag,
+                                size,
+                            } => (ready_at_pop_us, tag, size),
+                            Upstream::Origin(go) => {
+                                let (fetch_us, status) =
+                                    self.origin_fetch(pop_local, &go, origin, key, size, rngs);
+                                let at_tier_us = go.at_us + fetch_us;
+                                let tag = response_tag(status, origin);
+                                let size = body_bytes(status, size);
+                                if let (true, Some(ttl_us)) =
+                                    (go.via_regional, self.ttl_us(&object, status))
+                                {
+                                    self.schedule_fill(
+                                        Tier::Regional,
+                                        key,
+                                        size,
+                                        at_tier_us,
+                                        ttl_us,
+                                        tag,
+                                    );
+                                }
+                                (at_tier_us + go.back_us, tag, size)
+                            }
+                        };
+                    if let Some(ttl_us) = self.ttl_us(&object, tag_status(tag)) {
+                        self.schedule_fill(Tier::Pop(pop_local), key, size, ready, ttl_us, tag);
+                    }
+                    (ready, tag, size, false)
+                }
+            };
+        self.count_answer(
+            pop_local,
+            viewer.id,
+            tag_status(tag),
+            size,
+            Some(tag),
+            edge_hit,
+        );
         self.record_latency(route_index, base_us + (answer_at_us - now_us));
+    }
+
+    /// How long the edge keeps an answer of `status` for `object`, µs
+    /// (None: not stored): the object's TTL for 200, CloudFront's
+    /// error-caching rules otherwise.
+    fn ttl_us(&self, object: &Object, status: u16) -> Option<u64> {
+        if status == 200 {
+            return self.objects.ttl_secs(object).map(|s| s * 1_000_000);
+        }
+        let cache_control = self.scenario.catalog.classes[object.class]
+            .cache_control
+            .as_deref();
+        edgesim_cache::freshness::ttl_secs(
+            &self.scenario.cache_policy,
+            status,
+            cache_control,
+            None,
+            0,
+        )
+        .map(|s| s * 1_000_000)
+    }
+
+    /// Counts a viewer's answer: its status, bytes, the origin its content
+    /// came from (a cache entry's or a fetch's `tag`), and whether the
+    /// viewer sees a server error for the first time.
+    fn count_answer(
+        &mut self,
+        pop_local: usize,
+        viewer_id: u64,
+        status: u16,
+        bytes: u64,
+        tag: Option<u32>,
+        edge_hit: bool,
+    ) {
+        let counters = &mut self.pops[pop_local].counters;
+        counters.count_status(status);
+        if status < 300 || status == 304 {
+            counters.viewer_bytes += bytes;
+        }
+        if status >= 500 && self.exposed.insert(viewer_id) {
+            counters.viewers_exposed += 1;
+        }
+        if let Some(o) = tag.and_then(|t| self.origins.get_mut(tag_origin(t))) {
+            o.served += 1;
+            o.served_bytes += bytes;
+            o.served_hits += u64::from(edge_hit);
+        }
     }
 
     /// Records a request's latency for its PoP and route.
@@ -555,34 +638,49 @@ impl RegionSim {
         }
     }
 
-    /// Time an origin takes to answer a fetch sent from the trip's tier
-    /// (round trip plus service time), and counts the fetch.
-    fn origin_fetch_us(
+    /// Sends a fetch for `key` to `origin` from the trip's tier: returns
+    /// the time it takes (round trip plus service time) and the answer's
+    /// status, and counts it. The origin's faults pick the status: objects
+    /// it fails or lacks, and 503 Slow Down for the share of fetches above
+    /// its request rate (which answers at once).
+    fn origin_fetch(
         &mut self,
         pop_local: usize,
         trip: &OriginTrip,
         origin: usize,
+        key: u64,
         size: u64,
         rngs: &mut EpochRngs,
-    ) -> u64 {
+    ) -> (u64, u16) {
         let net = self.scenario.network;
         let pop = &mut self.pops[pop_local];
         let path = match (&self.regional, trip.via_regional) {
             (Some(r), true) => &r.origin_paths[origin],
             _ => &pop.origin_paths[origin],
         };
-        let fetch_us = sample_rtt_us(&net, path, None, &mut rngs.network)
-            + self.scenario.origins[origin]
-                .service_ms
-                .sample(&mut rngs.origin)
-                * 1000.0;
+        let o = &self.scenario.origins[origin];
+        let rtt_us = sample_rtt_us(&net, path, None, &mut rngs.network);
+        let throttled =
+            self.throttle[origin] > 0.0 && rngs.origin.random::<f64>() < self.throttle[origin];
+        let (status, fetch_us) = if throttled {
+            (503, rtt_us)
+        } else {
+            let status = o.faults.status_for(self.origin_salts[origin], key);
+            (
+                status,
+                rtt_us + o.service_ms.sample(&mut rngs.origin) * 1000.0,
+            )
+        };
+        let stats = &mut self.origins[origin];
+        stats.throttled += u64::from(throttled);
+        stats.errors += u64::from(status >= 500);
         count_origin_fetch(
             &mut pop.counters,
-            &mut self.origins[origin],
-            size,
-            trip.revalidate,
+            stats,
+            body_bytes(status, size),
+            trip.revalidate && status == 200,
         );
-        fetch_us.round() as u64
+        (fetch_us.round() as u64, status)
     }
 
     /// Schedules storing an object at `tier` when its answer arrives, and
@@ -690,10 +788,12 @@ impl RegionSim {
             }
         }
         for o in &mut self.origins {
-            if o.fetches > 0 {
+            if !o.is_idle() {
                 report.origins.push(*o);
-                o.fetches = 0;
-                o.bytes = 0;
+                *o = OriginEpoch {
+                    origin: o.origin,
+                    ..OriginEpoch::default()
+                };
             }
         }
         for b in self.behaviors.iter_mut().flatten() {
@@ -774,15 +874,29 @@ struct OriginTrip {
     revalidate: bool,
 }
 
-/// The tag stored with a cached 200 answer from `origin`: the status in
-/// the low 16 bits, the origin index above.
-pub(crate) fn ok_tag(origin: usize) -> u32 {
-    response_tag(200, origin)
-}
-
-/// The tag stored with a cached answer of `status` from `origin`.
+/// The tag stored with a cached answer of `status` from `origin`: the
+/// status in the low 16 bits, the origin index above.
 pub(crate) fn response_tag(status: u16, origin: usize) -> u32 {
     u32::from(status) | ((origin as u32) << 16)
+}
+
+/// The status part of a tag.
+pub(crate) fn tag_status(tag: u32) -> u16 {
+    (tag & 0xffff) as u16
+}
+
+/// The origin part of a tag.
+pub(crate) fn tag_origin(tag: u32) -> usize {
+    (tag >> 16) as usize
+}
+
+/// Bytes of an answer of `status` for an object of `size`.
+pub(crate) fn body_bytes(status: u16, size: u64) -> u64 {
+    if status == 200 {
+        size
+    } else {
+        ERROR_BODY_BYTES
+    }
 }
 
 /// Counts one request to an origin: a revalidation of a stale copy

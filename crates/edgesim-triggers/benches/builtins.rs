@@ -57,6 +57,8 @@ fn measure(name: &str, stage: Stage, mut h: Box<dyn Handler + Send>, with_cf_hea
                 rand: k.wrapping_mul(0x9E37_79B9_7F4A_7C15),
                 viewer_id: k % 1000,
                 controls: &controls,
+                viewer_country: "US",
+                migration_arm: None,
             };
             let resp = if stage.is_request() {
                 None

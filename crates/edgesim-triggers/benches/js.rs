@@ -82,6 +82,8 @@ fn edgesim_with(n: u64, source: &'static str, label: &str) {
                 rand: k,
                 viewer_id: k,
                 controls: &controls,
+                viewer_country: "US",
+                migration_arm: None,
             };
             let inv = h.invoke(Stage::ViewerRequest, r, None, &ctx);
             assert!(!matches!(inv.outcome, StageOutcome::Failed(_)));

@@ -55,6 +55,11 @@ pub struct InvokeContext<'a> {
     pub viewer_id: u64,
     /// Per-epoch controls.
     pub controls: &'a Controls,
+    /// The viewer's country (ISO code), as CloudFront geolocates it.
+    pub viewer_country: &'a str,
+    /// The migration arm the simulator chose before the cache lookup when
+    /// the arm is part of the cache key (`Some(true)`: the new origin).
+    pub migration_arm: Option<bool>,
 }
 
 impl<'a> InvokeContext<'a> {
@@ -68,6 +73,8 @@ impl<'a> InvokeContext<'a> {
             rand,
             viewer_id: 1,
             controls,
+            viewer_country: "US",
+            migration_arm: None,
         }
     }
 }

@@ -226,6 +226,8 @@ pub fn run_trigger(
         rand: options.seed,
         viewer_id: 1,
         controls: &options.controls,
+        viewer_country: "US",
+        migration_arm: None,
     };
     let invocation = handler.invoke(stage, &mut request, response.as_mut(), &ctx);
     let (viewer_status, result) = match &invocation.outcome {

@@ -1,7 +1,7 @@
 //! `edgesim run`: a scenario end to end, from file to report directory.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::Context;
 use edgesim_coordinator::{AgentSource, Progress, RunConfig};
 use edgesim_model::Scenario;
+use edgesim_report::Summary;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Arguments of `edgesim run`.
@@ -53,51 +54,24 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (source_name, text) =
         crate::cmd_validate::read_with_overrides(&args.scenario, &args.set, args.seed)?;
-    let scenario = match Scenario::from_toml(&source_name, &text) {
-        Ok(s) => Arc::new(s),
-        Err(d) => {
-            eprintln!("{d}");
-            anyhow::bail!(
-                "{} has {} problem(s); nothing was run",
-                args.scenario.display(),
-                d.0.len()
-            );
-        }
-    };
+    let scenario = load_scenario(&args.scenario, &source_name, &text)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
-    let agents = if args.connect.is_empty() {
-        let count = args
-            .agents
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        anyhow::ensure!(count >= 1, "--agents must be at least 1");
-        let exe =
-            std::env::current_exe().context("cannot find the edgesim binary to start agents")?;
-        AgentSource::Spawn { exe, count }
-    } else {
-        AgentSource::Connect(args.connect.clone())
+    let agents = AgentArgs {
+        agents: args.agents,
+        connect: args.connect.clone(),
+        token: args.token.clone(),
     };
-    let mut config = RunConfig::new(agents);
-    config.token = args.token.clone().filter(|t| !t.is_empty());
-    let progress = ProgressReporter::new(args.quiet, scenario.simulation.epochs());
     let started = Instant::now();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let summary = runtime
-        .block_on(edgesim_coordinator::run(
-            Arc::clone(&scenario),
-            &text,
-            &config,
-            |p| progress.update(p),
-        ))
-        .context("run failed; no report was written")?;
-    progress.finish();
-    edgesim_report::write_report(&out, &summary)?;
+    let summary = run_and_write(
+        Arc::clone(&scenario),
+        &text,
+        &agents,
+        ProgressMode::new(args.quiet, true),
+        &out,
+    )?;
     let wall = started.elapsed().as_secs_f64();
     let t = &summary.totals;
     println!(
@@ -116,6 +90,112 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// How to reach agents, shared by `run`, `compare` and `sweep`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub(crate) struct AgentArgs {
+    /// Number of local agents to start as child processes on 127.0.0.1
+    /// [default: one per core].
+    #[arg(long, value_name = "N", conflicts_with = "connect")]
+    pub(crate) agents: Option<usize>,
+    /// Use agents already running at these addresses instead of starting
+    /// local ones (comma-separated HOST:PORT list).
+    #[arg(long, value_name = "HOST:PORT,...", value_delimiter = ',')]
+    pub(crate) connect: Vec<String>,
+    /// Shared token for the agents given with --connect (agents beyond
+    /// loopback require one).
+    #[arg(
+        long,
+        env = "EDGESIM_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub(crate) token: Option<String>,
+}
+
+/// What progress a run shows on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProgressMode {
+    /// Nothing.
+    Quiet,
+    /// A bar on a terminal, nothing otherwise.
+    BarOnly,
+    /// A bar on a terminal, a plain line per 10% otherwise.
+    BarOrLines,
+}
+
+impl ProgressMode {
+    /// The mode for `--quiet`; `lines`: plain lines when not a terminal.
+    pub(crate) fn new(quiet: bool, lines: bool) -> Self {
+        match (quiet, lines) {
+            (true, _) => ProgressMode::Quiet,
+            (false, true) => ProgressMode::BarOrLines,
+            (false, false) => ProgressMode::BarOnly,
+        }
+    }
+}
+
+/// Validates scenario text (named `source_name` in diagnostics); prints
+/// every problem and fails naming `path` when it is invalid.
+pub(crate) fn load_scenario(
+    path: &Path,
+    source_name: &str,
+    text: &str,
+) -> anyhow::Result<Arc<Scenario>> {
+    match Scenario::from_toml(source_name, text) {
+        Ok(s) => Ok(Arc::new(s)),
+        Err(d) => {
+            eprintln!("{d}");
+            anyhow::bail!(
+                "{} has {} problem(s); nothing was run",
+                path.display(),
+                d.0.len()
+            );
+        }
+    }
+}
+
+/// Runs `scenario` (whose text is `text`) on the agents `agents`
+/// describes and writes its report to `out`, exactly as `edgesim run`
+/// does; returns the summary.
+pub(crate) fn run_and_write(
+    scenario: Arc<Scenario>,
+    text: &str,
+    agents: &AgentArgs,
+    progress: ProgressMode,
+    out: &Path,
+) -> anyhow::Result<Summary> {
+    let source = if agents.connect.is_empty() {
+        let count = agents
+            .agents
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        anyhow::ensure!(count >= 1, "--agents must be at least 1");
+        let exe =
+            std::env::current_exe().context("cannot find the edgesim binary to start agents")?;
+        AgentSource::Spawn { exe, count }
+    } else {
+        AgentSource::Connect(agents.connect.clone())
+    };
+    let mut config = RunConfig::new(source);
+    config.token = agents.token.clone().filter(|t| !t.is_empty());
+    let progress = ProgressReporter::new(progress, scenario.simulation.epochs());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let summary = runtime
+        .block_on(edgesim_coordinator::run(
+            Arc::clone(&scenario),
+            text,
+            &config,
+            |p| progress.update(p),
+        ))
+        .context("run failed; no report was written")?;
+    progress.finish();
+    edgesim_report::write_report(out, &summary)?;
+    Ok(summary)
+}
+
 /// A progress bar on a terminal, a plain line per 10% otherwise.
 struct ProgressReporter {
     bar: Option<ProgressBar>,
@@ -124,7 +204,8 @@ struct ProgressReporter {
 }
 
 impl ProgressReporter {
-    fn new(quiet: bool, epochs: u64) -> Self {
+    fn new(mode: ProgressMode, epochs: u64) -> Self {
+        let quiet = mode == ProgressMode::Quiet;
         let tty = std::io::stderr().is_terminal();
         let bar = (!quiet && tty).then(|| {
             let bar = ProgressBar::new(epochs);
@@ -139,7 +220,7 @@ impl ProgressReporter {
         });
         Self {
             bar,
-            plain: !quiet && !tty,
+            plain: mode == ProgressMode::BarOrLines && !tty,
             last_decile: 0.into(),
         }
     }

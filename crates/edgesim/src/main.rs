@@ -2,9 +2,11 @@
 //! agent.
 
 mod cmd_agent;
+mod cmd_compare;
 mod cmd_replay;
 mod cmd_report;
 mod cmd_run;
+mod cmd_sweep;
 mod cmd_trigger;
 mod cmd_validate;
 
@@ -26,6 +28,12 @@ struct Cli {
 enum Command {
     /// Run a scenario end to end and write its report.
     Run(cmd_run::Args),
+    /// Run a scenario's baseline and [[variants]] (or read saved reports)
+    /// and compare them: ranking, overlay plots, index.html.
+    Compare(Box<cmd_compare::Args>),
+    /// Run a scenario once per value of one parameter and plot the
+    /// metrics against it, with optional limits.
+    Sweep(Box<cmd_sweep::Args>),
     /// Check scenario files and list every problem with file:line:col.
     Validate(cmd_validate::Args),
     /// Serve as an edge agent for a coordinator.
@@ -49,6 +57,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => cmd_run::run(args),
+        Command::Compare(args) => cmd_compare::run(*args),
+        Command::Sweep(args) => cmd_sweep::run(*args),
         Command::Validate(args) => cmd_validate::run(args),
         Command::Agent(args) => cmd_agent::run(args),
         Command::Replay(args) => cmd_replay::run(*args),

@@ -20,6 +20,9 @@ pub struct ShiftSeries {
     /// Realised share of the target: (simulated s at the end of an
     /// epoch, share in 0..=1).
     pub realised: Vec<(f64, f64)>,
+    /// Share of viewer responses whose content came from the target
+    /// (drawn dotted; lags `realised` by cache residence); may be empty.
+    pub served: Vec<(f64, f64)>,
 }
 
 impl ShiftSeries {
@@ -58,7 +61,7 @@ impl Figure for MigrationShift<'_> {
             .x_label_area_size(45)
             .y_label_area_size(75)
             .caption(
-                "Planned weight (dashed) and realised share (solid)",
+                "Planned weight (dashed), share of origin fetches (solid) and of viewer responses (dotted)",
                 ("sans-serif", 19),
             )
             .build_cartesian_2d(0.0..t_end, 0.0..100.0)
@@ -93,6 +96,16 @@ impl Figure for MigrationShift<'_> {
                 .map_err(err)?
                 .label(s.strategy.as_str())
                 .legend(legend_line(colour));
+            if !s.served.is_empty() {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        s.served.iter().map(|&(t, v)| (t, v * 100.0)),
+                        2,
+                        4,
+                        colour.stroke_width(2),
+                    ))
+                    .map_err(err)?;
+            }
         }
         draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
 
@@ -152,6 +165,7 @@ mod tests {
                         index: 0,
                         planned: planned.clone(),
                         realised: Vec::new(),
+                        served: Vec::new(),
                     }
                     .planned_at(t - lag);
                     let wobble = noise * ((t * 0.7).sin());
@@ -165,12 +179,14 @@ mod tests {
                 index: 0,
                 planned: planned.clone(),
                 realised: realised(0.0, 0.03),
+                served: realised(30.0, 0.0),
             },
             ShiftSeries {
                 strategy: "sticky by viewer".into(),
                 index: 1,
                 planned: planned.clone(),
                 realised: realised(20.0, 0.01),
+                served: Vec::new(),
             },
         ]
     }

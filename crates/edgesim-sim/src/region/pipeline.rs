@@ -27,7 +27,9 @@ use edgesim_triggers::{
 };
 use rand::Rng;
 
-use super::{EpochRngs, Lookup, RegionSim, Tier, Upstream, lookup, response_tag};
+use super::{
+    EpochRngs, Lookup, RegionSim, Tier, Upstream, body_bytes, lookup, response_tag, tag_status,
+};
 use crate::metrics::{LatencyHistogram, TriggerEpoch, new_latency_histogram, record_latency};
 
 /// The viewer headers CloudFront adds, lowercase.
@@ -139,6 +141,9 @@ enum Step {
 /// How the cache tiers answered.
 struct Answer {
     status: u16,
+    /// The cache tag of the content (its status and origin), when it came
+    /// from an origin rather than a function.
+    tag: Option<u32>,
     bytes: u64,
     ready_us: u64,
     edge_hit: bool,
@@ -189,6 +194,8 @@ impl RegionSim {
             rand: rngs.triggers.random(),
             viewer_id: viewer.id,
             controls: &controls,
+            viewer_country: scenario.viewers.countries[country].code.as_str(),
+            migration_arm: None,
         };
         self.pops[pop_local].counters.requests += 1;
         let mut spent_us = 0;
@@ -212,6 +219,7 @@ impl RegionSim {
         let answer = match step {
             Step::Respond(resp) => Answer {
                 status: resp.status,
+                tag: None,
                 bytes: resp.generated_size_bytes() as u64,
                 ready_us: now_us,
                 edge_hit: false,
@@ -219,6 +227,7 @@ impl RegionSim {
             },
             Step::Fail(status) => Answer {
                 status,
+                tag: None,
                 bytes: 0,
                 ready_us: now_us,
                 edge_hit: false,
@@ -237,33 +246,32 @@ impl RegionSim {
                         req.headers.remove(name);
                     }
                 }
-                let key = cache_key(&scenario.behaviors[behavior], &req);
-                let size = self.objects.size_of(&object);
-                let ttl_secs = self.objects.ttl_secs(&object);
-                let cache_control = scenario.catalog.classes[object.class]
-                    .cache_control
-                    .as_deref();
-                let ttl_of = |status: u16| -> Option<u64> {
-                    if status == 200 {
-                        ttl_secs.map(|s| s * 1_000_000)
-                    } else {
-                        edgesim_cache::freshness::ttl_secs(
-                            &scenario.cache_policy,
-                            status,
-                            cache_control,
-                            None,
-                            0,
-                        )
-                        .map(|s| s * 1_000_000)
-                    }
+                let mut key = cache_key(&scenario.behaviors[behavior], &req);
+                // A migration whose arm is part of the cache key picks the
+                // arm now; its origin-request split follows it.
+                let arm = scenario
+                    .migration
+                    .as_ref()
+                    .filter(|m| b.migration_split && m.spec.split.keyed())
+                    .map(|m| {
+                        let (arm, keyed) = keyed_arm(&m.spec, &controls, viewer.id, ctx.rand);
+                        if arm && keyed {
+                            key = mix64(key ^ NEW_ARM_KEY_SALT);
+                        }
+                        arm
+                    });
+                let ctx = InvokeContext {
+                    migration_arm: arm,
+                    ..ctx
                 };
+                let size = self.objects.size_of(&object);
                 self.lookup_or_fetch(
                     behavior,
                     pop_local,
                     key,
                     size,
                     class_origin,
-                    &ttl_of,
+                    &object,
                     &mut req,
                     &ctx,
                     now_us,
@@ -293,11 +301,14 @@ impl RegionSim {
         }
         self.controls = controls;
 
-        let pop = &mut self.pops[pop_local];
-        pop.counters.count_status(status);
-        if status < 300 || status == 304 {
-            pop.counters.viewer_bytes += answer.bytes;
-        }
+        self.count_answer(
+            pop_local,
+            viewer.id,
+            status,
+            answer.bytes,
+            answer.tag,
+            answer.edge_hit,
+        );
         let latency_us = spent_us + (answer.ready_us - now_us);
         if let Some(name) = variant {
             let v = self.variants.entry(name).or_default();
@@ -321,7 +332,7 @@ impl RegionSim {
         key: u64,
         size: u64,
         default_origin: usize,
-        ttl_of: &dyn Fn(u16) -> Option<u64>,
+        object: &Object,
         req: &mut Request,
         ctx: &InvokeContext,
         now_us: u64,
@@ -334,6 +345,7 @@ impl RegionSim {
                 pop.counters.edge_hits += 1;
                 return Answer {
                     status: tag_status(tag),
+                    tag: Some(tag),
                     bytes: size,
                     ready_us: now_us,
                     edge_hit: true,
@@ -344,6 +356,7 @@ impl RegionSim {
                 pop.counters.edge_collapsed += 1;
                 return Answer {
                     status: tag_status(p.tag),
+                    tag: Some(p.tag),
                     bytes: p.size,
                     ready_us: p.ready_us,
                     edge_hit: false,
@@ -358,7 +371,7 @@ impl RegionSim {
                 tag,
                 size,
             } => {
-                if let Some(ttl_us) = ttl_of(tag_status(tag)) {
+                if let Some(ttl_us) = self.ttl_us(object, tag_status(tag)) {
                     self.schedule_fill(
                         Tier::Pop(pop_local),
                         key,
@@ -370,6 +383,7 @@ impl RegionSim {
                 }
                 return Answer {
                     status: tag_status(tag),
+                    tag: Some(tag),
                     bytes: size,
                     ready_us: ready_at_pop_us,
                     edge_hit: false,
@@ -414,9 +428,11 @@ impl RegionSim {
                         Some(chosen) => {
                             origin = chosen;
                             // 5. The fetch, then origin-response on its answer.
-                            at_us += self.origin_fetch_us(pop_local, &trip, origin, size, rngs);
-                            let mut resp = Response::new(200);
-                            let mut status = 200;
+                            let (fetch_us, fetched) =
+                                self.origin_fetch(pop_local, &trip, origin, key, size, rngs);
+                            at_us += fetch_us;
+                            let mut resp = Response::new(fetched);
+                            let mut status = fetched;
                             let mut cacheable = true;
                             if let Some(inv) = self.invoke(
                                 behavior,
@@ -434,7 +450,7 @@ impl RegionSim {
                                     _ => status = resp.status,
                                 }
                             }
-                            (status, size, cacheable)
+                            (status, body_bytes(status, size), cacheable)
                         }
                     }
                 }
@@ -442,7 +458,7 @@ impl RegionSim {
 
         // 6. Store the answer per its TTL at the tiers it passes.
         let tag = response_tag(status, origin);
-        if let Some(ttl_us) = ttl_of(status).filter(|_| cacheable) {
+        if let Some(ttl_us) = self.ttl_us(object, status).filter(|_| cacheable) {
             if trip.via_regional {
                 self.schedule_fill(Tier::Regional, key, bytes, at_us, ttl_us, tag);
             }
@@ -457,6 +473,7 @@ impl RegionSim {
         }
         Answer {
             status,
+            tag: Some(tag),
             bytes,
             ready_us: at_us + trip.back_us,
             edge_hit: false,
@@ -504,17 +521,48 @@ impl RegionSim {
     }
 }
 
+/// Mixed into the cache key of objects fetched for the new arm when the
+/// arm is part of the key, so that the arms never share cached copies.
+const NEW_ARM_KEY_SALT: u64 = 0x6e65_772d_6172_6d00;
+
+/// The arm of a migration whose arm is chosen before the lookup: whether
+/// the request goes to the new origin, and whether the arm is in the cache
+/// key. A viewer cohort (sticky) or, for continuous deployment without
+/// stickiness, each request; once a continuous deployment is promoted,
+/// everything goes to the new origin through the primary (unkeyed) cache.
+fn keyed_arm(
+    spec: &edgesim_migration::Migration,
+    controls: &edgesim_triggers::Controls,
+    viewer_id: u64,
+    rand: u64,
+) -> (bool, bool) {
+    use edgesim_migration::SplitKey;
+    if controls
+        .get(crate::controls::MIGRATION_PROMOTED)
+        .unwrap_or(0.0)
+        > 0.5
+    {
+        return (true, false);
+    }
+    let weight = controls
+        .get(crate::controls::MIGRATION_WEIGHT)
+        .unwrap_or(0.0)
+        .clamp(0.0, 1.0);
+    let sticky = spec.split == SplitKey::ViewerCohortKeyed || spec.sticky;
+    let draw = if sticky {
+        mix64(viewer_id ^ 0x636f_686f_7274)
+    } else {
+        mix64(rand ^ 0x7374_6167_6500)
+    };
+    (edgesim_model::rng::unit_f64(draw) < weight, true)
+}
+
 fn step_of(outcome: StageOutcome) -> Step {
     match outcome {
         StageOutcome::Continue => Step::Continue,
         StageOutcome::Respond(r) => Step::Respond(r),
         StageOutcome::Failed(f) => Step::Fail(f.viewer_status),
     }
-}
-
-/// The status part of a cache entry's tag.
-fn tag_status(tag: u32) -> u16 {
-    (tag & 0xffff) as u16
 }
 
 fn device_of(d: Device) -> edgesim_triggers::Device {
@@ -605,6 +653,7 @@ mod tests {
             cache_key_query_strings: vec![],
             origin_request_headers: vec![],
             triggers: Default::default(),
+            migration_split: false,
         };
         let mut a = Request::new("GET", "/x", "192.0.2.1");
         a.headers.set("Cookie", "variant=b; other=1");

@@ -7,7 +7,7 @@ use crate::config::ConfigError;
 use crate::event::{Origin, Request};
 use crate::handler::InvokeContext;
 use crate::headers::Str;
-use crate::util::{hash_bytes, intern, unit_fraction};
+use crate::util::{hash_bytes, intern, mix64, unit_fraction};
 
 /// The share sent to the new origin: a fixed number, or the name of a per-epoch control.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,6 +29,14 @@ pub enum SplitKey {
     /// A hash of the URI: an object always goes to the same origin at a given weight, and
     /// raising the weight only moves more objects (monotone).
     UriHash,
+    /// A hash of the viewer (what a sticky cookie identifies): a viewer's fetches all go one
+    /// way, and raising the weight only moves more viewers.
+    Viewer,
+    /// A hash of the viewer's country: whole countries move, in a fixed order.
+    Country,
+    /// The arm the simulator chose before the cache lookup (a migration whose arm is part of
+    /// the cache key); without one, nothing moves.
+    Arm,
 }
 
 /// Kind of the target origin.
@@ -47,6 +55,9 @@ pub enum OriginKind {
 pub struct OriginSplitConfig {
     /// Domain name of the new origin (what `request.origin.*.domainName` becomes).
     pub to: String,
+    /// Only requests bound for this origin domain move (default: every request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
     /// Region of the new origin, for S3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_region: Option<String>,
@@ -62,6 +73,7 @@ pub struct OriginSplitConfig {
 
 pub(crate) struct OriginSplit {
     to: &'static str,
+    from: Option<String>,
     to_region: Option<&'static str>,
     to_kind: Option<OriginKind>,
     weight: WeightSpec,
@@ -100,6 +112,7 @@ impl OriginSplit {
         }
         Ok(OriginSplit {
             to: intern(&config.to),
+            from: config.from.clone(),
             to_region: config.to_region.as_deref().map(intern),
             to_kind: config.to_kind,
             weight: config.weight.clone(),
@@ -129,9 +142,26 @@ impl OriginSplit {
             WeightSpec::Fixed(w) => *w,
             WeightSpec::Control(name) => ctx.controls.get(name).unwrap_or(0.0).clamp(0.0, 1.0),
         };
+        if let Some(from) = &self.from {
+            let bound_there = request
+                .origin
+                .as_ref()
+                .is_some_and(|o| o.domain_name().eq_ignore_ascii_case(from));
+            if !bound_there {
+                return RuleOutcome::Continue;
+            }
+        }
         let key = match self.split {
             SplitKey::Random => ctx.rand,
             SplitKey::UriHash => hash_bytes(request.uri.as_bytes()),
+            SplitKey::Viewer => mix64(ctx.viewer_id ^ 0x7669_6577_6572),
+            SplitKey::Country => hash_bytes(ctx.viewer_country.as_bytes()),
+            SplitKey::Arm => {
+                if ctx.migration_arm == Some(true) {
+                    self.retarget(request);
+                }
+                return RuleOutcome::Continue;
+            }
         };
         if unit_fraction(key) < weight {
             self.retarget(request);
@@ -144,11 +174,11 @@ impl OriginSplit {
 mod tests {
     use super::*;
     use crate::handler::Controls;
-    use crate::util::mix64;
 
     fn split(weight: WeightSpec, key: SplitKey) -> OriginSplit {
         OriginSplit::compile(&OriginSplitConfig {
             to: "new.s3.eu-central-1.amazonaws.com".into(),
+            from: None,
             to_region: Some("eu-central-1".into()),
             to_kind: None,
             weight,
@@ -206,9 +236,63 @@ mod tests {
     }
 
     #[test]
+    fn viewer_and_country_splits_are_sticky_and_the_from_filter_holds() {
+        let c = Controls::new().with("m", 0.5);
+        let viewer = split(WeightSpec::Control("m".into()), SplitKey::Viewer);
+        let country = split(WeightSpec::Control("m".into()), SplitKey::Country);
+        let run = |rule: &OriginSplit, viewer_id: u64, cc: &str, rand: u64| {
+            let mut r = Request::new("GET", "/a", "1.1.1.1");
+            r.origin = Some(Origin::s3("old.s3.amazonaws.com", "us-east-1"));
+            let ctx = InvokeContext {
+                viewer_id,
+                viewer_country: cc,
+                ..InvokeContext::simple(&c, rand)
+            };
+            rule.apply(&mut r, &ctx);
+            r.origin.unwrap().domain_name() == "new.s3.eu-central-1.amazonaws.com"
+        };
+        let mut moved_viewers = 0;
+        for v in 0..1000u64 {
+            let first = run(&viewer, v, "DE", 1);
+            assert!((2..20).all(|rand| run(&viewer, v, "DE", rand) == first));
+            moved_viewers += usize::from(first);
+        }
+        assert!((400..600).contains(&moved_viewers), "{moved_viewers}");
+        for cc in ["DE", "US", "JP", "BR", "IN", "GB"] {
+            let first = run(&country, 1, cc, 1);
+            assert!((2..50).all(|v| run(&country, v, cc, v) == first));
+        }
+
+        let mut filtered = split(WeightSpec::Fixed(1.0), SplitKey::Random);
+        filtered.from = Some("other.example".into());
+        assert!(!run(&filtered, 1, "DE", 1), "bound elsewhere: stays");
+        filtered.from = Some("OLD.s3.amazonaws.com".into());
+        assert!(run(&filtered, 1, "DE", 1));
+
+        let arm = split(WeightSpec::Fixed(1.0), SplitKey::Arm);
+        let mut r = Request::new("GET", "/a", "1.1.1.1");
+        r.origin = Some(Origin::s3("old.s3.amazonaws.com", "us-east-1"));
+        arm.apply(&mut r, &InvokeContext::simple(&c, 1));
+        assert_eq!(
+            r.origin.as_ref().unwrap().domain_name(),
+            "old.s3.amazonaws.com"
+        );
+        let ctx = InvokeContext {
+            migration_arm: Some(true),
+            ..InvokeContext::simple(&c, 1)
+        };
+        arm.apply(&mut r, &ctx);
+        assert_eq!(
+            r.origin.unwrap().domain_name(),
+            "new.s3.eu-central-1.amazonaws.com"
+        );
+    }
+
+    #[test]
     fn bad_weight_is_reported() {
         let errors = OriginSplit::compile(&OriginSplitConfig {
             to: "".into(),
+            from: None,
             to_region: None,
             to_kind: None,
             weight: WeightSpec::Fixed(1.5),

@@ -1,0 +1,447 @@
+//! `edgesim compare` and `edgesim sweep` as a user types them, on tiny
+//! scenarios with one local agent.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_edgesim");
+
+/// Two PoPs, 40 MB of objects; the variants give the PoPs a cache that
+/// holds almost nothing or all of it.
+const CACHES: &str = r#"
+name = "caches"
+[simulation]
+duration_secs = 4
+epoch_ms = 500
+seed = 9
+[[pops]]
+id = "fra"
+city = "FRA"
+cache_bytes = "2MiB"
+[[pops]]
+id = "iad"
+city = "IAD"
+cache_bytes = "2MiB"
+[[origins]]
+id = "o"
+kind = "custom"
+location = "eu-west-1"
+[catalog]
+objects = 5000
+zipf_alpha = 0.8
+size = "8KiB"
+ttl_secs = 600
+[viewers]
+requests_per_sec = 600
+countries = { DE = 1, US = 1 }
+
+[[variants]]
+name = "small"
+description = "a cache that holds 32 objects"
+set = { "pops.cache_bytes" = "256KiB" }
+
+[[variants]]
+name = "large"
+description = "a cache that holds every object"
+set = { "pops.cache_bytes" = "64MiB" }
+"#;
+
+fn edgesim(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("edgesim runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Names in a directory, sorted (hidden staging directories included).
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn metric(v: &serde_json::Value, variant: &str, key: &str) -> f64 {
+    v["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == variant)
+        .unwrap_or_else(|| panic!("no variant {variant}"))["metrics"][key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{variant}: no {key}"))
+}
+
+#[test]
+fn compare_runs_baseline_and_variants_ranks_them_and_is_byte_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "caches.toml", CACHES);
+    let args = |out: &str| {
+        vec![
+            "compare",
+            "caches.toml",
+            "--agents",
+            "1",
+            "--rank-by",
+            "hit_ratio",
+            "--out",
+            out,
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>()
+    };
+    let run = |out: &str| {
+        let a = args(out);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let o = edgesim(dir.path(), &a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        o
+    };
+    let first = run("cmp1");
+    assert!(
+        stdout(&first).contains("comparison: cmp1"),
+        "{}",
+        stdout(&first)
+    );
+    // Not a terminal: one progress line per variant.
+    assert_eq!(
+        stderr(&first)
+            .lines()
+            .filter(|l| l.starts_with('['))
+            .count(),
+        3,
+        "{}",
+        stderr(&first)
+    );
+    let out = dir.path().join("cmp1");
+    for name in ["baseline", "small", "large"] {
+        for file in ["summary.json", "index.html", "timeseries.csv"] {
+            assert!(out.join(name).join(file).exists(), "{name}/{file}");
+        }
+    }
+    for file in [
+        "compare.json",
+        "compare.csv",
+        "index.html",
+        "latency.svg",
+        "latency.png",
+        "offload.svg",
+        "origin_rps.png",
+        "hit_ratio.svg",
+        "hit_ratio.png",
+    ] {
+        assert!(out.join(file).exists(), "{file}");
+    }
+    let cmp = json(&out.join("compare.json"));
+    assert_eq!(cmp["schema_version"], 1);
+    assert_eq!(cmp["rank_by"], "hit_ratio");
+    assert_eq!(cmp["ranking"][0]["name"], "large");
+    assert_eq!(cmp["ranking"][2]["name"], "small");
+    let (small, large) = (
+        metric(&cmp, "small", "hit_ratio"),
+        metric(&cmp, "large", "hit_ratio"),
+    );
+    assert!(large > small + 0.2, "large {large} vs small {small}");
+    assert!(metric(&cmp, "large", "origin_fetches") < metric(&cmp, "small", "origin_fetches"));
+    assert_eq!(cmp["variants"][1]["report"], "small");
+
+    let csv = std::fs::read_to_string(out.join("compare.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4);
+    assert!(
+        csv.starts_with("name,report,rank,requests,hit_ratio,"),
+        "{csv}"
+    );
+
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    for name in ["baseline", "small", "large"] {
+        assert!(
+            html.contains(&format!("href=\"{name}/index.html\"")),
+            "no link to {name}"
+        );
+    }
+    assert_eq!(html.matches("<svg").count(), 4, "four overlay plots inline");
+    assert!(html.contains("class=\"n best\""));
+
+    run("cmp2");
+    for file in ["compare.json", "compare.csv"] {
+        let a = std::fs::read(out.join(file)).unwrap();
+        let b = std::fs::read(dir.path().join("cmp2").join(file)).unwrap();
+        assert!(a == b, "{file} differs between two runs");
+    }
+
+    // The saved reports compare the same way without running anything.
+    let o = edgesim(
+        dir.path(),
+        &[
+            "compare",
+            "--reports",
+            "cmp1/small",
+            "cmp1/large",
+            "--rank-by",
+            "hit_ratio",
+            "--out",
+            "saved",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let saved = json(&dir.path().join("saved/compare.json"));
+    assert_eq!(saved["ranking"][0]["name"], "large");
+    assert_eq!(saved["variants"][0]["report"], "../cmp1/small");
+    assert_eq!(
+        saved["variants"][1]["metrics"],
+        cmp["variants"][2]["metrics"]
+    );
+    assert!(
+        listing(dir.path()).iter().all(|n| !n.starts_with('.')),
+        "no staging left: {:?}",
+        listing(dir.path())
+    );
+}
+
+#[test]
+fn compare_reports_with_a_missing_or_broken_dir_fails_naming_it_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "caches.toml", CACHES);
+    let o = edgesim(
+        dir.path(),
+        &["run", "caches.toml", "--agents", "1", "--out", "good"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::create_dir(dir.path().join("broken")).unwrap();
+    std::fs::write(dir.path().join("broken/summary.json"), "{ not json").unwrap();
+    let before = listing(dir.path());
+    for bad in ["missing", "broken"] {
+        let o = edgesim(
+            dir.path(),
+            &["compare", "--reports", "good", bad, "--out", "cmp"],
+        );
+        assert!(!o.status.success());
+        let e = stderr(&o);
+        assert!(e.contains(&format!("report directory {bad}")), "{e}");
+        assert_eq!(listing(dir.path()), before, "nothing written");
+    }
+}
+
+#[test]
+fn unknown_only_names_and_rank_by_keys_are_refused_with_the_known_ones_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "caches.toml", CACHES);
+    let o = edgesim(
+        dir.path(),
+        &[
+            "compare",
+            "caches.toml",
+            "--agents",
+            "1",
+            "--only",
+            "small,huge",
+        ],
+    );
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("no variant named \"huge\"") && e.contains("small, large"),
+        "{e}"
+    );
+
+    let o = edgesim(
+        dir.path(),
+        &[
+            "compare",
+            "caches.toml",
+            "--agents",
+            "1",
+            "--rank-by",
+            "p98_ms",
+        ],
+    );
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("unknown metric \"p98_ms\"")
+            && e.contains("hit_ratio")
+            && e.contains("p99_ms")
+            && e.contains("peak_origin_rps"),
+        "{e}"
+    );
+
+    let plain = CACHES.split("[[variants]]").next().unwrap();
+    write(dir.path(), "plain.toml", plain);
+    let o = edgesim(
+        dir.path(),
+        &["compare", "plain.toml", "--agents", "1", "--no-baseline"],
+    );
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("plain.toml has no [[variants]]"), "{e}");
+    assert_eq!(listing(dir.path()), vec!["caches.toml", "plain.toml"]);
+}
+
+/// Runs a sweep; returns its sweep.json and stdout.
+fn sweep(dir: &Path, extra: &[&str]) -> (serde_json::Value, String) {
+    let mut args = vec!["sweep", "caches.toml", "--agents", "1", "--out", "sw"];
+    args.extend_from_slice(extra);
+    let o = edgesim(dir, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (json(&dir.join("sw/sweep.json")), stdout(&o))
+}
+
+#[test]
+fn a_sweep_over_cache_size_is_monotone_in_hit_ratio() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "caches.toml", CACHES);
+    let (s, out) = sweep(
+        dir.path(),
+        &[
+            "--param",
+            "pops.cache_bytes",
+            "--values",
+            "256KiB,1MiB,4MiB,64MiB",
+        ],
+    );
+    assert_eq!(s["axis"], "bytes");
+    let points = s["points"].as_array().unwrap();
+    assert_eq!(points.len(), 4);
+    let hits: Vec<f64> = points
+        .iter()
+        .map(|p| p["metrics"]["hit_ratio"].as_f64().unwrap())
+        .collect();
+    // More cache never loses hits; here each step adds some, until the
+    // cache holds everything the run asks for.
+    assert!(hits.windows(2).all(|w| w[0] <= w[1]), "{hits:?}");
+    assert!(hits[0] < hits[1] && hits[1] < hits[2], "{hits:?}");
+    assert_eq!(points[2]["report"], "pops.cache_bytes=4MiB");
+    assert_eq!(points[2]["x"], 4 * 1024 * 1024);
+    for p in points {
+        let report = p["report"].as_str().unwrap();
+        assert!(
+            dir.path()
+                .join("sw")
+                .join(report)
+                .join("summary.json")
+                .exists()
+        );
+    }
+    for f in [
+        "sweep.csv",
+        "index.html",
+        "sweep_p99_ms.svg",
+        "sweep_peak_origin_rps.png",
+    ] {
+        assert!(dir.path().join("sw").join(f).exists(), "{f}");
+    }
+    assert!(s["first_limit_hit"].is_null());
+    assert!(out.contains("no limits given"), "{out}");
+}
+
+#[test]
+fn a_sweep_reports_the_first_limit_hit_at_the_value_that_crosses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "caches.toml", CACHES);
+    // With a 32-object cache most requests go to the origin: its peak rate
+    // follows the request rate, far below 800/s at 100 and 400 req/s and
+    // far above it at 1600.
+    let (s, out) = sweep(
+        dir.path(),
+        &[
+            "--set",
+            "pops.cache_bytes=256KiB",
+            "--param",
+            "viewers.requests_per_sec",
+            "--values",
+            "100,400,1600",
+            "--limit",
+            "p99_ms=100000",
+            "--limit",
+            "peak_origin_rps=800",
+        ],
+    );
+    assert_eq!(s["axis"], "numeric");
+    let hit = &s["first_limit_hit"];
+    assert_eq!(hit["metric"], "peak_origin_rps", "{s}");
+    assert_eq!(hit["at"], "1600");
+    assert_eq!(hit["bound"], 800);
+    assert!(hit["value"].as_f64().unwrap() > 800.0);
+    assert_eq!(s["points"][2]["limits_hit"][0], "peak_origin_rps");
+    assert!(
+        s["points"][1]["limits_hit"].as_array().unwrap().is_empty(),
+        "{s}"
+    );
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("first limit hit: "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.starts_with("first limit hit: peak_origin_rps = "),
+        "{line}"
+    );
+    assert!(
+        line.ends_with(" > 800 at viewers.requests_per_sec = 1600"),
+        "{line}"
+    );
+    assert_eq!(s["verdict"], line);
+    let html = std::fs::read_to_string(dir.path().join("sw/index.html")).unwrap();
+    assert!(
+        html.contains(&line.replace('>', "&gt;")),
+        "index.html states the verdict"
+    );
+    assert!(html.contains("href=\"viewers.requests_per_sec=1600/index.html\""));
+}
+
+#[test]
+fn bad_limits_and_values_are_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "caches.toml", CACHES);
+    let cases: [(&[&str], &str); 6] = [
+        (&["--limit", "p98_ms=5"], "unknown metric \"p98_ms\""),
+        (&["--limit", "p99_ms"], "expected METRIC=VALUE"),
+        (&["--limit", "p99_ms=fast"], "\"fast\" is not a number"),
+        (&["--values", "1000,,2000"], "value #2 is empty"),
+        (&["--values", "1000,1000"], "\"1000\" is given twice"),
+        (&["--values", "1000,-5"], "viewers"),
+    ];
+    for (extra, expect) in cases {
+        let mut args = vec![
+            "sweep",
+            "caches.toml",
+            "--agents",
+            "1",
+            "--param",
+            "viewers.requests_per_sec",
+        ];
+        if !extra.contains(&"--values") {
+            args.extend_from_slice(&["--values", "100,200"]);
+        }
+        args.extend_from_slice(extra);
+        let o = edgesim(dir.path(), &args);
+        assert!(!o.status.success(), "{extra:?} accepted");
+        let e = stderr(&o);
+        assert!(e.contains(expect), "{extra:?}: {e}");
+        assert!(e.contains("error:"), "{e}");
+        assert_eq!(listing(dir.path()), vec!["caches.toml"], "{extra:?}");
+    }
+}
