@@ -18,7 +18,7 @@ pub mod workload;
 
 pub use dist::Dist;
 pub use scenario::{
-    Catalog, CountryDemand, Device, Network, ObjectClass, Origin, OriginFaults, OriginKind, Pop,
-    Region, RegionalCache, Scenario, Simulation, Variant, Viewers,
+    AgentFailurePolicy, Catalog, CountryDemand, Device, Network, ObjectClass, Origin, OriginFaults,
+    OriginKind, Pop, Region, RegionalCache, Scenario, Simulation, Variant, Viewers,
 };
 pub use source::{Diagnostic, Diagnostics};

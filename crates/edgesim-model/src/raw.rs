@@ -69,6 +69,8 @@ pub struct RawSimulation {
     pub epoch_ms: Option<Spanned<i64>>,
     /// Run seed (default 1).
     pub seed: Option<Spanned<i64>>,
+    /// What to do when an agent fails: "abort" (default) or "reassign".
+    pub on_agent_failure: Option<Spanned<String>>,
 }
 
 /// One `[[pops]]` entry.

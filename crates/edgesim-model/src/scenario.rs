@@ -213,6 +213,19 @@ pub struct Simulation {
     pub epoch_us: u64,
     /// Run seed.
     pub seed: u64,
+    /// What the coordinator does when an agent fails mid-run.
+    pub on_agent_failure: AgentFailurePolicy,
+}
+
+/// What the coordinator does when an agent dies, hangs or is cut off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AgentFailurePolicy {
+    /// Stop; the report keeps every completed epoch and is marked incomplete.
+    #[default]
+    Abort,
+    /// Restart the agent's regions on the surviving agents from the failed
+    /// epoch, with cold caches; the report marks when and where.
+    Reassign,
 }
 
 impl Simulation {
@@ -906,10 +919,27 @@ impl Validator {
             Some(s) => *s.get_ref() as u64,
             None => 1,
         };
+        let on_agent_failure = match sim
+            .on_agent_failure
+            .as_ref()
+            .map(|s| (s, s.get_ref().as_str()))
+        {
+            None | Some((_, "abort")) => AgentFailurePolicy::Abort,
+            Some((_, "reassign")) => AgentFailurePolicy::Reassign,
+            Some((s, other)) => {
+                self.err(
+                    s.span(),
+                    entity,
+                    format!("on_agent_failure must be \"abort\" or \"reassign\", got \"{other}\""),
+                );
+                AgentFailurePolicy::Abort
+            }
+        };
         Simulation {
             duration_us,
             epoch_us,
             seed,
+            on_agent_failure,
         }
     }
 
