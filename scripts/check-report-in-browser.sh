@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# Opens a report's index.html in headless Chromium: takes a screenshot for
-# a human to look at, and checks from the rendered DOM that every plot's
-# inline <svg> made it into the page. Exits 0 with "skipped" when no
-# Chromium is installed (apt-get install chromium).
+# Opens a report's index.html (a run's, a comparison's or a sweep's) in
+# headless Chromium and checks what a reader would get:
+#   1. the page renders: Chromium writes a screenshot (for a human to look
+#      at) and returns the DOM (--dump-dom, after parsing and layout);
+#   2. every <figure id="..."> of the file is in the rendered DOM with its
+#      inline <svg> first inside it, drawn (a plotters SVG has <text>), and
+#      the DOM has as many <svg> as the file;
+#   3. no broken references: every local href/src of the file (the PNG and
+#      SVG of each plot, summary.json, timeseries.csv, histograms.json, the
+#      runs' own reports of a comparison) names a file that exists beside
+#      it, every in-page link (#id) has its target, and nothing is fetched
+#      from the network (no http(s) src, <script>, <link> or url()).
+# Exits 0 with "skipped" when no Chromium is installed (apt-get install
+# chromium); 1 when a check fails, naming it. Takes a few seconds.
 #
 # Usage: scripts/check-report-in-browser.sh REPORT_DIR [SCREENSHOT.png]
 # The screenshot defaults to $TMPDIR/<report name>-index.png (the report
@@ -66,7 +76,40 @@ if [[ "$in_dom" -ne "$in_file" ]]; then
     echo "check-report-in-browser: FAILED: $in_file <svg> in $index, $in_dom in the DOM" >&2
     failed=1
 fi
+
+# References: local files must exist, in-page anchors must have targets.
+refs=$(grep -o '\(href\|src\)="[^"]*"' "$index" | sed 's/^[a-z]*="\(.*\)"$/\1/' | sort -u)
+checked=0
+while IFS= read -r ref; do
+    [[ -z "$ref" ]] && continue
+    case "$ref" in
+    http://* | https://*)
+        # Links a reader may follow (e.g. price sources) are fine; a page
+        # that fetches something is caught below.
+        ;;
+    '#'*)
+        id=${ref#\#}
+        if ! grep -q "id=\"$id\"" "$index"; then
+            echo "check-report-in-browser: FAILED: link $ref has no target in $index" >&2
+            failed=1
+        fi
+        ;;
+    *)
+        file=${ref%%#*}
+        file=${file%%\?*}
+        if [[ ! -e "$dir/$file" ]]; then
+            echo "check-report-in-browser: FAILED: $index refers to $ref, which does not exist" >&2
+            failed=1
+        fi
+        ;;
+    esac
+    checked=$((checked + 1))
+done <<<"$refs"
+if grep -q -e 'src="http' -e '<script' -e '<link' -e 'url(' "$index"; then
+    echo "check-report-in-browser: FAILED: $index fetches something (src=http, <script>, <link> or url())" >&2
+    failed=1
+fi
 if [[ "$failed" -ne 0 ]]; then
     exit 1
 fi
-echo "check-report-in-browser: ok: $in_dom plots rendered in $browser; screenshot $shot"
+echo "check-report-in-browser: ok: $in_dom plots rendered in $browser, $checked references resolved; screenshot $shot"

@@ -26,6 +26,7 @@ pub const MAX_MESSAGE_BYTES: usize = 256 << 20;
 /// The regions of the run being served.
 struct ActiveRun {
     run_id: String,
+    scenario: Arc<Scenario>,
     /// None while an epoch is being simulated.
     regions: Option<Vec<RegionSim>>,
     region_index: BTreeMap<String, usize>,
@@ -61,6 +62,18 @@ pub async fn serve(
     token: Option<String>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
+    serve_with_tls(listener, threads, token, None, shutdown).await
+}
+
+/// [`serve`], speaking TLS with `identity` (certificate chain and key)
+/// when one is given.
+pub async fn serve_with_tls(
+    listener: TcpListener,
+    threads: usize,
+    token: Option<String>,
+    identity: Option<tonic::transport::Identity>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), tonic::transport::Error> {
     // One small request and answer per epoch: Nagle's algorithm with
     // delayed ACKs would add ~40 ms to each, so disable it.
     let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener).map(|conn| {
@@ -69,7 +82,16 @@ pub async fn serve(
         }
         conn
     });
-    tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder()
+        // A coordinator that is cut off (no FIN) is noticed and its
+        // connection dropped.
+        .http2_keepalive_interval(Some(std::time::Duration::from_secs(10)))
+        .http2_keepalive_timeout(Some(std::time::Duration::from_secs(20)));
+    if let Some(identity) = identity {
+        builder =
+            builder.tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))?;
+    }
+    builder
         .add_service(tonic::service::interceptor::InterceptedService::new(
             Agent::new(threads).into_service(),
             edgesim_proto::auth::RequireToken(token),
@@ -167,6 +189,7 @@ impl EdgeAgent for Agent {
             );
         }
         *slot = Some(ActiveRun {
+            scenario: Arc::clone(&scenario),
             run_id: req.run_id.clone(),
             regions: Some(regions),
             region_index,
@@ -182,7 +205,9 @@ impl EdgeAgent for Agent {
         let (mut regions, demand) = {
             let mut slot = self.run.lock().await;
             let active = checked_run(&mut slot, &req.run_id)?;
-            let mut demand = vec![Vec::new(); active.region_index.len()];
+            // Only the regions the request lists advance (a catch-up call
+            // for regions taken over from a failed agent lists only those).
+            let mut demand: Vec<Option<Vec<Demand>>> = vec![None; active.region_index.len()];
             for rc in &req.regions {
                 let Some(&i) = active.region_index.get(&rc.region) else {
                     return Err(Status::invalid_argument(format!(
@@ -190,7 +215,7 @@ impl EdgeAgent for Agent {
                         rc.region
                     )));
                 };
-                demand[i] = rc.demand.iter().map(Demand::from).collect::<Vec<_>>();
+                demand[i] = Some(rc.demand.iter().map(Demand::from).collect::<Vec<_>>());
             }
             let regions = active.regions.take().ok_or_else(|| {
                 Status::failed_precondition("an epoch is already being simulated")
@@ -229,6 +254,43 @@ impl EdgeAgent for Agent {
         }))
     }
 
+    async fn add_regions(
+        &self,
+        req: Request<pb::AddRegionsRequest>,
+    ) -> Result<Response<pb::AddRegionsResponse>, Status> {
+        let req = req.into_inner();
+        let mut slot = self.run.lock().await;
+        let active = checked_run(&mut slot, &req.run_id)?;
+        let scenario = Arc::clone(&active.scenario);
+        let mut added = Vec::new();
+        for id in &req.regions {
+            let Some(r) = scenario.region_index(id) else {
+                return Err(Status::invalid_argument(format!(
+                    "scenario has no region \"{id}\""
+                )));
+            };
+            if active.region_index.contains_key(id) || added.iter().any(|(i, _)| i == id) {
+                return Err(Status::invalid_argument(format!(
+                    "region \"{id}\" is already simulated here"
+                )));
+            }
+            let mut sim = RegionSim::new(Arc::clone(&scenario), r)
+                .map_err(|e| Status::invalid_argument(e.to_string()))?;
+            sim.start_at(req.start_epoch)
+                .map_err(|e| Status::invalid_argument(e.to_string()))?;
+            added.push((id.clone(), sim));
+        }
+        let regions = active
+            .regions
+            .as_mut()
+            .ok_or_else(|| Status::failed_precondition("an epoch is being simulated"))?;
+        for (id, sim) in added {
+            active.region_index.insert(id, regions.len());
+            regions.push(sim);
+        }
+        Ok(Response::new(pb::AddRegionsResponse {}))
+    }
+
     async fn stop_run(
         &self,
         req: Request<pb::StopRunRequest>,
@@ -257,25 +319,31 @@ fn checked_run<'a>(
     }
 }
 
-/// Advances every region by one epoch on up to `threads` threads. Results
-/// are in region order whatever thread simulated them.
+/// Advances by one epoch every region with demand (`Some`, possibly
+/// empty) on up to `threads` threads. Results are in region order
+/// whatever thread simulated them.
 pub fn advance_all(
     regions: &mut [RegionSim],
-    demand: &[Vec<Demand>],
+    demand: &[Option<Vec<Demand>>],
     epoch: u64,
     threads: usize,
 ) -> Result<Vec<RegionEpochReport>, SimError> {
-    let n = regions.len();
+    let mut chosen: Vec<(&mut RegionSim, &[Demand])> = regions
+        .iter_mut()
+        .zip(demand)
+        .filter_map(|(r, d)| Some((r, d.as_deref()?)))
+        .collect();
+    let n = chosen.len();
     let workers = threads.min(n).max(1);
     let slots: Vec<std::sync::Mutex<Option<Result<RegionEpochReport, SimError>>>> =
         (0..n).map(|_| std::sync::Mutex::new(None)).collect();
     if workers == 1 {
-        for (i, r) in regions.iter_mut().enumerate() {
-            *slots[i].lock().expect("unpoisoned") = Some(r.advance(epoch, &demand[i]));
+        for (i, (r, d)) in chosen.iter_mut().enumerate() {
+            *slots[i].lock().expect("unpoisoned") = Some(r.advance(epoch, d));
         }
     } else {
-        let cells: Vec<std::sync::Mutex<&mut RegionSim>> =
-            regions.iter_mut().map(std::sync::Mutex::new).collect();
+        let cells: Vec<std::sync::Mutex<&mut (&mut RegionSim, &[Demand])>> =
+            chosen.iter_mut().map(std::sync::Mutex::new).collect();
         let next = AtomicUsize::new(0);
         std::thread::scope(|s| {
             for _ in 0..workers {
@@ -285,8 +353,9 @@ pub fn advance_all(
                         if i >= n {
                             break;
                         }
-                        let mut region = cells[i].lock().expect("unpoisoned");
-                        let out = region.advance(epoch, &demand[i]);
+                        let mut cell = cells[i].lock().expect("unpoisoned");
+                        let (region, d) = &mut **cell;
+                        let out = region.advance(epoch, d);
                         *slots[i].lock().expect("unpoisoned") = Some(out);
                     }
                 });

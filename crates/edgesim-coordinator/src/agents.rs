@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
-use crate::{AgentSource, CoordinatorError};
+use crate::{AgentSource, ClientTls, CoordinatorError};
 
 /// The line a starting agent prints on stdout once it listens.
 pub const LISTENING_PREFIX: &str = "edgesim agent listening on ";
@@ -77,6 +77,7 @@ impl AgentPool {
 pub async fn start(
     source: &AgentSource,
     token: Option<&str>,
+    tls: Option<&ClientTls>,
     deadline: Duration,
 ) -> Result<AgentPool, CoordinatorError> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -104,7 +105,7 @@ pub async fn start(
                     let _ = rx.await;
                 }));
                 let name = format!("#{i} ({addr}, in-process)");
-                let client = connect(&name, &addr.to_string(), None, deadline).await?;
+                let client = connect(&name, &addr.to_string(), None, None, deadline).await?;
                 agents.push(AgentConn {
                     name,
                     client,
@@ -116,7 +117,7 @@ pub async fn start(
         AgentSource::Connect(addrs) => {
             for (i, addr) in addrs.iter().enumerate() {
                 let name = format!("#{i} ({addr})");
-                let client = connect(&name, addr, token, deadline).await?;
+                let client = connect(&name, addr, token, tls, deadline).await?;
                 agents.push(AgentConn {
                     name,
                     client,
@@ -182,7 +183,7 @@ async fn spawn_child(
         )));
     };
     let name = format!("#{i} ({addr}, pid {})", child.id().unwrap_or(0));
-    let client = connect(&name, &addr, None, deadline).await?;
+    let client = connect(&name, &addr, None, None, deadline).await?;
     Ok(AgentConn {
         name,
         client,
@@ -195,21 +196,41 @@ async fn connect(
     name: &str,
     addr: &str,
     token: Option<&str>,
+    tls: Option<&ClientTls>,
     deadline: Duration,
 ) -> Result<AgentClient, CoordinatorError> {
     let fail = |reason: String| CoordinatorError::AgentStart {
         agent: name.to_owned(),
         reason,
     };
-    let uri = if addr.contains("://") {
-        addr.to_owned()
-    } else {
-        format!("http://{addr}")
+    let uri = match (addr.contains("://"), tls) {
+        (true, _) => addr.to_owned(),
+        (false, None) => format!("http://{addr}"),
+        (false, Some(_)) => format!("https://{addr}"),
     };
-    let channel = Endpoint::from_shared(uri)
+    let mut endpoint = Endpoint::from_shared(uri)
         .map_err(|e| fail(format!("bad address {addr:?}: {e}")))?
         .connect_timeout(deadline)
         .tcp_nodelay(true)
+        // An agent that is cut off (no FIN, no RST) is noticed by HTTP/2
+        // pings even between epochs.
+        .http2_keep_alive_interval(Duration::from_secs(10))
+        .keep_alive_timeout(Duration::from_secs(20))
+        .keep_alive_while_idle(true);
+    if let Some(tls) = tls {
+        let host = addr
+            .rsplit_once(':')
+            .map_or(addr, |(h, _)| h)
+            .trim_start_matches("https://")
+            .trim_matches(['[', ']']);
+        let config = tonic::transport::ClientTlsConfig::new()
+            .ca_certificate(tonic::transport::Certificate::from_pem(&tls.ca_pem))
+            .domain_name(tls.domain.clone().unwrap_or_else(|| host.to_owned()));
+        endpoint = endpoint
+            .tls_config(config)
+            .map_err(|e| fail(format!("TLS configuration: {e}")))?;
+    }
+    let channel = endpoint
         .connect()
         .await
         .map_err(|e| fail(format!("cannot connect to {addr}: {e}")))?;

@@ -1,13 +1,16 @@
-//! What the coordinator owns because no region can: the migration
-//! controller and the origins' global load. Both turn one epoch's reports
-//! into the controls of the next (a one-epoch lag, see DESIGN.md).
+//! What the coordinator owns because no region can: routing and demand
+//! (traffic shapes, PoP outages), the events in force, the migration
+//! controller and the origins' global load (throttling, queueing). Load
+//! turns one epoch's reports into the controls of the next (a one-epoch
+//! lag, see DESIGN.md).
 
 use std::collections::BTreeMap;
 
 use edgesim_migration::{Controller, GateMetric, Observation};
 use edgesim_model::Scenario;
+use edgesim_model::events::EventKind;
 use edgesim_report::MigrationSummary;
-use edgesim_sim::{RegionEpochReport, controls};
+use edgesim_sim::{Demand, RegionEpochReport, Routing, controls};
 
 /// The coordinator's global state across epochs.
 pub(crate) struct Globals {
@@ -19,6 +22,13 @@ pub(crate) struct Globals {
     needs_latency: bool,
     /// Per origin: fetches per second offered in the last epoch.
     offered_rps: Vec<f64>,
+    /// Per origin: requests queued beyond what it can serve (an origin
+    /// loaded past its capacity), carried from epoch to epoch.
+    backlog: Vec<f64>,
+    /// PoPs that were down in the previous epoch.
+    down_before: Vec<bool>,
+    /// Routing for the current set of PoPs that are up.
+    routing: Option<(Vec<bool>, Routing)>,
 }
 
 impl Globals {
@@ -35,7 +45,54 @@ impl Globals {
             migration_origins: scenario.migration.as_ref().map(|m| (m.from, m.to)),
             controller,
             offered_rps: vec![0.0; scenario.origins.len()],
+            backlog: vec![0.0; scenario.origins.len()],
+            down_before: vec![false; scenario.pops.len()],
+            routing: None,
         }
+    }
+
+    /// PoPs down at `t_us` (a `pop_outage` in force).
+    fn down_at(scenario: &Scenario, t_us: u64) -> Vec<bool> {
+        let mut down = vec![false; scenario.pops.len()];
+        for e in &scenario.events {
+            if let EventKind::PopOutage { pop } = e.kind
+                && e.active_at(t_us)
+            {
+                down[pop] = true;
+            }
+        }
+        down
+    }
+
+    /// The demand of every region (index = region) in `epoch`: viewers go
+    /// to the nearest PoP that is up, at the rate the traffic shape and
+    /// any flash crowd give their country at the epoch's start.
+    pub(crate) fn demand(&mut self, scenario: &Scenario, epoch: u64) -> Vec<Vec<Demand>> {
+        let t_us = scenario.simulation.epoch_span(epoch).start;
+        let down = Self::down_at(scenario, t_us);
+        let stale = self.routing.as_ref().is_none_or(|(d, _)| *d != down);
+        if stale {
+            let up: Vec<bool> = down.iter().map(|d| !d).collect();
+            self.routing = Some((down.clone(), Routing::nearest_up(scenario, &up)));
+        }
+        let routing = &self.routing.as_ref().expect("just set").1;
+        let mut demand = routing.demand(scenario, scenario.viewers.requests_per_sec);
+        let flash = flash_at(scenario, t_us);
+        for region in &mut demand {
+            for d in region.iter_mut() {
+                let c = &scenario.viewers.countries[d.country];
+                let mut m = scenario
+                    .traffic
+                    .multiplier(t_us, f64::from(c.utc_offset_hours));
+                if let Some((factor, _, countries)) = &flash
+                    && (countries.is_empty() || countries.contains(&d.country))
+                {
+                    m *= factor;
+                }
+                d.requests_per_sec *= m;
+            }
+        }
+        demand
     }
 
     /// The controls every region gets for `epoch`.
@@ -53,6 +110,83 @@ impl Globals {
                 && *offered > limit
             {
                 out.insert(controls::origin_throttle(&o.id), 1.0 - limit / offered);
+            }
+        }
+        let span = scenario.simulation.epoch_span(epoch);
+        let t_us = span.start;
+        let epoch_secs = (span.end - span.start) as f64 / 1e6;
+        let mut slowdown = vec![1.0; scenario.origins.len()];
+        for e in scenario.events.iter().filter(|e| e.active_at(t_us)) {
+            match &e.kind {
+                EventKind::OriginOutage { origin, status } => {
+                    out.insert(
+                        controls::origin_down(&scenario.origins[*origin].id),
+                        f64::from(*status),
+                    );
+                }
+                EventKind::OriginSlowdown { origin, factor } => slowdown[*origin] *= factor,
+                EventKind::RegionalOutage { region } => {
+                    out.insert(controls::regional_down(&scenario.regions[*region].id), 1.0);
+                }
+                EventKind::NetworkDegradation {
+                    region,
+                    origin,
+                    extra_ms,
+                } => {
+                    for (i, o) in scenario.origins.iter().enumerate() {
+                        if origin.is_none_or(|x| x == i) {
+                            let key = controls::extra_rtt_ms(&scenario.regions[*region].id, &o.id);
+                            *out.entry(key).or_insert(0.0) += extra_ms;
+                        }
+                    }
+                }
+                EventKind::PopOutage { .. } | EventKind::FlashCrowd { .. } => {}
+            }
+        }
+        for (i, o) in scenario.origins.iter().enumerate() {
+            if slowdown[i] != 1.0 {
+                out.insert(controls::origin_slowdown(&o.id), slowdown[i]);
+            }
+            // Limited concurrency: an M/M/c queue at last epoch's load.
+            let Some(servers) = o.concurrency else {
+                continue;
+            };
+            let mean_service_secs = o.service_ms.mean() * slowdown[i] / 1000.0;
+            if mean_service_secs <= 0.0 {
+                continue;
+            }
+            let mu = 1.0 / mean_service_secs;
+            let capacity = f64::from(servers) * mu;
+            let lambda = self.offered_rps[i];
+            // Requests beyond capacity pile up; spare capacity drains them.
+            self.backlog[i] = (self.backlog[i] + (lambda - capacity) * epoch_secs).max(0.0);
+            let (p, mean_secs) = if self.backlog[i] > 0.0 {
+                (1.0, self.backlog[i] / capacity)
+            } else {
+                match edgesim_sim::queueing::mmc_wait(servers, lambda, mu) {
+                    Some(w) => (w.p_wait, w.mean_wait_if_waiting_secs),
+                    None => (1.0, 1.0 / capacity),
+                }
+            };
+            if p > 0.0 {
+                out.insert(controls::origin_wait_p(&o.id), p);
+                out.insert(controls::origin_wait_ms(&o.id), mean_secs * 1000.0);
+            }
+        }
+        // PoPs back from an outage start with an empty cache.
+        let down = Self::down_at(scenario, t_us);
+        for (i, p) in scenario.pops.iter().enumerate() {
+            if self.down_before[i] && !down[i] {
+                out.insert(controls::pop_flush(&p.id), 1.0);
+            }
+        }
+        self.down_before = down;
+        if let Some((factor, objects, countries)) = flash_at(scenario, t_us) {
+            out.insert(controls::FLASH_OBJECTS.to_owned(), objects as f64);
+            for (i, c) in scenario.viewers.countries.iter().enumerate() {
+                if countries.is_empty() || countries.contains(&i) {
+                    out.insert(controls::flash_share(&c.code), (factor - 1.0) / factor);
+                }
             }
         }
         out
@@ -132,4 +266,16 @@ impl Globals {
             &scenario.origins[to].id,
         ))
     }
+}
+
+/// The flash crowd in force at `t_us`: (traffic factor, objects, countries).
+fn flash_at(scenario: &Scenario, t_us: u64) -> Option<(f64, u64, Vec<usize>)> {
+    scenario.events.iter().find_map(|e| match &e.kind {
+        EventKind::FlashCrowd {
+            factor,
+            objects,
+            countries,
+        } if e.active_at(t_us) => Some((*factor, *objects, countries.clone())),
+        _ => None,
+    })
 }

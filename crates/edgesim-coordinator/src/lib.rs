@@ -8,20 +8,23 @@
 //! itself happens in the agents' region engines.
 
 mod agents;
+mod epochlog;
+mod fold;
 mod globals;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use edgesim_model::Scenario;
+use edgesim_model::{AgentFailurePolicy, Scenario};
 use edgesim_proto::pb;
 use edgesim_proto::{PROTOCOL_VERSION, SOFTWARE_VERSION, region_report_from_pb};
-use edgesim_report::{AccumulateError, RunAccumulator, Summary};
+use edgesim_report::{AccumulateError, Incident, Summary};
 use edgesim_sim::{Demand, Routing};
 use tokio::task::JoinSet;
 
 pub use agents::AgentConn;
+pub use epochlog::{EPOCH_LOG_FILE, EpochLogError, Rebuilt, rebuild};
 
 /// Where the agents come from.
 #[derive(Debug, Clone)]
@@ -55,6 +58,21 @@ pub struct RunConfig {
     /// Shared token sent to `Connect` agents (local agents listen on
     /// loopback and need none).
     pub token: Option<String>,
+    /// Where to keep the epoch log as the run goes (see [`rebuild`]).
+    pub epoch_log: Option<PathBuf>,
+    /// TLS towards `Connect` agents (agents started with a certificate).
+    pub tls: Option<ClientTls>,
+}
+
+/// How the coordinator checks agents that speak TLS.
+#[derive(Debug, Clone)]
+pub struct ClientTls {
+    /// PEM certificate(s) of the authority that signed the agents'
+    /// certificates (or the agents' self-signed certificates).
+    pub ca_pem: Vec<u8>,
+    /// Name the agents' certificates must carry, when it is not the host
+    /// part of their address.
+    pub domain: Option<String>,
 }
 
 impl RunConfig {
@@ -65,6 +83,8 @@ impl RunConfig {
             epoch_deadline: Duration::from_secs(120),
             startup_deadline: Duration::from_secs(30),
             token: None,
+            epoch_log: None,
+            tls: None,
         }
     }
 }
@@ -82,6 +102,11 @@ pub struct Progress {
     pub duration_secs: f64,
     /// Requests simulated so far.
     pub requests: u64,
+    /// Wall time spent in epochs so far, seconds.
+    pub wall_secs: f64,
+    /// Of that, time the busiest agent of each epoch spent simulating,
+    /// seconds; the rest is coordination (messages, merging, logging).
+    pub busy_secs: f64,
 }
 
 /// Why a run failed. Each variant names who failed.
@@ -126,10 +151,21 @@ pub enum CoordinatorError {
     /// An agent's report did not fit the run.
     #[error("coordinator: bad report: {0}")]
     Report(#[from] AccumulateError),
+    /// The epoch log could not be written.
+    #[error("coordinator: epoch log {0}")]
+    EpochLog(#[from] EpochLogError),
 }
 
-/// Runs `scenario` (whose file text is `scenario_toml`) to completion and
-/// returns its summary. `on_epoch` is called after every epoch.
+/// Runs `scenario` (whose file text is `scenario_toml`) and returns its
+/// summary. `on_epoch` is called after every epoch.
+///
+/// An agent that fails mid-run (dies, answers an error, or misses the
+/// epoch deadline) is handled per the scenario's `on_agent_failure`:
+/// `abort` returns the summary of the epochs completed so far, marked
+/// incomplete, with the incident; `reassign` restarts its regions cold on
+/// the surviving agents from the failed epoch and goes on. Either way the
+/// summary lists the incident. Failures before the first epoch (agents that
+/// cannot be started or reached, refused runs) are errors.
 pub async fn run(
     scenario: Arc<Scenario>,
     scenario_toml: &str,
@@ -141,10 +177,11 @@ pub async fn run(
     let mut pool = agents::start(
         &config.agents,
         config.token.as_deref(),
+        config.tls.as_ref(),
         config.startup_deadline,
     )
     .await?;
-    let assignment = assign_regions(&scenario, &demand, pool.len());
+    let mut assignment = assign_regions(&scenario, &demand, pool.len());
     let run_id = format!(
         "{}-{}-{}",
         scenario.name,
@@ -160,49 +197,265 @@ pub async fn run(
         config,
     )
     .await?;
-
-    let mut acc = RunAccumulator::new(Arc::clone(&scenario));
-    let mut globals = globals::Globals::new(&scenario);
-    let epochs = scenario.simulation.epochs();
-    for epoch in 0..epochs {
-        let controls = globals.controls(&scenario, epoch);
-        let reports = advance_epoch(
-            &pool,
-            &assignment,
+    let mut log = match &config.epoch_log {
+        Some(path) => Some(epochlog::EpochLogWriter::create(
+            path,
             &scenario,
-            &demand,
+            scenario_toml,
+        )?),
+        None => None,
+    };
+
+    let mut fold = fold::RunFold::new(Arc::clone(&scenario));
+    let mut alive = vec![true; pool.len()];
+    let mut deadline = Deadline::new(config.epoch_deadline);
+    let (mut wall_secs, mut busy_secs) = (0.0, 0.0);
+    let epochs = scenario.simulation.epochs();
+
+    for epoch in 0..epochs {
+        let controls = fold.controls(epoch);
+        let demand_now = fold.demand(epoch);
+        let ctx = EpochCtx {
+            pool: &pool,
+            scenario: &scenario,
+            demand: &demand_now,
+            run_id: &run_id,
+        };
+        let started = Instant::now();
+        let (mut reports, failures, busy) = advance_epoch(
+            &ctx,
+            &assignment,
+            &alive,
             &controls,
-            &run_id,
             epoch,
-            config,
+            deadline.current(),
         )
-        .await?;
-        globals.observe(&scenario, epoch, &reports);
-        acc.add_epoch(epoch, &reports)?;
+        .await;
+        busy_secs += busy.as_secs_f64();
+        let mut incidents = Vec::new();
+        let mut aborted = false;
+        let mut orphans: Vec<(usize, Vec<usize>, String)> = failures
+            .into_iter()
+            .map(|(i, reason)| {
+                alive[i] = false;
+                (i, std::mem::take(&mut assignment[i]), reason)
+            })
+            .collect();
+        while let Some((i, regions, reason)) = orphans.pop() {
+            let incident = |action: &str, to: Vec<String>| Incident {
+                epoch,
+                at_secs: scenario.simulation.epoch_span(epoch).start as f64 / 1e6,
+                kind: "agent_failed".into(),
+                agent: pool.name(i).to_owned(),
+                regions: regions
+                    .iter()
+                    .map(|&r| scenario.regions[r].id.clone())
+                    .collect(),
+                reason: reason.clone(),
+                action: action.into(),
+                to,
+            };
+            let survivors = alive.iter().any(|&a| a);
+            if scenario.simulation.on_agent_failure == AgentFailurePolicy::Abort || !survivors {
+                incidents.push(incident("aborted", Vec::new()));
+                aborted = true;
+                continue;
+            }
+            let plan = reassign(&scenario, &demand, &assignment, &alive, &regions);
+            let mut to = Vec::new();
+            for (agent, taken) in plan {
+                match take_over(&ctx, agent, &taken, &controls, epoch, deadline.current()).await {
+                    Ok(more) => {
+                        reports.extend(more);
+                        assignment[agent].extend(&taken);
+                        assignment[agent].sort_unstable();
+                        to.push(pool.name(agent).to_owned());
+                    }
+                    Err(why) => {
+                        alive[agent] = false;
+                        let mut lost = std::mem::take(&mut assignment[agent]);
+                        lost.extend(&taken);
+                        lost.sort_unstable();
+                        // Its own regions answered this epoch, but their
+                        // state is gone with it: they restart cold at this
+                        // epoch elsewhere, so drop what they reported.
+                        reports.retain(|r| !lost.contains(&r.region));
+                        orphans.push((agent, lost, why));
+                    }
+                }
+            }
+            incidents.push(incident("reassigned", to));
+        }
+        if aborted {
+            if let Some(log) = &mut log {
+                log.append(epoch, &[], &incidents, false)?;
+            }
+            fold.abort(incidents);
+            break;
+        }
+        reports.sort_by_key(|r| r.region);
+        fold.add_epoch(epoch, &reports, incidents.clone())?;
+        if let Some(log) = &mut log {
+            log.append(epoch, &reports, &incidents, true)?;
+        }
+        deadline.observe(started.elapsed());
+        wall_secs += started.elapsed().as_secs_f64();
         on_epoch(&Progress {
             epochs_done: epoch + 1,
             epochs,
             simulated_secs: scenario.simulation.epoch_span(epoch).end as f64 / 1e6,
             duration_secs: scenario.simulation.duration_us as f64 / 1e6,
-            requests: acc.totals().requests,
+            requests: fold.totals().requests,
+            wall_secs,
+            busy_secs,
         });
     }
+    if let Some(log) = log {
+        log.finish()?;
+    }
     for (i, agent) in pool.iter_mut().enumerate() {
-        if !assignment[i].is_empty() {
+        if alive[i] {
             // The run's results are already in; a failed stop only leaves
             // the agent busy until it is restarted.
-            let _ = agent
-                .client
-                .stop_run(pb::StopRunRequest {
+            let _ = tokio::time::timeout(
+                Duration::from_secs(5),
+                agent.client.stop_run(pb::StopRunRequest {
                     run_id: run_id.clone(),
-                })
-                .await;
+                }),
+            )
+            .await;
         }
     }
     pool.shutdown().await;
-    let mut summary = acc.summary();
-    summary.migration = globals.migration_summary(&scenario);
-    Ok(summary)
+    Ok(fold.finish())
+}
+
+/// The per-epoch call deadline: generous for the first epochs, then a
+/// multiple of the slowest epoch seen, never above the configured cap.
+struct Deadline {
+    cap: Duration,
+    slowest: Duration,
+}
+
+impl Deadline {
+    /// Floor of the adaptive deadline.
+    const FLOOR: Duration = Duration::from_secs(10);
+    /// How many times the slowest epoch so far an epoch may take.
+    const FACTOR: u32 = 20;
+
+    fn new(cap: Duration) -> Deadline {
+        Deadline {
+            cap,
+            slowest: Duration::ZERO,
+        }
+    }
+
+    fn current(&self) -> Duration {
+        (self.slowest * Self::FACTOR).max(Self::FLOOR).min(self.cap)
+    }
+
+    fn observe(&mut self, took: Duration) {
+        self.slowest = self.slowest.max(took);
+    }
+}
+
+/// What every epoch call needs.
+struct EpochCtx<'a> {
+    pool: &'a agents::AgentPool,
+    scenario: &'a Scenario,
+    demand: &'a [Vec<Demand>],
+    run_id: &'a str,
+}
+
+/// Which surviving agent takes which of `regions`: largest expected load
+/// first, each to the agent with the least load so far (deterministic).
+fn reassign(
+    scenario: &Scenario,
+    demand: &[Vec<Demand>],
+    assignment: &[Vec<usize>],
+    alive: &[bool],
+    regions: &[usize],
+) -> Vec<(usize, Vec<usize>)> {
+    let load = |r: usize| {
+        demand[r].iter().map(|d| d.requests_per_sec).sum::<f64>()
+            + scenario.regions[r].pops.len() as f64
+    };
+    let mut totals: Vec<(usize, f64)> = (0..assignment.len())
+        .filter(|&i| alive[i])
+        .map(|i| (i, assignment[i].iter().map(|&r| load(r)).sum()))
+        .collect();
+    let mut order = regions.to_vec();
+    order.sort_by(|&a, &b| load(b).total_cmp(&load(a)).then(a.cmp(&b)));
+    let mut plan: Vec<(usize, Vec<usize>)> = Vec::new();
+    for r in order {
+        let Some(slot) = totals
+            .iter_mut()
+            .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
+        else {
+            break;
+        };
+        slot.1 += load(r);
+        match plan.iter_mut().find(|(a, _)| *a == slot.0) {
+            Some((_, rs)) => rs.push(r),
+            None => plan.push((slot.0, vec![r])),
+        }
+    }
+    plan.sort_by_key(|(a, _)| *a);
+    plan
+}
+
+/// Starts `regions` cold on `agent` at `epoch` and simulates that epoch
+/// for them; returns their reports.
+async fn take_over(
+    ctx: &EpochCtx<'_>,
+    agent: usize,
+    regions: &[usize],
+    controls: &std::collections::BTreeMap<String, f64>,
+    epoch: u64,
+    deadline: Duration,
+) -> Result<Vec<edgesim_sim::RegionEpochReport>, String> {
+    let mut client = ctx
+        .pool
+        .iter()
+        .nth(agent)
+        .expect("agent index")
+        .client
+        .clone();
+    let ids: Vec<String> = regions
+        .iter()
+        .map(|&r| ctx.scenario.regions[r].id.clone())
+        .collect();
+    tokio::time::timeout(
+        deadline,
+        client.add_regions(pb::AddRegionsRequest {
+            run_id: ctx.run_id.to_owned(),
+            regions: ids,
+            start_epoch: epoch,
+        }),
+    )
+    .await
+    .map_err(|_| format!("no answer to taking over regions within {deadline:.1?}"))?
+    .map_err(|s| format!("could not take over regions: {}", status_text(&s)))?;
+    let (reports, failures, _) = advance_epoch(
+        ctx,
+        &single(ctx.pool.len(), agent, regions),
+        &vec![true; ctx.pool.len()],
+        controls,
+        epoch,
+        deadline,
+    )
+    .await;
+    match failures.into_iter().next() {
+        Some((_, reason)) => Err(reason),
+        None => Ok(reports),
+    }
+}
+
+/// An assignment with `regions` on `agent` and nothing elsewhere.
+fn single(agents: usize, agent: usize, regions: &[usize]) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); agents];
+    out[agent] = regions.to_vec();
+    out
 }
 
 fn unique_suffix() -> u128 {
@@ -276,9 +529,6 @@ async fn handshake_and_start(
                 our_software: SOFTWARE_VERSION.to_owned(),
             });
         }
-        if assignment[i].is_empty() {
-            continue;
-        }
         agent
             .client
             .start_run(pb::StartRunRequest {
@@ -301,72 +551,75 @@ fn status_text(s: &tonic::Status) -> String {
     format!("{} ({:?})", s.message(), s.code())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Simulates `epoch` on every live agent with regions; returns the
+/// reports of those that answered and, for the others, why they failed.
 async fn advance_epoch(
-    pool: &agents::AgentPool,
+    ctx: &EpochCtx<'_>,
     assignment: &[Vec<usize>],
-    scenario: &Scenario,
-    demand: &[Vec<Demand>],
+    alive: &[bool],
     controls: &std::collections::BTreeMap<String, f64>,
-    run_id: &str,
     epoch: u64,
-    config: &RunConfig,
-) -> Result<Vec<edgesim_sim::RegionEpochReport>, CoordinatorError> {
+    deadline: Duration,
+) -> (
+    Vec<edgesim_sim::RegionEpochReport>,
+    Vec<(usize, String)>,
+    Duration,
+) {
     let mut calls = JoinSet::new();
-    for (i, agent) in pool.iter().enumerate() {
-        if assignment[i].is_empty() {
+    for (i, agent) in ctx.pool.iter().enumerate() {
+        if assignment[i].is_empty() || !alive[i] {
             continue;
         }
         let req = pb::AdvanceRequest {
-            run_id: run_id.to_owned(),
+            run_id: ctx.run_id.to_owned(),
             epoch,
             regions: assignment[i]
                 .iter()
                 .map(|&r| pb::RegionControls {
-                    region: scenario.regions[r].id.clone(),
-                    demand: demand[r].iter().map(pb::Demand::from).collect(),
+                    region: ctx.scenario.regions[r].id.clone(),
+                    demand: ctx.demand[r].iter().map(pb::Demand::from).collect(),
                 })
                 .collect(),
             controls: controls.clone().into_iter().collect(),
         };
         let mut client = agent.client.clone();
-        let deadline = config.epoch_deadline;
         calls.spawn(async move {
             let started = Instant::now();
             let out = tokio::time::timeout(deadline, client.advance(req)).await;
             (i, out, started.elapsed())
         });
     }
-    let mut reports = Vec::with_capacity(scenario.regions.len());
+    let mut reports = Vec::with_capacity(ctx.scenario.regions.len());
+    let mut failures = Vec::new();
+    let mut busiest = Duration::ZERO;
     while let Some(joined) = calls.join_next().await {
         let (i, out, elapsed) = joined.expect("advance tasks do not panic");
-        let failed = |reason: String| CoordinatorError::AgentFailed {
-            agent: pool.name(i).to_owned(),
-            regions: assignment[i]
-                .iter()
-                .map(|&r| scenario.regions[r].id.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
-            epoch,
-            reason,
-        };
         let resp = match out {
-            Err(_) => return Err(failed(format!("no answer within {:.1?}", elapsed))),
-            Ok(Err(status)) => return Err(failed(status_text(&status))),
+            Err(_) => {
+                failures.push((i, format!("no answer within {elapsed:.1?}")));
+                continue;
+            }
+            Ok(Err(status)) => {
+                failures.push((i, status_text(&status)));
+                continue;
+            }
             Ok(Ok(resp)) => resp.into_inner(),
         };
-        if resp.epoch != epoch || resp.run_id != run_id {
-            return Err(failed(format!(
-                "answered for run {} epoch {}",
-                resp.run_id, resp.epoch
-            )));
+        if resp.epoch != epoch || resp.run_id != ctx.run_id {
+            failures.push((
+                i,
+                format!("answered for run {} epoch {}", resp.run_id, resp.epoch),
+            ));
+            continue;
         }
+        busiest = busiest.max(Duration::from_micros(resp.busy_micros));
         reports.extend(
             resp.regions
                 .into_iter()
                 .map(|r| region_report_from_pb(epoch, r)),
         );
     }
+    failures.sort_by_key(|f| f.0);
     reports.sort_by_key(|r| r.region);
-    Ok(reports)
+    (reports, failures, busiest)
 }

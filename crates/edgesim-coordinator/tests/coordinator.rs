@@ -279,6 +279,12 @@ impl edgesim_proto::pb::edge_agent_server::EdgeAgent for FutureAgent {
     ) -> Result<tonic::Response<edgesim_proto::pb::AdvanceResponse>, tonic::Status> {
         Err(tonic::Status::unimplemented("not in this test"))
     }
+    async fn add_regions(
+        &self,
+        _: tonic::Request<edgesim_proto::pb::AddRegionsRequest>,
+    ) -> Result<tonic::Response<edgesim_proto::pb::AddRegionsResponse>, tonic::Status> {
+        Err(tonic::Status::unimplemented("not in this test"))
+    }
     async fn stop_run(
         &self,
         _: tonic::Request<edgesim_proto::pb::StopRunRequest>,

@@ -6,7 +6,9 @@
 //! it into validated, index-based types, collecting every problem it finds
 //! as a [`Diagnostic`] that names the file, line, column and entity.
 
+pub mod cost;
 pub mod dist;
+pub mod events;
 pub mod geo;
 pub mod geo_tables;
 pub mod overrides;

@@ -42,9 +42,16 @@ pub struct RawScenario {
     pub network: Option<Spanned<RawNetwork>>,
     /// A gradual origin migration the coordinator drives.
     pub migration: Option<Spanned<edgesim_migration::RawMigration>>,
+    /// Outages, slowdowns, degraded paths and flash crowds.
+    #[serde(default)]
+    pub events: Vec<Spanned<crate::events::RawEvent>>,
+    /// How request rates change over time.
+    pub traffic: Option<Spanned<crate::events::RawTraffic>>,
     /// Named variations of this scenario, for `edgesim compare`.
     #[serde(default)]
     pub variants: Vec<Spanned<RawVariant>>,
+    /// The price table and price overrides for the cost estimate.
+    pub cost: Option<Spanned<crate::cost::RawCost>>,
 }
 
 /// One `[[variants]]` entry: the scenario with some keys overridden.
@@ -122,6 +129,15 @@ pub struct RawOrigin {
     /// Request rate above which the origin answers the excess with 503
     /// Slow Down, as S3 does.
     pub throttle_rps: Option<Spanned<f64>>,
+    /// Requests it serves at once (servers); with it, fetches queue (M/M/c).
+    pub concurrency: Option<Spanned<i64>>,
+    /// CloudFront's origin response timeout, ms (default 30,000): a fetch
+    /// that would take longer is answered 504 then.
+    pub timeout_ms: Option<Spanned<f64>>,
+    /// Origin group: the origin CloudFront fails over to.
+    pub failover_to: Option<Spanned<String>>,
+    /// Statuses that make CloudFront fail over (default 500, 502, 503, 504).
+    pub failover_on: Option<Spanned<Vec<i64>>>,
 }
 
 /// One `[[behaviors]]` entry: a CloudFront cache behaviour.

@@ -87,6 +87,12 @@ pub struct Scenario {
     pub variants: Vec<Variant>,
     /// The gradual origin migration, if any.
     pub migration: Option<MigrationPlan>,
+    /// Outages, slowdowns, degraded paths and flash crowds, in file order.
+    pub events: Vec<crate::events::Event>,
+    /// How request rates change over time.
+    pub traffic: crate::events::Traffic,
+    /// The price table and the scenario's price overrides (`[cost]`).
+    pub cost: crate::cost::CostConfig,
 }
 
 /// A validated `[migration]`: the controller's configuration and the
@@ -308,6 +314,12 @@ pub struct Origin {
     pub domain_name: String,
     /// What it gets wrong.
     pub faults: OriginFaults,
+    /// Requests served at once (M/M/c servers), if limited.
+    pub concurrency: Option<u32>,
+    /// Origin response timeout, µs.
+    pub timeout_us: u64,
+    /// Origin group: (the origin to fail over to, the statuses that do).
+    pub failover: Option<(usize, Vec<u16>)>,
 }
 
 /// How an origin misbehaves (all off by default).
@@ -596,7 +608,8 @@ impl Validator {
             .cache_policy
             .as_ref()
             .map_or_else(TtlPolicy::default, |p| self.cache_policy(p));
-        let origins = self.origins(&raw.origins);
+        let mut origins = self.origins(&raw.origins);
+        self.failover(&raw.origins, &mut origins);
         let catalog = self.catalog(&raw.catalog, &origins, &cache_policy);
         let viewers = self.viewers(&raw.viewers);
         let network = raw
@@ -610,7 +623,22 @@ impl Validator {
             .migration
             .as_ref()
             .and_then(|m| self.migration(m, &origins, &mut behaviors));
+        let events = self.events(
+            &raw.events,
+            &simulation,
+            &pops,
+            &regions,
+            &origins,
+            &viewers,
+        );
+        let traffic = raw
+            .traffic
+            .as_ref()
+            .map_or_else(crate::events::Traffic::default, |t| self.traffic(t));
         let variants = self.variants(&raw.variants, &name, load_source);
+        let cost = raw.cost.as_ref().map_or_else(Default::default, |c| {
+            crate::cost::validate(c, &origins, &self.map, &mut self.diags)
+        });
         Scenario {
             name,
             description: raw.description.unwrap_or_default(),
@@ -627,6 +655,9 @@ impl Validator {
             trigger_sources,
             variants,
             migration,
+            events,
+            traffic,
+            cost,
         }
     }
 
@@ -1173,8 +1204,364 @@ impl Validator {
                     missing_share,
                     throttle_rps,
                 },
+                concurrency: match &o.concurrency {
+                    Some(c) if !(1..=1_000_000).contains(c.get_ref()) => {
+                        self.err(
+                            c.span(),
+                            &entity,
+                            format!("concurrency must be in 1..=1000000, got {}", c.get_ref()),
+                        );
+                        None
+                    }
+                    c => c.as_ref().map(|c| *c.get_ref() as u32),
+                },
+                timeout_us: match &o.timeout_ms {
+                    Some(t) if !(t.get_ref().is_finite() && *t.get_ref() > 0.0) => {
+                        self.err(
+                            t.span(),
+                            &entity,
+                            format!("timeout_ms must be > 0, got {}", t.get_ref()),
+                        );
+                        30_000_000
+                    }
+                    Some(t) => (t.get_ref() * 1000.0).round() as u64,
+                    None => 30_000_000,
+                },
+                failover: None,
             });
         }
+        out
+    }
+
+    /// Origin groups: `failover_to` names another origin.
+    fn failover(&mut self, raw: &[Spanned<raw::RawOrigin>], origins: &mut [Origin]) {
+        for (i, o) in raw.iter().enumerate() {
+            let o = o.get_ref();
+            let Some(to) = &o.failover_to else {
+                if let Some(on) = &o.failover_on {
+                    self.err(
+                        on.span(),
+                        &format!("origin \"{}\"", o.id.get_ref()),
+                        "failover_on needs failover_to",
+                    );
+                }
+                continue;
+            };
+            let entity = format!("origin \"{}\"", o.id.get_ref());
+            let Some(target) = origins.iter().position(|x| &x.id == to.get_ref()) else {
+                self.err(
+                    to.span(),
+                    &entity,
+                    format!("failover_to: no origin \"{}\"", to.get_ref()),
+                );
+                continue;
+            };
+            if target == i {
+                self.err(to.span(), &entity, "an origin cannot fail over to itself");
+                continue;
+            }
+            let on = match &o.failover_on {
+                None => vec![500, 502, 503, 504],
+                Some(list) => {
+                    let allowed = [400, 403, 404, 416, 500, 502, 503, 504];
+                    let mut out = Vec::new();
+                    for s in list.get_ref() {
+                        if allowed.contains(s) {
+                            out.push(*s as u16);
+                        } else {
+                            self.err(list.span(), &entity, format!("failover_on: CloudFront fails over on 400, 403, 404, 416, 500, 502, 503 or 504, not {s}"));
+                        }
+                    }
+                    out
+                }
+            };
+            if let Some(origin) = origins.get_mut(i) {
+                origin.failover = Some((target, on));
+            }
+        }
+    }
+
+    /// `[[events]]`.
+    fn events(
+        &mut self,
+        raw: &[Spanned<crate::events::RawEvent>],
+        simulation: &Simulation,
+        pops: &[Pop],
+        regions: &[Region],
+        origins: &[Origin],
+        viewers: &Viewers,
+    ) -> Vec<crate::events::Event> {
+        use crate::events::{Event, EventKind};
+        let mut out = Vec::new();
+        for (n, e) in raw.iter().enumerate() {
+            let span = e.span();
+            let e = e.get_ref();
+            let entity = format!("events #{} ({})", n + 1, e.kind.get_ref());
+            let at = *e.at_secs.get_ref();
+            let start_us = if at.is_finite() && at >= 0.0 {
+                (at * 1e6).round() as u64
+            } else {
+                self.err(
+                    e.at_secs.span(),
+                    &entity,
+                    format!("at_secs must be >= 0, got {at}"),
+                );
+                0
+            };
+            let end_us = match &e.for_secs {
+                None => simulation.duration_us.max(start_us + 1),
+                Some(f) if !(f.get_ref().is_finite() && *f.get_ref() > 0.0) => {
+                    self.err(
+                        f.span(),
+                        &entity,
+                        format!("for_secs must be > 0, got {}", f.get_ref()),
+                    );
+                    start_us + 1
+                }
+                Some(f) => start_us + (f.get_ref() * 1e6).round() as u64,
+            };
+            let need = |v: &mut Self, field: &str, present: bool| {
+                if !present {
+                    v.err(
+                        span.clone(),
+                        &entity,
+                        format!("{field} is required for this kind"),
+                    );
+                }
+                present
+            };
+            let find_pop = |v: &mut Self, s: &Spanned<String>| {
+                let i = pops.iter().position(|p| &p.id == s.get_ref());
+                if i.is_none() {
+                    v.err(s.span(), &entity, format!("no PoP \"{}\"", s.get_ref()));
+                }
+                i
+            };
+            let find_region = |v: &mut Self, s: &Spanned<String>| {
+                let i = regions.iter().position(|r| &r.id == s.get_ref());
+                if i.is_none() {
+                    v.err(s.span(), &entity, format!("no region \"{}\"", s.get_ref()));
+                }
+                i
+            };
+            let find_origin = |v: &mut Self, s: &Spanned<String>| {
+                let i = origins.iter().position(|o| &o.id == s.get_ref());
+                if i.is_none() {
+                    v.err(s.span(), &entity, format!("no origin \"{}\"", s.get_ref()));
+                }
+                i
+            };
+            let factor = |v: &mut Self, min: f64| -> Option<f64> {
+                let f = e.factor.as_ref()?;
+                if f.get_ref().is_finite() && *f.get_ref() >= min && *f.get_ref() > 0.0 {
+                    Some(*f.get_ref())
+                } else {
+                    v.err(
+                        f.span(),
+                        &entity,
+                        format!(
+                            "factor must be a number >= {min} and > 0, got {}",
+                            f.get_ref()
+                        ),
+                    );
+                    None
+                }
+            };
+            let kind = match e.kind.get_ref().as_str() {
+                "pop_outage" => {
+                    need(self, "pop", e.pop.is_some());
+                    e.pop
+                        .as_ref()
+                        .and_then(|p| find_pop(self, p))
+                        .map(|pop| EventKind::PopOutage { pop })
+                }
+                "regional_outage" => {
+                    need(self, "region", e.region.is_some());
+                    e.region
+                        .as_ref()
+                        .and_then(|r| find_region(self, r))
+                        .map(|region| EventKind::RegionalOutage { region })
+                }
+                "origin_outage" => {
+                    need(self, "origin", e.origin.is_some());
+                    let status = match &e.status {
+                        None => 502,
+                        Some(s) if (500..=599).contains(s.get_ref()) => *s.get_ref() as u16,
+                        Some(s) => {
+                            self.err(
+                                s.span(),
+                                &entity,
+                                format!("status must be a 5xx status, got {}", s.get_ref()),
+                            );
+                            502
+                        }
+                    };
+                    e.origin
+                        .as_ref()
+                        .and_then(|o| find_origin(self, o))
+                        .map(|origin| EventKind::OriginOutage { origin, status })
+                }
+                "origin_slowdown" => {
+                    need(self, "origin", e.origin.is_some());
+                    need(self, "factor", e.factor.is_some());
+                    let f = factor(self, 0.0);
+                    match (e.origin.as_ref().and_then(|o| find_origin(self, o)), f) {
+                        (Some(origin), Some(factor)) => {
+                            Some(EventKind::OriginSlowdown { origin, factor })
+                        }
+                        _ => None,
+                    }
+                }
+                "network_degradation" => {
+                    need(self, "region", e.region.is_some());
+                    need(self, "extra_ms", e.extra_ms.is_some());
+                    let region = e.region.as_ref().and_then(|r| find_region(self, r));
+                    let origin = e.origin.as_ref().map(|o| find_origin(self, o));
+                    let extra = e.extra_ms.as_ref().and_then(|x| {
+                        if x.get_ref().is_finite() && *x.get_ref() >= 0.0 {
+                            Some(*x.get_ref())
+                        } else {
+                            self.err(
+                                x.span(),
+                                &entity,
+                                format!("extra_ms must be >= 0, got {}", x.get_ref()),
+                            );
+                            None
+                        }
+                    });
+                    match (region, origin, extra) {
+                        (Some(region), None, Some(extra_ms)) => {
+                            Some(EventKind::NetworkDegradation {
+                                region,
+                                origin: None,
+                                extra_ms,
+                            })
+                        }
+                        (Some(region), Some(Some(o)), Some(extra_ms)) => {
+                            Some(EventKind::NetworkDegradation {
+                                region,
+                                origin: Some(o),
+                                extra_ms,
+                            })
+                        }
+                        _ => None,
+                    }
+                }
+                "flash_crowd" => {
+                    need(self, "factor", e.factor.is_some());
+                    let f = factor(self, 1.0);
+
+                    let objects = match &e.objects {
+                        None => Some(100),
+                        Some(o) if *o.get_ref() >= 1 => Some(*o.get_ref() as u64),
+                        Some(o) => {
+                            self.err(
+                                o.span(),
+                                &entity,
+                                format!("objects must be >= 1, got {}", o.get_ref()),
+                            );
+                            None
+                        }
+                    };
+                    let mut countries = Vec::new();
+                    for c in e.countries.iter().flatten() {
+                        match viewers
+                            .countries
+                            .iter()
+                            .position(|x| x.code.eq_ignore_ascii_case(c.get_ref()))
+                        {
+                            Some(i) => countries.push(i),
+                            None => self.err(
+                                c.span(),
+                                &entity,
+                                format!(
+                                    "country \"{}\" is not among [viewers] countries",
+                                    c.get_ref()
+                                ),
+                            ),
+                        }
+                    }
+                    countries.sort_unstable();
+                    countries.dedup();
+                    match (f, objects) {
+                        (Some(factor), Some(objects)) => Some(EventKind::FlashCrowd {
+                            factor,
+                            objects,
+                            countries,
+                        }),
+                        _ => None,
+                    }
+                }
+                other => {
+                    self.err(e.kind.span(), &format!("events #{}", n + 1), format!("unknown kind \"{other}\"; kinds: pop_outage, regional_outage, origin_outage, origin_slowdown, network_degradation, flash_crowd"));
+                    None
+                }
+            };
+            if let Some(kind) = kind {
+                out.push(Event {
+                    kind,
+                    start_us,
+                    end_us,
+                });
+            }
+        }
+        out
+    }
+
+    /// `[traffic]`.
+    fn traffic(&mut self, raw: &Spanned<crate::events::RawTraffic>) -> crate::events::Traffic {
+        let t = raw.get_ref();
+        let mut out = crate::events::Traffic::default();
+        let num = |v: &mut Self,
+                   f: &Option<Spanned<f64>>,
+                   name: &str,
+                   ok: &dyn Fn(f64) -> bool,
+                   rule: &str,
+                   slot: &mut f64| {
+            if let Some(x) = f {
+                if x.get_ref().is_finite() && ok(*x.get_ref()) {
+                    *slot = *x.get_ref();
+                } else {
+                    v.err(
+                        x.span(),
+                        "traffic",
+                        format!("{name} must be {rule}, got {}", x.get_ref()),
+                    );
+                }
+            }
+        };
+        num(
+            self,
+            &t.diurnal_amplitude,
+            "diurnal_amplitude",
+            &|x| (0.0..1.0).contains(&x),
+            "in [0, 1)",
+            &mut out.diurnal_amplitude,
+        );
+        num(
+            self,
+            &t.peak_local_hour,
+            "peak_local_hour",
+            &|x| (0.0..24.0).contains(&x),
+            "in [0, 24)",
+            &mut out.peak_local_hour,
+        );
+        num(
+            self,
+            &t.growth_per_hour,
+            "growth_per_hour",
+            &|x| x > -1.0,
+            "> -1",
+            &mut out.growth_per_hour,
+        );
+        num(
+            self,
+            &t.start_utc_hour,
+            "start_utc_hour",
+            &|x| (0.0..24.0).contains(&x),
+            "in [0, 24)",
+            &mut out.start_utc_hour,
+        );
         out
     }
 

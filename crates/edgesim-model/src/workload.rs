@@ -87,6 +87,23 @@ impl ObjectSampler {
         }
     }
 
+    /// The object of `rank` (1 = most popular) in class `class`, clamped to
+    /// the class's objects.
+    pub fn object(&self, class: usize, rank: u64) -> Object {
+        let class = class.min(self.classes.len() - 1);
+        let rank = rank.clamp(1, self.classes[class].1.objects);
+        Object {
+            key: ((class as u64) << RANK_BITS) | rank,
+            class,
+            rank,
+        }
+    }
+
+    /// Number of objects in class `class`.
+    pub fn class_objects(&self, class: usize) -> u64 {
+        self.classes.get(class).map_or(0, |c| c.1.objects)
+    }
+
     /// The object's size in bytes (at least 1); the same on every call.
     #[inline]
     pub fn size_of(&self, object: &Object) -> u64 {

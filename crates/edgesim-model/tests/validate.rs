@@ -144,7 +144,7 @@ fn unknown_keys_name_the_table_and_the_allowed_keys() {
     assert_eq!(
         errors(&text),
         [
-            "s.toml:6:1: simulation: unknown field `bogus`, expected one of `duration_secs`, `epoch_ms`, `seed`"
+            "s.toml:6:1: simulation: unknown field `bogus`, expected one of `duration_secs`, `epoch_ms`, `seed`, `on_agent_failure`"
         ]
     );
     let text = VALID.replace(

@@ -8,14 +8,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use edgesim_model::{OriginKind, Scenario};
-use edgesim_sim::metrics::{decode_histogram, new_latency_histogram};
+use edgesim_sim::metrics::new_latency_histogram;
 use edgesim_sim::{Counters, LatencyHistogram, RegionEpochReport, TriggerEpoch};
 
 use crate::histograms::RunHistograms;
 use crate::sparse::SparseHistogram;
+use crate::summary::EntitySeries;
 use crate::summary::{
     CountrySummary, EpochRow, LatencyMs, OriginSummary, PopSummary, RegionSummary, RouteSummary,
-    SCHEMA_VERSION, Summary, Totals, TriggerSummary, VariantSummary,
+    SCHEMA_VERSION, Summary, TIMESERIES_BY_TOP_N, TimeseriesBy, Totals, TriggerSummary,
+    VariantSummary,
 };
 
 /// A report that does not fit the run it is added to.
@@ -63,6 +65,87 @@ pub struct RunAccumulator {
     triggers: BTreeMap<(usize, usize), TriggerEpoch>,
     /// By name: requests, edge hits, origin fetches, latency.
     variants: BTreeMap<String, (u64, u64, u64, LatencyHistogram)>,
+    /// Per (behaviour, stage): invocations and failures per epoch.
+    trigger_epochs: BTreeMap<(usize, usize), (Vec<u64>, Vec<u64>)>,
+    /// Per-epoch latency of every country, PoP (scenario order) and
+    /// variant (by name); the summary keeps the busiest.
+    by_country: Vec<EntityTrack>,
+    by_pop: Vec<EntityTrack>,
+    by_variant: BTreeMap<String, EntityTrack>,
+    /// Any latency histogram: its bucket layout turns bucket values into
+    /// the percentiles hdrhistogram reports.
+    shape: LatencyHistogram,
+}
+
+/// One entity's requests and latency percentiles (ms; p50, p90, p99,
+/// p99.9) per epoch.
+#[derive(Default, Clone)]
+struct EntityTrack {
+    requests: Vec<u64>,
+    percentiles: Vec<Option<[f64; 4]>>,
+}
+
+impl EntityTrack {
+    /// A track that starts with `epochs` epochs without requests.
+    fn idle(epochs: usize) -> EntityTrack {
+        EntityTrack {
+            requests: vec![0; epochs],
+            percentiles: vec![None; epochs],
+        }
+    }
+
+    /// Appends one epoch: `requests` and the percentiles of `h`.
+    fn push(&mut self, requests: u64, h: &SparseHistogram, shape: &LatencyHistogram) {
+        self.requests.push(requests);
+        self.percentiles.push((!h.is_empty()).then(|| {
+            h.values_at_quantiles([0.5, 0.9, 0.99, 0.999], shape)
+                .map(|us| us as f64 / 1000.0)
+        }));
+    }
+
+    fn total(&self) -> u64 {
+        self.requests.iter().sum()
+    }
+
+    /// The summary's form of this track.
+    fn series(&self, id: &str, index: usize) -> EntitySeries {
+        let column = |k: usize| self.percentiles.iter().map(|p| p.map(|p| p[k])).collect();
+        EntitySeries {
+            id: id.to_owned(),
+            index,
+            requests: self.total(),
+            requests_per_epoch: self.requests.clone(),
+            p50_ms: column(0),
+            p90_ms: column(1),
+            p99_ms: column(2),
+            p999_ms: column(3),
+        }
+    }
+}
+
+/// The series of the (at most [`TIMESERIES_BY_TOP_N`]) tracks with the
+/// most requests, busiest first (ties: lower index first); tracks without
+/// requests are left out.
+fn busiest<'a>(tracks: impl Iterator<Item = (&'a str, &'a EntityTrack)>) -> Vec<EntitySeries> {
+    let mut busy: Vec<(usize, &str, &EntityTrack, u64)> = tracks
+        .enumerate()
+        .map(|(i, (id, t))| (i, id, t, t.total()))
+        .filter(|x| x.3 > 0)
+        .collect();
+    busy.sort_by(|a, b| b.3.cmp(&a.3).then(a.0.cmp(&b.0)));
+    busy.into_iter()
+        .take(TIMESERIES_BY_TOP_N)
+        .map(|(i, id, t, _)| t.series(id, i))
+        .collect()
+}
+
+/// Moves `h` into `into`, merging when `into` already has counts.
+fn absorb(into: &mut SparseHistogram, h: SparseHistogram) {
+    if into.is_empty() {
+        *into = h;
+    } else {
+        into.merge(&h);
+    }
 }
 
 /// One origin's load over the run, in total and per epoch.
@@ -100,6 +183,11 @@ impl RunAccumulator {
             rows: Vec::new(),
             triggers: BTreeMap::new(),
             variants: BTreeMap::new(),
+            trigger_epochs: BTreeMap::new(),
+            by_country: vec![EntityTrack::default(); scenario.viewers.countries.len()],
+            by_pop: vec![EntityTrack::default(); scenario.pops.len()],
+            by_variant: BTreeMap::new(),
+            shape: new_latency_histogram(),
             scenario,
         }
     }
@@ -132,11 +220,12 @@ impl RunAccumulator {
         let mut variant_latency = Vec::new();
         for r in reports {
             for v in &r.variants {
-                let h =
-                    decode_histogram(&v.latency_v2).map_err(|e| AccumulateError::Malformed {
+                let h = SparseHistogram::decode(&v.latency_v2).map_err(|e| {
+                    AccumulateError::Malformed {
                         epoch,
                         problem: format!("variant {}: {e}", v.name),
-                    })?;
+                    }
+                })?;
                 variant_latency.push(h);
             }
             if let Some(t) = r
@@ -154,6 +243,13 @@ impl RunAccumulator {
             }
         }
         let mut variant_latency = variant_latency.into_iter();
+        let epoch_index = self.rows.len();
+        for series in self.trigger_epochs.values_mut() {
+            series.0.push(0);
+            series.1.push(0);
+        }
+        // This epoch's requests and latency per variant.
+        let mut variant_epoch: BTreeMap<&str, (u64, SparseHistogram)> = BTreeMap::new();
         for r in reports {
             for t in &r.triggers {
                 self.triggers
@@ -164,6 +260,13 @@ impl RunAccumulator {
                         ..TriggerEpoch::default()
                     })
                     .add(t);
+                let series = self
+                    .trigger_epochs
+                    .entry((t.behavior, t.stage))
+                    .or_insert_with(|| (vec![0; epoch_index + 1], vec![0; epoch_index + 1]));
+                series.0[epoch_index] += t.invocations;
+                series.1[epoch_index] +=
+                    t.invalid + t.errors + t.timeouts + t.out_of_memory + t.throttled;
             }
             for v in &r.variants {
                 let h = variant_latency.next().expect("decoded above");
@@ -174,9 +277,28 @@ impl RunAccumulator {
                 e.0 += v.requests;
                 e.1 += v.edge_hits;
                 e.2 += v.origin_fetches;
-                add_histogram(&mut e.3, &h);
+                h.add_to(&mut e.3);
+                let ve = variant_epoch.entry(v.name.as_str()).or_default();
+                ve.0 += v.requests;
+                absorb(&mut ve.1, h);
             }
         }
+        for (name, (requests, h)) in &variant_epoch {
+            if !self.by_variant.contains_key(*name) {
+                self.by_variant
+                    .insert((*name).to_owned(), EntityTrack::idle(epoch_index));
+            }
+            let track = self.by_variant.get_mut(*name).expect("inserted above");
+            track.push(*requests, h, &self.shape);
+        }
+        let empty = SparseHistogram::default();
+        for (name, track) in &mut self.by_variant {
+            if !variant_epoch.contains_key(name.as_str()) {
+                track.push(0, &empty, &self.shape);
+            }
+        }
+        let mut pop_epoch = vec![(0u64, SparseHistogram::default()); self.by_pop.len()];
+        let mut country_epoch = vec![(0u64, SparseHistogram::default()); self.by_country.len()];
         for o in &mut self.origins {
             o.fetches_per_epoch.push(0);
             o.bytes_per_epoch.push(0);
@@ -191,6 +313,9 @@ impl RunAccumulator {
                 epoch_counters.add(&p.counters);
                 h.add_to(ph);
                 h.add_to(&mut self.epoch_latency);
+                let pe = &mut pop_epoch[p.pop];
+                pe.0 += p.counters.requests;
+                absorb(&mut pe.1, h);
             }
             for (r, h) in report.routes.iter().zip(route_hists) {
                 let entry = self
@@ -199,6 +324,9 @@ impl RunAccumulator {
                     .or_insert_with(|| (0, new_latency_histogram()));
                 entry.0 += r.requests;
                 h.add_to(&mut entry.1);
+                let ce = &mut country_epoch[r.country];
+                ce.0 += r.requests;
+                absorb(&mut ce.1, h);
             }
             for o in &report.origins {
                 let load = &mut self.origins[o.origin];
@@ -212,6 +340,12 @@ impl RunAccumulator {
                 *load.fetches_per_epoch.last_mut().expect("pushed above") += o.fetches;
                 *load.bytes_per_epoch.last_mut().expect("pushed above") += o.bytes;
             }
+        }
+        for (track, (requests, h)) in self.by_pop.iter_mut().zip(&pop_epoch) {
+            track.push(*requests, h, &self.shape);
+        }
+        for (track, (requests, h)) in self.by_country.iter_mut().zip(&country_epoch) {
+            track.push(*requests, h, &self.shape);
         }
         self.total.add(&epoch_counters);
         add_histogram(&mut self.latency, &self.epoch_latency);
@@ -323,7 +457,7 @@ impl RunAccumulator {
             s.simulation.epoch_span(epochs - 1).end
         };
         let (countries, country_histograms) = self.countries();
-        Summary {
+        let mut summary = Summary {
             schema_version: SCHEMA_VERSION,
             scenario: s.name.clone(),
             description: s.description.clone(),
@@ -438,6 +572,14 @@ impl RunAccumulator {
                     } else {
                         (t.duration_us as f64 / t.invocations as f64).round() / 1000.0
                     },
+                    invocations_per_epoch: self
+                        .trigger_epochs
+                        .get(&(t.behavior, t.stage))
+                        .map_or_else(Vec::new, |e| e.0.clone()),
+                    failures_per_epoch: self
+                        .trigger_epochs
+                        .get(&(t.behavior, t.stage))
+                        .map_or_else(Vec::new, |e| e.1.clone()),
                 })
                 .collect(),
             variants: self
@@ -454,13 +596,35 @@ impl RunAccumulator {
                 })
                 .collect(),
             timeseries: self.rows.clone(),
+            timeseries_by: self.timeseries_by(),
             migration: None,
+            incidents: Vec::new(),
+            cost: None,
             histograms: RunHistograms {
                 total: self.latency.clone(),
                 pops: self.pops.iter().map(|(_, h)| h.clone()).collect(),
                 countries: country_histograms,
                 devices: Vec::new(),
             },
+        };
+        summary.cost = crate::cost::run_cost(&summary, s);
+        summary
+    }
+
+    /// Latency per epoch of the busiest countries and PoPs and of the
+    /// variants (their indices follow the summary's lists).
+    fn timeseries_by(&self) -> TimeseriesBy {
+        let s = &self.scenario;
+        TimeseriesBy {
+            countries: busiest(
+                s.viewers
+                    .countries
+                    .iter()
+                    .map(|c| c.code.as_str())
+                    .zip(&self.by_country),
+            ),
+            pops: busiest(s.pops.iter().map(|p| p.id.as_str()).zip(&self.by_pop)),
+            variants: busiest(self.by_variant.iter().map(|(name, t)| (name.as_str(), t))),
         }
     }
 
@@ -521,6 +685,7 @@ fn add_histogram(into: &mut LatencyHistogram, from: &LatencyHistogram) {
 mod tests {
     use super::*;
     use crate::testkit::{self, epoch_reports, region_report};
+    use edgesim_sim::metrics::decode_histogram;
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9
@@ -630,6 +795,49 @@ mod tests {
         assert!(
             (fra.lat - 50.0).abs() < 1.0 && (fra.lon - 8.6).abs() < 1.0,
             "{fra:?}"
+        );
+    }
+
+    #[test]
+    fn per_epoch_breakdowns_match_each_epochs_histograms() {
+        let scenario = testkit::scenario();
+        let s = testkit::summary(3);
+        let by = &s.timeseries_by;
+        // Four PoPs, three countries (the busiest first), no variants.
+        assert_eq!(by.pops.len(), 4);
+        assert_eq!(by.countries.len(), 3);
+        assert!(by.variants.is_empty());
+        assert_eq!(by.pops[0].id, "gru", "the busiest PoP first");
+        for e in 0..3u64 {
+            let reports = epoch_reports(&scenario, e);
+            for series in &by.pops {
+                let pop = reports
+                    .iter()
+                    .flat_map(|r| &r.pops)
+                    .find(|p| p.pop == series.index)
+                    .unwrap();
+                let l = LatencyMs::of(&decode_histogram(&pop.latency_v2).unwrap());
+                let at = e as usize;
+                assert_eq!(series.requests_per_epoch[at], pop.counters.requests);
+                assert_eq!(
+                    [
+                        series.p50_ms[at],
+                        series.p90_ms[at],
+                        series.p99_ms[at],
+                        series.p999_ms[at]
+                    ],
+                    [Some(l.p50), Some(l.p90), Some(l.p99), Some(l.p999)],
+                    "{} epoch {e}",
+                    series.id
+                );
+            }
+        }
+        // DE merges its two routes (fra and ams).
+        let de = by.countries.iter().find(|c| c.id == "DE").unwrap();
+        assert_eq!(de.requests, s.countries[de.index].requests);
+        assert_eq!(
+            de.requests_per_epoch.iter().sum::<u64>(),
+            s.countries[de.index].requests
         );
     }
 

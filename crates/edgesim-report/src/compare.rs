@@ -244,6 +244,13 @@ fn definitions() -> Vec<MetricDef> {
             Lower,
             |s| s.migration.as_ref()?.kpis.time_to_rollback_secs,
         ),
+        // Cost at list prices (empty for reports written before cost).
+        def("cost_run_usd", "cost of the run", "USD", Lower, |s| {
+            Some(s.cost.as_ref()?.run_usd.total)
+        }),
+        def("cost_monthly_usd", "cost per month", "USD", Lower, |s| {
+            Some(s.cost.as_ref()?.monthly_usd.total)
+        }),
     ]
 }
 
@@ -1014,11 +1021,27 @@ impl SweepAxis {
     }
 }
 
-/// One value of a sweep and its run.
+/// One swept scenario value (`--vary PATH=V1,V2,...`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepDim {
+    /// The scenario path, as `--set` names it.
+    pub path: String,
+    /// The values, in the order given.
+    pub values: Vec<String>,
+    /// How the values lie on an axis.
+    pub axis: SweepAxis,
+    /// Each value's position on that axis (the index when categorical).
+    pub xs: Vec<f64>,
+}
+
+/// One value of a sweep (one combination of a grid) and its run.
 #[derive(Debug, Clone)]
 pub struct SweepPoint {
-    /// The value as given.
+    /// The value as given; on a grid the values of every dimension,
+    /// joined by " × ".
     pub value: String,
+    /// Index of its value in each of [`Sweep::dims`] (one per dimension).
+    pub at: Vec<usize>,
     /// Its position on the axis (the index for a categorical axis).
     pub x: f64,
     /// Its report directory relative to the sweep's, with `/`.
@@ -1038,15 +1061,19 @@ pub struct LimitHit {
     pub value: f64,
 }
 
-/// One scenario run at several values of one parameter.
+/// One scenario run at several values of one parameter, or at every
+/// combination of the values of several (a grid).
 #[derive(Debug, Clone)]
 pub struct Sweep {
     /// Scenario name.
     pub scenario: String,
-    /// The swept path, e.g. `viewers.requests_per_sec`.
+    /// The swept path, e.g. `viewers.requests_per_sec`; on a grid the
+    /// paths joined by " × ".
     pub param: String,
-    /// How the values lie on an axis.
+    /// How the values lie on an axis (of the first dimension on a grid).
     pub axis: SweepAxis,
+    /// The swept dimensions, in the order given (one for a plain sweep).
+    pub dims: Vec<SweepDim>,
     /// The runs, in the order of the values.
     pub points: Vec<SweepPoint>,
     /// The limits, in the order given.
@@ -1054,6 +1081,20 @@ pub struct Sweep {
 }
 
 impl Sweep {
+    /// Where point `i` is: `path = value`, for every dimension.
+    pub fn at(&self, i: usize) -> String {
+        let p = &self.points[i];
+        if self.dims.len() <= 1 {
+            return format!("{} = {}", self.param, p.value);
+        }
+        self.dims
+            .iter()
+            .zip(&p.at)
+            .map(|(d, &k)| format!("{} = {}", d.path, d.values[k]))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Limits broken at point `i`, in limit order.
     pub fn hits_at(&self, i: usize) -> Vec<LimitHit> {
         let ms = metrics(&self.points[i].summary);
@@ -1087,13 +1128,12 @@ impl Sweep {
             Some(hit) => {
                 let l = &self.limits[hit.limit];
                 format!(
-                    "first limit hit: {} = {} {} {} at {} = {}",
+                    "first limit hit: {} = {} {} {} at {}",
                     l.metric.key,
                     short(hit.value),
                     l.relation(),
                     short(l.bound),
-                    self.param,
-                    self.points[hit.point].value
+                    self.at(hit.point)
                 )
             }
             None => {
@@ -1125,6 +1165,23 @@ pub fn sweep_json(s: &Sweep) -> String {
     let _ = writeln!(out, "  \"scenario\": {},", json_str(&s.scenario));
     let _ = writeln!(out, "  \"param\": {},", json_str(&s.param));
     let _ = writeln!(out, "  \"axis\": {},", json_str(s.axis.name()));
+    out.push_str("  \"vary\": [");
+    for (k, d) in s.dims.iter().enumerate() {
+        let values: Vec<String> = d.values.iter().map(|v| json_str(v)).collect();
+        let _ = write!(
+            out,
+            "{}\n    {{\"path\": {}, \"axis\": {}, \"values\": [{}]}}",
+            if k > 0 { "," } else { "" },
+            json_str(&d.path),
+            json_str(d.axis.name()),
+            values.join(", ")
+        );
+    }
+    out.push_str(if s.dims.is_empty() {
+        "],\n"
+    } else {
+        "\n  ],\n"
+    });
     json_metric_list(&mut out, &cols);
     out.push_str("  \"limits\": [");
     for (k, l) in s.limits.iter().enumerate() {
@@ -1149,10 +1206,17 @@ pub fn sweep_json(s: &Sweep) -> String {
             .iter()
             .map(|h| json_str(s.limits[h.limit].metric.key))
             .collect();
+        let values: Vec<String> = s
+            .dims
+            .iter()
+            .zip(&p.at)
+            .map(|(d, &k)| format!("{}: {}", json_str(&d.path), json_str(&d.values[k])))
+            .collect();
         let _ = write!(
             out,
-            "    {{\n      \"value\": {},\n      \"x\": {},\n      \"report\": {},\n      \"limits_hit\": [{}],\n      \"metrics\": ",
+            "    {{\n      \"value\": {},\n      \"values\": {{{}}},\n      \"x\": {},\n      \"report\": {},\n      \"limits_hit\": [{}],\n      \"metrics\": ",
             json_str(&p.value),
+            values.join(", "),
             fixed(p.x),
             json_str(&p.report),
             hits.join(", ")
@@ -1187,14 +1251,30 @@ pub fn sweep_json(s: &Sweep) -> String {
 pub fn sweep_csv(s: &Sweep) -> String {
     let table: Vec<Vec<Metric>> = s.points.iter().map(|p| metrics(&p.summary)).collect();
     let cols = columns(&table);
-    let mut out = format!("{},report", csv_field(&s.param));
+    let grid = s.dims.len() > 1;
+    let mut out = if grid {
+        let paths: Vec<String> = s.dims.iter().map(|d| csv_field(&d.path)).collect();
+        format!("{},report", paths.join(","))
+    } else {
+        format!("{},report", csv_field(&s.param))
+    };
     for m in &cols {
         out.push(',');
         out.push_str(m.key);
     }
     out.push_str(",limits_hit\n");
     for (i, p) in s.points.iter().enumerate() {
-        let _ = write!(out, "{},{}", csv_field(&p.value), csv_field(&p.report));
+        if grid {
+            let values: Vec<String> = s
+                .dims
+                .iter()
+                .zip(&p.at)
+                .map(|(d, &k)| csv_field(&d.values[k]))
+                .collect();
+            let _ = write!(out, "{},{}", values.join(","), csv_field(&p.report));
+        } else {
+            let _ = write!(out, "{},{}", csv_field(&p.value), csv_field(&p.report));
+        }
         for m in &cols {
             out.push(',');
             if let Some(v) = value_of(&table[i], m.key) {
@@ -1215,6 +1295,31 @@ pub fn sweep_csv(s: &Sweep) -> String {
 fn sweep_plots(dir: &Path, s: &Sweep) -> Result<Vec<RenderedPlot>, PlotError> {
     let table: Vec<Vec<Metric>> = s.points.iter().map(|p| metrics(&p.summary)).collect();
     let mut plots = Vec::new();
+    // A grid: x is the first dimension, one line per combination of the
+    // others (in the order the points ran).
+    let mut series: Vec<(String, Vec<usize>)> = Vec::new();
+    type LabelOf = Box<dyn Fn(&SweepPoint) -> String>;
+    let (x_param, label_of): (String, LabelOf) = if s.dims.len() > 1 {
+        for (i, p) in s.points.iter().enumerate() {
+            let label = s.dims[1..]
+                .iter()
+                .zip(&p.at[1..])
+                .map(|(d, &k)| format!("{} = {}", d.path, d.values[k]))
+                .collect::<Vec<_>>()
+                .join(", ");
+            match series.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, indices)) => indices.push(i),
+                None => series.push((label, vec![i])),
+            }
+        }
+        let first = s.dims[0].clone();
+        (
+            first.path.clone(),
+            Box::new(move |p: &SweepPoint| first.values[p.at[0]].clone()),
+        )
+    } else {
+        (s.param.clone(), Box::new(|p: &SweepPoint| p.value.clone()))
+    };
     for key in SWEEP_PLOTS {
         let Ok(info) = metric_info(key) else { continue };
         let scale = if info.unit == "ratio" { 100.0 } else { 1.0 };
@@ -1223,7 +1328,7 @@ fn sweep_plots(dir: &Path, s: &Sweep) -> Result<Vec<RenderedPlot>, PlotError> {
             .points
             .iter()
             .zip(&table)
-            .map(|(p, row)| (p.x, p.value.clone(), value_of(row, key).map(|v| v * scale)))
+            .map(|(p, row)| (p.x, label_of(p), value_of(row, key).map(|v| v * scale)))
             .collect();
         let limit = s
             .limits
@@ -1235,8 +1340,12 @@ fn sweep_plots(dir: &Path, s: &Sweep) -> Result<Vec<RenderedPlot>, PlotError> {
             info.label,
             unit,
             info.better.name(),
-            s.param
+            x_param
         );
+        if s.dims.len() > 1 {
+            let others: Vec<&str> = s.dims[1..].iter().map(|d| d.path.as_str()).collect();
+            caption += &format!(", one line per value of {}", others.join(" × "));
+        }
         if let Some((bound, max)) = limit {
             caption += &format!(
                 "; the dashed line is the limit ({} {}), points beyond it are red",
@@ -1252,12 +1361,13 @@ fn sweep_plots(dir: &Path, s: &Sweep) -> Result<Vec<RenderedPlot>, PlotError> {
             caption,
             &SweepLine {
                 title: format!("{}: {} against {}", s.scenario, info.label, s.param),
-                x_desc: s.param.clone(),
+                x_desc: x_param.clone(),
                 y_desc: format!("{} ({unit})", info.label),
                 points: &points,
                 categorical: s.axis == SweepAxis::Categorical,
                 x_bytes: s.axis == SweepAxis::Bytes,
                 limit,
+                series: &series,
             },
             &mut plots,
         )?;
@@ -1288,8 +1398,13 @@ pub fn sweep_html(s: &Sweep, plots: &[RenderedPlot]) -> String {
         .collect();
     let _ = writeln!(
         h,
-        "<p class=\"meta\">{} values of <code>{}</code> ({} axis). Limits: {}.</p>",
+        "<p class=\"meta\">{} {} of <code>{}</code> ({} axis). Limits: {}.</p>",
         s.points.len(),
+        if s.dims.len() > 1 {
+            "combinations of the values"
+        } else {
+            "values"
+        },
         escape(&s.param),
         s.axis.name(),
         if limits.is_empty() {
@@ -1451,5 +1566,21 @@ mod tests {
             serde_json::from_str(&std::fs::read_to_string(tmp.path().join(COMPARE_JSON)).unwrap())
                 .unwrap();
         assert_eq!(json["ranking"][0]["name"], "b");
+    }
+
+    #[test]
+    fn cost_metrics_come_from_the_summary_and_lower_is_better() {
+        let s = testkit::summary(3);
+        let cost = s.cost.clone().expect("priced");
+        let value = |s: &Summary, key: &str| metrics(s).into_iter().find(|m| m.key == key);
+        let run = value(&s, "cost_run_usd").unwrap();
+        assert_eq!(run.value, Some(cost.run_usd.total));
+        assert_eq!(run.better, Better::Lower);
+        let month = value(&s, "cost_monthly_usd").unwrap();
+        assert_eq!(month.value, Some(cost.monthly_usd.total));
+        assert_eq!(month.unit, "USD");
+        let mut old = s;
+        old.cost = None;
+        assert_eq!(value(&old, "cost_monthly_usd").unwrap().value, None);
     }
 }

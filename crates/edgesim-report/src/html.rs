@@ -184,6 +184,25 @@ pub fn index_html(summary: &Summary, plots: &[RenderedPlot]) -> String {
             seconds(s.duration_secs)
         );
     }
+    for i in &s.incidents {
+        let _ = writeln!(
+            h,
+            "<p class=\"warn\">At {} (epoch {}) agent {} (regions {}) failed: {}. {}</p>",
+            seconds(i.at_secs),
+            i.epoch,
+            escape(&i.agent),
+            escape(&i.regions.join(", ")),
+            escape(&i.reason),
+            if i.action == "reassigned" {
+                format!(
+                    "Its regions were reassigned to {} and restarted there with cold caches from that epoch.",
+                    escape(&i.to.join(", "))
+                )
+            } else {
+                "The run was aborted.".to_owned()
+            }
+        );
+    }
     h.push_str("<nav>");
     h.push_str("<a href=\"#headline\">Headline</a>");
     for p in plots {
@@ -214,6 +233,7 @@ pub fn index_html(summary: &Summary, plots: &[RenderedPlot]) -> String {
     trigger_table(&mut h, s);
     variant_table(&mut h, s);
     migration_table(&mut h, s);
+    cost_table(&mut h, s);
 
     let _ = writeln!(
         h,
@@ -259,7 +279,22 @@ fn headline(h: &mut String, s: &Summary) {
             ),
         )
     };
-    let rows: [(&str, String, String); 10] = [
+    let cost = s.cost.as_ref().map_or_else(
+        || ("–".to_owned(), "not priced".to_owned()),
+        |c| {
+            (
+                dollars(c.monthly_usd.total),
+                format!(
+                    "at {} list prices, the run's rates over {} h; {} for the {} simulated",
+                    c.prices.version,
+                    c.monthly_hours,
+                    dollars(c.run_usd.total),
+                    seconds(c.run_secs)
+                ),
+            )
+        },
+    );
+    let rows: [(&str, String, String); 11] = [
         (
             "Viewer requests",
             thousands(t.requests),
@@ -320,6 +355,7 @@ fn headline(h: &mut String, s: &Summary) {
             ),
             "edge (hit or collapsed) / regional cache / origin".into(),
         ),
+        ("Cost per month (USD)", cost.0, cost.1),
     ];
     h.push_str("<h2 id=\"headline\">Headline</h2>\n<table class=\"headline\">\n<tbody>\n");
     for (what, value, note) in rows {
@@ -619,6 +655,140 @@ fn migration_table(h: &mut String, s: &Summary) {
     }
 }
 
+/// US dollars: cents with thousands separators ("$1,234.56"); four
+/// decimals below a cent.
+fn dollars(v: f64) -> String {
+    if v > 0.0 && v < 0.01 {
+        format!("${v:.4}")
+    } else {
+        let cents = (v.max(0.0) * 100.0).round() as u64;
+        format!("${}.{:02}", thousands(cents / 100), cents % 100)
+    }
+}
+
+/// The cost estimate: items per run and per month, the price table named,
+/// and data transfer per pricing region group (absent when not priced).
+fn cost_table(h: &mut String, s: &Summary) {
+    let Some(c) = &s.cost else {
+        return;
+    };
+    let sources: Vec<String> = c
+        .prices
+        .source
+        .iter()
+        .map(|u| {
+            let shown = u.trim_start_matches("https://").trim_end_matches('/');
+            format!("<a href=\"{}\">{}</a>", escape(u), escape(shown))
+        })
+        .collect();
+    let _ = writeln!(
+        h,
+        "<h2 id=\"cost\">Cost</h2>\n<p class=\"meta\">Prices: table <b>{}</b> (as of {}; sources: {}). \
+         AWS list prices in USD: no free tier, commitments or private pricing. Per month: the run's \
+         average rates over {} h, data-transfer volume tiers applied to that monthly volume per region \
+         group; per run: its share of that month ({}).{}</p>",
+        escape(&c.prices.version),
+        escape(&c.prices.as_of),
+        sources.join(", "),
+        c.monthly_hours,
+        seconds(c.run_secs),
+        if c.overrides.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " Set by the scenario: <code>{}</code>.",
+                escape(&c.overrides.join("; "))
+            )
+        }
+    );
+    let u = &c.usage;
+    let basis = [
+        format!(
+            "{} GB to viewers, CloudFront data transfer out",
+            fixed(u.viewer_gb)
+        ),
+        format!("{} viewer requests, all HTTPS", thousands(u.https_requests)),
+        format!(
+            "{} billed Lambda@Edge invocations (throttled ones are free)",
+            thousands(u.lambda_requests)
+        ),
+        format!(
+            "{} GB-seconds: each invocation billed its behaviour's mean run time rounded up to 1 ms",
+            fixed(u.lambda_gb_seconds)
+        ),
+        format!("{} S3 GET requests", thousands(u.s3_get_requests)),
+        format!(
+            "{} GB from custom origins or origins with their own price (S3 to CloudFront is free)",
+            fixed(u.priced_origin_gb)
+        ),
+        "no Origin Shield in the simulation".to_owned(),
+    ];
+    let labels = [
+        "Data transfer out",
+        "HTTPS requests",
+        "Lambda@Edge requests",
+        "Lambda@Edge duration",
+        "Origin requests",
+        "Origin egress",
+        "Origin Shield requests",
+    ];
+    h.push_str(
+        "<table>\n<thead><tr><th>item</th><th class=\"n\">per run</th><th class=\"n\">per month</th>\
+         <th>basis (run)</th></tr></thead>\n<tbody>\n",
+    );
+    for (((label, (_, run)), (_, month)), basis) in labels
+        .iter()
+        .zip(c.run_usd.items())
+        .zip(c.monthly_usd.items())
+        .zip(basis)
+    {
+        let _ = writeln!(
+            h,
+            "<tr><td>{label}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"note\">{}</td></tr>",
+            dollars(run),
+            dollars(month),
+            escape(&basis)
+        );
+    }
+    let _ = writeln!(
+        h,
+        "<tr><td><b>Total</b></td><td class=\"n\"><b>{}</b></td><td class=\"n\"><b>{}</b></td><td></td></tr>",
+        dollars(c.run_usd.total),
+        dollars(c.monthly_usd.total)
+    );
+    h.push_str("</tbody>\n</table>\n");
+    h.push_str(
+        "<table>\n<thead><tr><th>region group</th><th>PoPs</th><th class=\"n\">requests</th>\
+         <th class=\"n\">GB (run)</th><th class=\"n\">GB per month</th>\
+         <th class=\"n\">data transfer per month</th><th class=\"n\">HTTPS requests per month</th></tr></thead>\n<tbody>\n",
+    );
+    for r in &c.regions {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(&r.label),
+            escape(&r.pops.join(", ")),
+            thousands(r.requests),
+            fixed(r.viewer_gb),
+            fixed(r.monthly_viewer_gb),
+            dollars(r.data_transfer_monthly_usd),
+            dollars(r.https_requests_monthly_usd),
+        );
+    }
+    h.push_str("</tbody>\n</table>\n");
+}
+
+/// A quantity with thousands separators and up to two decimals.
+fn fixed(v: f64) -> String {
+    let hundredths = (v.max(0.0) * 100.0).round() as u64;
+    if hundredths.is_multiple_of(100) {
+        thousands(hundredths / 100)
+    } else {
+        format!("{}.{:02}", thousands(hundredths / 100), hundredths % 100)
+    }
+}
+
 /// A/B variants (absent without an `ab_test` function).
 fn variant_table(h: &mut String, s: &Summary) {
     if s.variants.is_empty() {
@@ -674,5 +844,24 @@ mod tests {
         assert_eq!(ms(123.4), "123 ms");
         assert_eq!(bytes(512), "512 B");
         assert_eq!(bytes(2 * 1024 * 1024 * 1024), "2.00 GiB");
+    }
+
+    #[test]
+    fn cost_section_names_the_price_table() {
+        assert_eq!(dollars(1234.567), "$1,234.57");
+        assert_eq!(dollars(0.0), "$0.00");
+        assert_eq!(dollars(0.00123), "$0.0012");
+        assert_eq!(fixed(21_900.0), "21,900");
+        assert_eq!(fixed(2.5), "2.50");
+        let s = crate::testkit::summary(6);
+        let page = index_html(&s, &[]);
+        assert!(page.contains("<h2 id=\"cost\">Cost</h2>"));
+        assert!(page.contains("table <b>aws-2026-11</b> (as of 2026-11-01"));
+        assert!(page.contains("https://aws.amazon.com/cloudfront/pricing/"));
+        assert!(page.contains("<tr><td>Cost per month (USD)</td>"));
+        let mut unpriced = s.clone();
+        unpriced.cost = None;
+        let page = index_html(&unpriced, &[]);
+        assert!(!page.contains("id=\"cost\""));
     }
 }

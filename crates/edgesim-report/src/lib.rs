@@ -7,6 +7,7 @@
 pub mod accumulate;
 mod base64;
 pub mod compare;
+pub mod cost;
 pub mod histograms;
 pub mod html;
 pub mod plot;
@@ -17,10 +18,12 @@ pub mod write;
 pub use accumulate::{AccumulateError, RunAccumulator};
 pub use histograms::RunHistograms;
 pub use summary::{
-    EpochRow, GateEvaluationRow, LatencyMs, MigrationEpoch, MigrationSummary, SCHEMA_VERSION,
-    Summary, TierShares,
+    EpochRow, GateEvaluationRow, Incident, LatencyMs, MigrationEpoch, MigrationSummary,
+    SCHEMA_VERSION, Summary, TierShares,
 };
-pub use write::{ReadError, ReportError, read_report, regenerate_report, write_report};
+pub use write::{
+    ReadError, ReportError, read_report, regenerate_report, write_report, write_report_keeping,
+};
 
 #[cfg(test)]
 mod testkit;

@@ -7,11 +7,13 @@
 //! so it has the same colour in every plot of a run; tiers and percentiles
 //! have their own fixed colours.
 
+mod by;
 mod cdf;
 mod overlay;
 mod pops;
 mod shift;
 mod time;
+mod triggers;
 
 use std::ops::Range;
 use std::path::Path;
@@ -23,15 +25,17 @@ use plotters::coord::ranged1d::Ranged;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
+pub use by::{LATENCY_BY_MAX_POINTS, LatencyBy, latency_by_epochs_per_point};
 pub use cdf::{CdfCurve, LatencyCdf};
 pub use overlay::{
     OverlayPanel, OverlayRun, RunBars, SweepLine, TimeOverlay, bucket_offload_pct,
     bucket_origin_rps, bucket_p50_ms, bucket_p99_ms,
 };
 pub use pops::{PopHitRatio, PopMap};
-pub use shift::{MigrationShift, ShiftSeries};
+pub use shift::{ArmEpoch, MigrationArms, MigrationShift, ShiftSeries};
 pub(crate) use time::bucket_note;
 pub use time::{LatencyOffload, OffloadTiers, OriginLoad};
+pub use triggers::{TriggerPanels, trigger_label};
 
 /// Default size of a plot, pixels.
 pub const PLOT_SIZE: (u32, u32) = (1200, 800);

@@ -149,6 +149,85 @@ impl SparseHistogram {
             into.saturating_record_n(value, count);
         }
     }
+
+    /// Adds every count of `other` into this one (buckets stay ascending).
+    pub fn merge(&mut self, other: &SparseHistogram) {
+        if other.buckets.is_empty() {
+            return;
+        }
+        if self.buckets.is_empty() {
+            self.buckets.clone_from(&other.buckets);
+            return;
+        }
+        let mut merged = Vec::with_capacity(self.buckets.len() + other.buckets.len());
+        let (mut a, mut b) = (
+            self.buckets.iter().peekable(),
+            other.buckets.iter().peekable(),
+        );
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(&&x), Some(&&y)) => {
+                    if x.0 < y.0 {
+                        a.next();
+                        x
+                    } else if y.0 < x.0 {
+                        b.next();
+                        y
+                    } else {
+                        a.next();
+                        b.next();
+                        (x.0, x.1 + y.1)
+                    }
+                }
+                (Some(&&x), None) => {
+                    a.next();
+                    x
+                }
+                (None, Some(&&y)) => {
+                    b.next();
+                    y
+                }
+                (None, None) => break,
+            };
+            merged.push(next);
+        }
+        self.buckets = merged;
+    }
+
+    /// The values at `quantiles` (ascending, each in 0..=1), µs, exactly
+    /// as [`LatencyHistogram::value_at_quantile`] gives them for the same
+    /// counts (the highest value equivalent to the bucket reached; the
+    /// lowest for quantile 0); all 0 when empty. `shape` is any histogram
+    /// with edgesim's latency bounds (only its bucket layout is used).
+    pub fn values_at_quantiles<const N: usize>(
+        &self,
+        quantiles: [f64; N],
+        shape: &LatencyHistogram,
+    ) -> [u64; N] {
+        let total = self.len();
+        let mut out = [0u64; N];
+        if total == 0 {
+            return out;
+        }
+        let mut buckets = self.buckets.iter();
+        let (mut seen, mut at) = (0u64, 0u64);
+        for (slot, &q) in out.iter_mut().zip(&quantiles) {
+            let target = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
+            while seen < target {
+                let Some(&(value, count)) = buckets.next() else {
+                    break;
+                };
+                seen += count;
+                at = value;
+            }
+            *slot = if q == 0.0 {
+                shape.lowest_equivalent(at)
+            } else {
+                shape.highest_equivalent(at)
+            };
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -220,6 +299,32 @@ mod tests {
             .unwrap()
             .add_to(&mut via_generic);
         assert_eq!(via_generic, h);
+    }
+
+    #[test]
+    fn quantiles_and_merges_match_hdrhistogram() {
+        let shape = new_latency_histogram();
+        let qs = [0.0, 0.5, 0.9, 0.99, 0.999, 1.0];
+        for (a, b) in [(1, 2), (3, 4), (5, 6)] {
+            let (ha, hb) = (sample(a, 3_000), sample(b, 500 * a));
+            let mut sparse = SparseHistogram::decode(&encode_histogram(&ha)).unwrap();
+            let got = sparse.values_at_quantiles(qs, &shape);
+            for (q, v) in qs.iter().zip(got) {
+                assert_eq!(v, ha.value_at_quantile(*q), "q {q}");
+            }
+            sparse.merge(&SparseHistogram::decode(&encode_histogram(&hb)).unwrap());
+            let mut both = ha.clone();
+            both.add(&hb).unwrap();
+            assert_eq!(sparse.len(), both.len());
+            let got = sparse.values_at_quantiles(qs, &shape);
+            for (q, v) in qs.iter().zip(got) {
+                assert_eq!(v, both.value_at_quantile(*q), "merged, q {q}");
+            }
+        }
+        assert_eq!(
+            SparseHistogram::default().values_at_quantiles([0.5], &shape),
+            [0]
+        );
     }
 
     #[test]

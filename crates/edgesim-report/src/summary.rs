@@ -57,9 +57,20 @@ pub struct Summary {
     pub variants: Vec<VariantSummary>,
     /// Per epoch.
     pub timeseries: Vec<EpochRow>,
+    /// Latency percentiles per epoch of the busiest countries and PoPs and
+    /// of every A/B variant (see [`TimeseriesBy`]).
+    #[serde(default)]
+    pub timeseries_by: TimeseriesBy,
     /// The gradual origin migration, when the scenario has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub migration: Option<MigrationSummary>,
+    /// What happened to the run itself (agents that failed), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incidents: Vec<Incident>,
+    /// What the run would cost at list prices, per run and per month
+    /// (`crate::cost`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::cost::CostSummary>,
     /// The latency histograms behind the percentiles, for the CDF plots.
     /// Not part of summary.json: written to histograms.json beside it.
     #[serde(skip)]
@@ -181,6 +192,65 @@ pub struct TriggerSummary {
     pub cold_starts: u64,
     /// Mean simulated run time per invocation, ms (cold starts included).
     pub mean_duration_ms: f64,
+    /// Invocations in each epoch (aligned with `timeseries`).
+    #[serde(default)]
+    pub invocations_per_epoch: Vec<u64>,
+    /// Failed invocations (invalid, errors, timeouts, out of memory,
+    /// throttled) in each epoch (aligned with `timeseries`).
+    #[serde(default)]
+    pub failures_per_epoch: Vec<u64>,
+}
+
+impl TriggerSummary {
+    /// Failed invocations: invalid results (502) and errors, timeouts,
+    /// out of memory and throttles (503).
+    pub fn failures(&self) -> u64 {
+        self.invalid + self.errors + self.timeouts + self.out_of_memory + self.throttled
+    }
+}
+
+/// Most entities per dimension in [`TimeseriesBy`].
+pub const TIMESERIES_BY_TOP_N: usize = 6;
+
+/// Viewer latency per epoch broken down by dimension: the
+/// [`TIMESERIES_BY_TOP_N`] countries and PoPs with the most requests over
+/// the run (busiest first) and the A/B variants (by name, at most as
+/// many). Devices and origins are missing: the engine reports no latency
+/// histogram per device or per origin per epoch.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TimeseriesBy {
+    /// The busiest viewer countries (all their routes merged).
+    #[serde(default)]
+    pub countries: Vec<EntitySeries>,
+    /// The busiest PoPs.
+    #[serde(default)]
+    pub pops: Vec<EntitySeries>,
+    /// The A/B variants of built-in `ab_test` functions.
+    #[serde(default)]
+    pub variants: Vec<EntitySeries>,
+}
+
+/// One entity's viewer latency per epoch; every list is aligned with
+/// `timeseries` (percentiles are null in epochs without its requests).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntitySeries {
+    /// Country code, PoP id or variant name.
+    pub id: String,
+    /// Its index in the summary's `countries`, `pops` or `variants` (and
+    /// so its colour in the plots).
+    pub index: usize,
+    /// Its requests over the run.
+    pub requests: u64,
+    /// Its requests in each epoch.
+    pub requests_per_epoch: Vec<u64>,
+    /// Median latency per epoch, ms.
+    pub p50_ms: Vec<Option<f64>>,
+    /// 90th percentile per epoch, ms.
+    pub p90_ms: Vec<Option<f64>>,
+    /// 99th percentile per epoch, ms.
+    pub p99_ms: Vec<Option<f64>>,
+    /// 99.9th percentile per epoch, ms.
+    pub p999_ms: Vec<Option<f64>>,
 }
 
 /// One A/B variant over the run.
@@ -409,6 +479,30 @@ pub struct OriginSummary {
     /// Of those, answered from a PoP's cache.
     #[serde(default)]
     pub served_hits: u64,
+}
+
+/// Something that happened to the run itself rather than to the simulated
+/// CDN: an agent that died, hung or was cut off, and what the coordinator
+/// did about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    /// The epoch during which it was detected.
+    pub epoch: u64,
+    /// Start of that epoch, simulated seconds.
+    pub at_secs: f64,
+    /// `agent_failed`.
+    pub kind: String,
+    /// The agent (index and address).
+    pub agent: String,
+    /// The regions it was simulating.
+    pub regions: Vec<String>,
+    /// Why it was declared failed.
+    pub reason: String,
+    /// `aborted` (the run stopped; the report covers the epochs before)
+    /// or `reassigned` (its regions restarted cold on `to` from this epoch).
+    pub action: String,
+    /// Agents that took the regions over.
+    pub to: Vec<String>,
 }
 
 /// A gradual origin migration: what was planned, what happened, and the

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use crate::histograms::RunHistograms;
 use crate::html::{RenderedPlot, index_html};
 use crate::plot::{
-    CdfCurve, Figure, LatencyCdf, LatencyOffload, MigrationShift, OffloadTiers, OriginLoad,
-    PlotError, PopHitRatio, PopMap, ShiftSeries, entity_colour, write_svg_and_png,
+    ArmEpoch, CdfCurve, Figure, LatencyBy, LatencyCdf, LatencyOffload, MigrationArms,
+    MigrationShift, OffloadTiers, OriginLoad, PlotError, PopHitRatio, PopMap, ShiftSeries,
+    TriggerPanels, entity_colour, latency_by_epochs_per_point, write_svg_and_png,
 };
 use crate::summary::{EpochRow, LatencyMs, MigrationSummary, Summary};
 
@@ -64,9 +65,247 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
     }
 }
 
-/// summary.json text (pretty, newline-terminated).
+/// summary.json text (pretty, newline-terminated), with arrays of plain
+/// values (the per-epoch series) on one line each: see [`JsonLayout`].
 pub fn summary_json(summary: &Summary) -> String {
-    serde_json::to_string_pretty(summary).expect("summary serialises") + "\n"
+    let mut out = Vec::with_capacity(256 * 1024);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, JsonLayout::default());
+    serde::Serialize::serialize(summary, &mut ser).expect("summary serialises");
+    String::from_utf8(out).expect("JSON is UTF-8") + "\n"
+}
+
+/// serde_json's pretty layout (two-space indent), except that an array
+/// whose first element is a number, string, boolean or null is written on
+/// one line (`[1, 2, null]`), with everything inside it: per-epoch series
+/// then cost a line each instead of a line per epoch.
+#[derive(Debug, Default)]
+pub struct JsonLayout {
+    /// Open containers: (is an array, written on one line, has a value).
+    stack: Vec<(bool, bool, bool)>,
+    /// An array element has begun (its comma written) but not its value.
+    pending_element: bool,
+}
+
+impl JsonLayout {
+    fn inline(&self) -> bool {
+        self.stack.last().is_some_and(|f| f.1)
+    }
+
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W, depth: usize) -> std::io::Result<()> {
+        w.write_all(b"\n")?;
+        for _ in 0..depth {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    /// Called before any value: lays out a pending array element (and
+    /// decides an array's layout from its first element).
+    fn value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        container: bool,
+    ) -> std::io::Result<()> {
+        if !std::mem::take(&mut self.pending_element) {
+            return Ok(());
+        }
+        let depth = self.stack.len();
+        let frame = self.stack.last_mut().expect("inside an array");
+        let first = !frame.2;
+        frame.2 = true;
+        if first {
+            // An array inside a one-line container stays on the line.
+            let parent_inline = depth >= 2 && self.stack[depth - 2].1;
+            let frame = self.stack.last_mut().expect("inside an array");
+            frame.1 = parent_inline || !container;
+        }
+        if self.inline() {
+            if !first {
+                w.write_all(b" ")?;
+            }
+            Ok(())
+        } else {
+            self.newline(w, depth)
+        }
+    }
+}
+
+impl serde_json::ser::Formatter for JsonLayout {
+    fn write_null<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.value(w, false)?;
+        w.write_all(b"null")
+    }
+
+    fn write_bool<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        v: bool,
+    ) -> std::io::Result<()> {
+        self.value(w, false)?;
+        serde_json::ser::CompactFormatter.write_bool(w, v)
+    }
+
+    fn write_i64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: i64) -> std::io::Result<()> {
+        self.value(w, false)?;
+        serde_json::ser::CompactFormatter.write_i64(w, v)
+    }
+
+    fn write_u64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: u64) -> std::io::Result<()> {
+        self.value(w, false)?;
+        serde_json::ser::CompactFormatter.write_u64(w, v)
+    }
+
+    fn write_i32<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: i32) -> std::io::Result<()> {
+        self.value(w, false)?;
+        serde_json::ser::CompactFormatter.write_i32(w, v)
+    }
+
+    fn write_u32<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: u32) -> std::io::Result<()> {
+        self.value(w, false)?;
+        serde_json::ser::CompactFormatter.write_u32(w, v)
+    }
+
+    fn write_i8<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: i8) -> std::io::Result<()> {
+        self.value(w, false)?;
+        serde_json::ser::CompactFormatter.write_i8(w, v)
+    }
+
+    fn write_u8<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: u8) -> std::io::Result<()> {
+        self.value(w, false)?;
+        serde_json::ser::CompactFormatter.write_u8(w, v)
+    }
+
+    fn write_i16<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: i16) -> std::io::Result<()> {
+        self.value(w, false)?;
+        serde_json::ser::CompactFormatter.write_i16(w, v)
+    }
+
+    fn write_u16<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: u16) -> std::io::Result<()> {
+        self.value(w, false)?;
+        serde_json::ser::CompactFormatter.write_u16(w, v)
+    }
+
+    fn write_i128<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        v: i128,
+    ) -> std::io::Result<()> {
+        self.value(w, false)?;
+        serde_json::ser::CompactFormatter.write_i128(w, v)
+    }
+
+    fn write_u128<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        v: u128,
+    ) -> std::io::Result<()> {
+        self.value(w, false)?;
+        serde_json::ser::CompactFormatter.write_u128(w, v)
+    }
+
+    fn write_f32<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: f32) -> std::io::Result<()> {
+        self.value(w, false)?;
+        serde_json::ser::CompactFormatter.write_f32(w, v)
+    }
+
+    fn write_f64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: f64) -> std::io::Result<()> {
+        self.value(w, false)?;
+        serde_json::ser::CompactFormatter.write_f64(w, v)
+    }
+
+    fn write_number_str<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        v: &str,
+    ) -> std::io::Result<()> {
+        self.value(w, false)?;
+        w.write_all(v.as_bytes())
+    }
+
+    fn begin_string<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.value(w, false)?;
+        w.write_all(b"\"")
+    }
+
+    fn write_raw_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        self.value(w, false)?;
+        w.write_all(fragment.as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.value(w, true)?;
+        let inline = self.inline();
+        self.stack.push((true, inline, false));
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        let (_, inline, any) = self.stack.pop().expect("an open array");
+        if any && !inline {
+            self.newline(w, self.stack.len())?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.pending_element = true;
+        Ok(())
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.value(w, true)?;
+        let inline = self.inline();
+        self.stack.push((false, inline, false));
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        let (_, inline, any) = self.stack.pop().expect("an open object");
+        if any && !inline {
+            self.newline(w, self.stack.len())?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        let depth = self.stack.len();
+        let frame = self.stack.last_mut().expect("an open object");
+        frame.2 = true;
+        if frame.1 {
+            if !first {
+                w.write_all(b" ")?;
+            }
+            Ok(())
+        } else {
+            self.newline(w, depth)
+        }
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
 }
 
 /// The files of a report, written into `dir` (which must exist).
@@ -128,6 +367,57 @@ pub fn draw_plots(dir: &Path, summary: &Summary) -> Result<Vec<RenderedPlot>, Pl
             rows: &s.timeseries,
         },
     )?;
+
+    let by = &s.timeseries_by;
+    let dimensions = [
+        (
+            "country",
+            "country",
+            "countries",
+            &by.countries,
+            s.countries.len(),
+        ),
+        ("pop", "PoP", "PoPs", &by.pops, s.pops.len()),
+        (
+            "variant",
+            "A/B variant",
+            "A/B variants",
+            &by.variants,
+            s.variants.len(),
+        ),
+    ];
+    for (key, singular, plural, series, all) in dimensions {
+        if series.is_empty() {
+            continue;
+        }
+        let which = if series.len() < all {
+            format!(
+                "the {} of {all} {plural} with the most requests",
+                series.len()
+            )
+        } else {
+            format!("every one of the {all} {plural}")
+        };
+        let per = latency_by_epochs_per_point(s.timeseries.len());
+        let bucket_note = if per > 1 {
+            format!(" ({per} epochs per point; each the largest of its epochs)")
+        } else {
+            String::new()
+        };
+        add(
+            &format!("latency_by_{key}"),
+            &format!("Latency over time by {singular}"),
+            format!(
+                "Viewer latency per epoch for {which}: p99 (top, solid) and p50 (bottom, dashed) on the same time axis, one colour per entity (as in the tables and the other plots){bucket_note}. A gap means no requests in that epoch. summary.json's timeseries_by has p50, p90, p99 and p99.9 of every epoch."
+            ),
+            &LatencyBy {
+                title: format!("{name}: viewer latency over time by {singular}"),
+                rows: &s.timeseries,
+                series,
+                total_requests: s.totals.requests,
+            },
+        )?;
+    }
 
     let countries = top_by_requests(s.countries.iter().map(|c| c.requests));
     let total = s.totals.requests.max(1) as f64;
@@ -256,7 +546,7 @@ pub fn draw_plots(dir: &Path, summary: &Summary) -> Result<Vec<RenderedPlot>, Pl
         "origin_load",
         "Origin load",
         format!(
-            "Requests (top) and bytes (bottom) per second each origin received, per epoch{bucketed}; colours match the origins table."
+            "Requests (top), bytes (middle) and 5xx answers including 503 Slow Down (bottom) per second each origin received, per epoch{bucketed}; colours match the origins table."
         ),
         &OriginLoad {
             title: format!("{name}: load on each origin"),
@@ -264,6 +554,23 @@ pub fn draw_plots(dir: &Path, summary: &Summary) -> Result<Vec<RenderedPlot>, Pl
             origins: &s.origins,
         },
     )?;
+
+    if !s.triggers.is_empty() {
+        let failed: u64 = s.triggers.iter().map(|t| t.failures()).sum();
+        add(
+            "triggers",
+            "Lambda@Edge functions",
+            format!(
+                "Per behaviour and stage with a function: invocations, generated responses and cold starts (top left); failed invocations by kind, 502 for an invalid result and 503 otherwise ({} in all; top right); mean simulated run time per invocation (bottom left); invocations per second (solid) and failures per second (dashed) over simulated time{bucketed} (bottom right). Colours in the bottom panels match across them.",
+                crate::html::thousands(failed)
+            ),
+            &TriggerPanels {
+                title: format!("{name}: Lambda@Edge functions"),
+                triggers: &s.triggers,
+                rows: &s.timeseries,
+            },
+        )?;
+    }
 
     if let Some(m) = &s.migration {
         let series = [shift_series(m, &m.kpis.strategy, 0)];
@@ -278,6 +585,33 @@ pub fn draw_plots(dir: &Path, summary: &Summary) -> Result<Vec<RenderedPlot>, Pl
                 title: format!("{name}: migration from {} to {}", m.from, m.to),
                 share_of: format!("traffic to {}", m.to),
                 series: &series,
+            },
+        )?;
+        let epoch_secs = s.epoch_secs.max(1e-9);
+        let arms: Vec<ArmEpoch> = m
+            .epochs
+            .iter()
+            .map(|e| ArmEpoch {
+                end_secs: e.end_secs,
+                hit_ratio_old: e.hit_ratio_old_arm,
+                hit_ratio_new: e.hit_ratio_new_arm,
+                old_rps: e.old_origin_rps,
+                new_rps: e.new_origin_rps,
+                new_errors_per_sec: e.new_origin_errors as f64 / epoch_secs,
+            })
+            .collect();
+        add(
+            "migration_arms",
+            "Migration arms",
+            format!(
+                "Top: edge hit ratio of the responses whose content came from {} (dashed) and from {} (solid); the new arm starts cold. Bottom: fetches per second each origin received, and 5xx answers per second from {}.",
+                m.from, m.to, m.to
+            ),
+            &MigrationArms {
+                title: format!("{name}: {} → {} per arm", m.from, m.to),
+                from: m.from.clone(),
+                to: m.to.clone(),
+                epochs: &arms,
             },
         )?;
     }
@@ -381,12 +715,31 @@ fn fresh_dir(path: &Path) -> Result<(), ReportError> {
 /// Writes the report for `summary` to `dir`, replacing any previous
 /// report there only once the new one is complete.
 pub fn write_report(dir: &Path, summary: &Summary) -> Result<(), ReportError> {
+    write_report_keeping(dir, summary, &[])
+}
+
+/// Like [`write_report`], but files of `dir` named in `keep` (such as the
+/// coordinator's epoch log) are carried over into the new report.
+pub fn write_report_keeping(
+    dir: &Path,
+    summary: &Summary,
+    keep: &[&str],
+) -> Result<(), ReportError> {
     let (parent, staging) = staging_for(dir, "partial");
     std::fs::create_dir_all(&parent).map_err(io(&parent))?;
     fresh_dir(&staging)?;
     if let Err(e) = write_files(&staging, summary) {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(e);
+    }
+    for name in keep {
+        let (from, to) = (dir.join(name), staging.join(name));
+        if from.exists()
+            && let Err(e) = std::fs::rename(&from, &to).map_err(io(&from))
+        {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
     }
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(io(dir))?;
@@ -460,8 +813,10 @@ mod tests {
     use super::*;
     use crate::testkit;
 
-    const PLOTS: [&str; 7] = [
+    const PLOTS: [&str; 9] = [
         "latency_offload",
+        "latency_by_country",
+        "latency_by_pop",
         "latency_cdf_countries",
         "latency_cdf_pops",
         "offload_tiers",
@@ -535,12 +890,39 @@ mod tests {
         ] {
             assert!(html.contains(needle), "index.html lacks {needle:?}");
         }
-        // Nothing is fetched (xmlns="http://www.w3.org/2000/svg" is only a name).
-        for banned in ["<script", "src=", "href=\"http", "<link", "@import", "url("] {
+        // Nothing is fetched (xmlns="http://www.w3.org/2000/svg" is only a
+        // name; <a href="https://..."> links, such as the cost section's
+        // price sources, are only followed by a reader).
+        for banned in ["<script", "src=", "<link", "@import", "url("] {
             assert!(!html.contains(banned), "index.html has {banned:?}");
         }
         // Nothing but the report is left beside it.
         assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn summary_json_is_pretty_with_series_on_one_line() {
+        let s = testkit::summary(4);
+        let text = summary_json(&s);
+        let ours: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let plain: serde_json::Value =
+            serde_json::from_str(&serde_json::to_string_pretty(&s).unwrap()).unwrap();
+        assert_eq!(ours, plain, "the same document");
+        assert!(text.starts_with("{\n  \"schema_version\": 1,\n"), "{text}");
+        assert!(text.ends_with("\n}\n"));
+        let line = text
+            .lines()
+            .find(|l| l.contains("\"fetches_per_epoch\""))
+            .unwrap();
+        assert!(
+            line.starts_with("      \"fetches_per_epoch\": [") && line.ends_with("],"),
+            "{line}"
+        );
+        assert_eq!(line.matches(", ").count(), 3, "{line}");
+        assert!(text.contains("  \"pops\": [\n    {\n      \"id\": \"fra\",\n"));
+        assert!(text.contains("\"pops\": [\"fra\", \"ams\"],"));
+        assert!(text.contains("\"p99_ms\": ["));
+        assert!(text.contains("\"triggers\": [],"));
     }
 
     #[test]

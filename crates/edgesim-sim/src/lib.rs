@@ -9,6 +9,7 @@
 pub mod controls;
 pub mod metrics;
 pub mod network;
+pub mod queueing;
 pub mod region;
 pub mod routing;
 

@@ -104,6 +104,33 @@ struct Pending {
 /// Fetches in flight at one tier, by cache key.
 type InFlight = HashMap<u64, Pending, BuildHasherDefault<KeyHasher>>;
 
+/// An origin's condition in the current epoch (events and global load).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct OriginNow {
+    /// Status of every answer while it is out; 0 when up.
+    down: u16,
+    /// Service-time multiplier.
+    slowdown: f64,
+    /// Probability that a fetch waits in its queue.
+    wait_p: f64,
+    /// Mean wait of a fetch that waits, µs.
+    wait_mean_us: f64,
+    /// Round trip added on the way from this region, µs.
+    extra_rtt_us: f64,
+}
+
+impl Default for OriginNow {
+    fn default() -> Self {
+        OriginNow {
+            down: 0,
+            slowdown: 1.0,
+            wait_p: 0.0,
+            wait_mean_us: 0.0,
+            extra_rtt_us: 0.0,
+        }
+    }
+}
+
 /// Size of the body of an error answer (what is cached and sent), bytes.
 const ERROR_BODY_BYTES: u64 = 512;
 
@@ -186,6 +213,13 @@ pub struct RegionSim {
     origin_salts: Vec<u64>,
     /// Viewers who have had a 5xx answer.
     exposed: HashSet<u64, BuildHasherDefault<KeyHasher>>,
+    /// Per origin: its condition this epoch, as the coordinator set it.
+    origin_now: Vec<OriginNow>,
+    /// The regional edge cache is down this epoch.
+    regional_down: bool,
+    /// Flash crowd: number of objects, and the share of each country's
+    /// requests (scenario order) that ask for them.
+    flash: (u64, Vec<f64>),
     /// Requests seen, for functions' request ids.
     request_seq: u64,
     fills: BinaryHeap<Reverse<Fill>>,
@@ -261,6 +295,9 @@ impl RegionSim {
                 .map(|o| edgesim_model::rng::hash_str(&o.id))
                 .collect(),
             exposed: HashSet::default(),
+            origin_now: vec![OriginNow::default(); scenario.origins.len()],
+            regional_down: false,
+            flash: (0, vec![0.0; scenario.viewers.countries.len()]),
             request_seq: 0,
             objects: ObjectSampler::new(&scenario.catalog, seed),
             viewers: ViewerPool::new(&scenario.viewers, seed),
@@ -295,13 +332,55 @@ impl RegionSim {
     /// Sets the knobs for the coming epochs (see [`crate::controls`]):
     /// the migration weight functions read, origin throttling.
     pub fn set_controls(&mut self, controls: edgesim_triggers::Controls) {
-        for (i, o) in self.scenario.origins.iter().enumerate() {
-            self.throttle[i] = controls
-                .get(&crate::controls::origin_throttle(&o.id))
+        use crate::controls as c;
+        let scenario = Arc::clone(&self.scenario);
+        let region_id = &scenario.regions[self.region].id;
+        let get = |name: String| controls.get(&name);
+        for (i, o) in scenario.origins.iter().enumerate() {
+            self.throttle[i] = get(c::origin_throttle(&o.id))
+                .unwrap_or(0.0)
+                .clamp(0.0, 1.0);
+            self.origin_now[i] = OriginNow {
+                down: get(c::origin_down(&o.id)).map_or(0, |s| s as u16),
+                slowdown: get(c::origin_slowdown(&o.id)).unwrap_or(1.0).max(0.0),
+                wait_p: get(c::origin_wait_p(&o.id)).unwrap_or(0.0).clamp(0.0, 1.0),
+                wait_mean_us: get(c::origin_wait_ms(&o.id)).unwrap_or(0.0).max(0.0) * 1000.0,
+                extra_rtt_us: get(c::extra_rtt_ms(region_id, &o.id))
+                    .unwrap_or(0.0)
+                    .max(0.0)
+                    * 1000.0,
+            };
+        }
+        self.regional_down = get(c::regional_down(region_id)).is_some_and(|v| v > 0.5);
+        for p in &mut self.pops {
+            if get(c::pop_flush(&scenario.pops[p.global].id)).is_some_and(|v| v > 0.5) {
+                let pop = &scenario.pops[p.global];
+                p.cache = edgesim_cache::build(pop.policy, Capacity::Bytes(pop.cache_bytes));
+                p.in_flight.clear();
+            }
+        }
+        self.flash.0 = get(c::FLASH_OBJECTS.to_owned()).map_or(0, |n| n as u64);
+        for (i, country) in scenario.viewers.countries.iter().enumerate() {
+            self.flash.1[i] = get(c::flash_share(&country.code))
                 .unwrap_or(0.0)
                 .clamp(0.0, 1.0);
         }
         self.controls = controls;
+    }
+
+    /// Makes a fresh region (cold caches) start at `epoch` instead of 0:
+    /// how a region taken over from a failed agent resumes.
+    pub fn start_at(&mut self, epoch: u64) -> Result<(), SimError> {
+        let epochs = self.scenario.simulation.epochs();
+        if self.next_epoch != 0 || epoch >= epochs {
+            return Err(SimError::EpochOutOfOrder {
+                region: self.region_id().to_owned(),
+                got: epoch,
+                expected: self.next_epoch,
+            });
+        }
+        self.next_epoch = epoch;
+        Ok(())
     }
 
     /// Simulates epoch `epoch` with the given demand and reports it.
@@ -430,7 +509,17 @@ impl RegionSim {
         let route = &self.routes[route_index];
         let pop_local = route.pop_local;
         let viewer = self.viewers.sample(route.country, &mut rngs.requests);
-        let object = self.objects.sample(&mut rngs.requests);
+        let flash_share = self.flash.1[route.country];
+        let object = if flash_share > 0.0 && rngs.requests.random::<f64>() < flash_share {
+            // A flash crowd: the least popular objects of the first class,
+            // which nobody had cached.
+            let n = self.flash.0.max(1);
+            let first = self.objects.class_objects(0).saturating_sub(n) + 1;
+            self.objects
+                .object(0, first + rngs.requests.random_range(0..n))
+        } else {
+            self.objects.sample(&mut rngs.requests)
+        };
         let viewer_rtt_us =
             sample_rtt_us(&net, &route.path, Some(viewer.device), &mut rngs.network);
         let base_us = (viewer_rtt_us + net.edge_processing_ms * 1000.0).round() as u64;
@@ -595,7 +684,12 @@ impl RegionSim {
     ) -> Upstream {
         let net = self.scenario.network;
         let pop = &mut self.pops[pop_local];
-        let Some(regional) = &mut self.regional else {
+        let regional = if self.regional_down {
+            None
+        } else {
+            self.regional.as_mut()
+        };
+        let Some(regional) = regional else {
             return Upstream::Origin(OriginTrip {
                 at_us: now_us,
                 back_us: 0,
@@ -640,9 +734,13 @@ impl RegionSim {
 
     /// Sends a fetch for `key` to `origin` from the trip's tier: returns
     /// the time it takes (round trip plus service time) and the answer's
-    /// status, and counts it. The origin's faults pick the status: objects
-    /// it fails or lacks, and 503 Slow Down for the share of fetches above
-    /// its request rate (which answers at once).
+    /// status, and counts it. The origin's condition picks the status:
+    /// down (every answer the outage's status, at once), objects it fails
+    /// or lacks, 503 Slow Down for the share of fetches above its request
+    /// rate (at once), 504 when the answer would come after CloudFront's
+    /// origin response timeout. Service time is multiplied by a slowdown
+    /// and, with limited concurrency, a fetch may wait in the origin's
+    /// queue (M/M/c). An origin group fails over once to its secondary.
     fn origin_fetch(
         &mut self,
         pop_local: usize,
@@ -652,6 +750,33 @@ impl RegionSim {
         size: u64,
         rngs: &mut EpochRngs,
     ) -> (u64, u16) {
+        let (fetch_us, status) =
+            self.origin_fetch_once(pop_local, trip, origin, key, size, true, rngs);
+        match &self.scenario.origins[origin].failover {
+            Some((backup, on)) if on.contains(&status) => {
+                let backup = *backup;
+                let (more_us, backup_status) =
+                    self.origin_fetch_once(pop_local, trip, backup, key, size, false, rngs);
+                (fetch_us + more_us, backup_status)
+            }
+            _ => (fetch_us, status),
+        }
+    }
+
+    /// One fetch from one origin (no failover); `first`: the request's
+    /// first fetch, counted in the PoP's counters (a failover retry counts
+    /// only at the origin, so every request still ends one way).
+    #[allow(clippy::too_many_arguments)]
+    fn origin_fetch_once(
+        &mut self,
+        pop_local: usize,
+        trip: &OriginTrip,
+        origin: usize,
+        key: u64,
+        size: u64,
+        first: bool,
+        rngs: &mut EpochRngs,
+    ) -> (u64, u16) {
         let net = self.scenario.network;
         let pop = &mut self.pops[pop_local];
         let path = match (&self.regional, trip.via_regional) {
@@ -659,23 +784,40 @@ impl RegionSim {
             _ => &pop.origin_paths[origin],
         };
         let o = &self.scenario.origins[origin];
-        let rtt_us = sample_rtt_us(&net, path, None, &mut rngs.network);
-        let throttled =
-            self.throttle[origin] > 0.0 && rngs.origin.random::<f64>() < self.throttle[origin];
-        let (status, fetch_us) = if throttled {
+        let now = self.origin_now[origin];
+        let rtt_us = sample_rtt_us(&net, path, None, &mut rngs.network) + now.extra_rtt_us;
+        let throttled = now.down == 0
+            && self.throttle[origin] > 0.0
+            && rngs.origin.random::<f64>() < self.throttle[origin];
+        let (mut status, mut fetch_us) = if now.down != 0 {
+            (now.down, rtt_us)
+        } else if throttled {
             (503, rtt_us)
         } else {
             let status = o.faults.status_for(self.origin_salts[origin], key);
-            (
-                status,
-                rtt_us + o.service_ms.sample(&mut rngs.origin) * 1000.0,
-            )
+            let mut service_us = o.service_ms.sample(&mut rngs.origin) * 1000.0 * now.slowdown;
+            if now.wait_p > 0.0 && rngs.origin.random::<f64>() < now.wait_p {
+                // Waiting time in an M/M/c queue, given that one waits, is
+                // exponential.
+                service_us += -(1.0 - rngs.origin.random::<f64>()).ln() * now.wait_mean_us;
+            }
+            (status, rtt_us + service_us)
         };
+        if fetch_us > o.timeout_us as f64 + rtt_us {
+            // CloudFront gives up after its origin response timeout.
+            status = 504;
+            fetch_us = o.timeout_us as f64 + rtt_us;
+        }
         let stats = &mut self.origins[origin];
         stats.throttled += u64::from(throttled);
         stats.errors += u64::from(status >= 500);
+        let mut scratch = Counters::default();
         count_origin_fetch(
-            &mut pop.counters,
+            if first {
+                &mut pop.counters
+            } else {
+                &mut scratch
+            },
             stats,
             body_bytes(status, size),
             trip.revalidate && status == 200,

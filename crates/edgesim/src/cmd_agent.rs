@@ -22,6 +22,13 @@ pub struct Args {
         value_name = "TOKEN"
     )]
     token: Option<String>,
+    /// Speak TLS with this certificate (PEM, the chain up to the authority
+    /// coordinators trust); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// Private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
     /// Threads for simulating regions [default: all cores].
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -43,6 +50,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("agent: cannot start the async runtime")?;
     let token = args.token.clone().filter(|t| !t.is_empty());
     edgesim_agent::check_listen_policy(args.listen, token.as_deref())?;
+    let identity = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let read = |p: &std::path::Path| {
+                std::fs::read(p).with_context(|| format!("agent: cannot read {}", p.display()))
+            };
+            Some(tonic::transport::Identity::from_pem(
+                read(cert)?,
+                read(key)?,
+            ))
+        }
+        _ => None,
+    };
     let result = runtime.block_on(async move {
         let (listener, addr) = edgesim_agent::bind(args.listen)
             .await
@@ -66,7 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let _ = tokio::signal::ctrl_c().await;
             }
         };
-        edgesim_agent::serve(listener, threads, token, shutdown)
+        edgesim_agent::serve_with_tls(listener, threads, token, identity, shutdown)
             .await
             .context("agent: server failed")?;
         Ok(ExitCode::SUCCESS)

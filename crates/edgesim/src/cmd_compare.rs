@@ -1,7 +1,9 @@
 //! `edgesim compare`: run a scenario's baseline and `[[variants]]` one
-//! after another (or read existing reports) and compare them: metrics,
-//! a ranking, overlay plots and a page, all written at once.
+//! after another, or several scenario files, or read existing reports,
+//! and compare them: metrics, a ranking, overlay plots and a page, all
+//! written at once.
 
+use std::io::IsTerminal;
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,6 +16,8 @@ use edgesim_report::compare::{
     write_comparison,
 };
 
+use indicatif::{ProgressBar, ProgressStyle};
+
 use crate::cmd_run::{AgentArgs, ProgressMode, load_scenario, run_and_write};
 
 /// The name of the run of the scenario itself.
@@ -23,13 +27,14 @@ const BASELINE: &str = "baseline";
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Scenario file (TOML): its baseline and each of its `[[variants]]`
-    /// are run.
+    /// are run. Several files: each is run once, as a variant named after
+    /// its file stem.
     #[arg(
         value_name = "SCENARIO",
         required_unless_present = "reports",
         conflicts_with = "reports"
     )]
-    scenario: Option<PathBuf>,
+    scenarios: Vec<PathBuf>,
     /// Compare these existing report directories (at least two) instead
     /// of running a scenario.
     #[arg(
@@ -70,10 +75,12 @@ pub struct Args {
 /// Runs the comparison and writes it.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     metric_info(&args.rank_by).map_err(|e| anyhow::anyhow!("--rank-by: {e}"))?;
-    let (out, comparison) = if args.reports.is_empty() {
-        run_variants(&args)?
-    } else {
+    let (out, comparison) = if !args.reports.is_empty() {
         compare_reports(&args)?
+    } else if args.scenarios.len() > 1 {
+        run_files(&args)?
+    } else {
+        run_variants(&args)?
     };
     print_ranking(&comparison);
     println!("comparison: {}", out.join("index.html").display());
@@ -155,8 +162,8 @@ fn plan(
 /// output directory, then compare them.
 fn run_variants(args: &Args) -> anyhow::Result<(PathBuf, Comparison)> {
     let path = args
-        .scenario
-        .as_deref()
+        .scenarios
+        .first()
         .context("give a SCENARIO or --reports DIR DIR...")?;
     let (source_name, text) = crate::cmd_validate::read_with_overrides(path, &args.set, args.seed)?;
     let scenario = load_scenario(path, &source_name, &text)?;
@@ -165,39 +172,136 @@ fn run_variants(args: &Args) -> anyhow::Result<(PathBuf, Comparison)> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-compare", scenario.name)));
-    let staged = StagedDir::new(&out)?;
+    run_all(args, scenario.name.clone(), &out, runs)
+}
+
+/// Runs `runs` (name, scenario, its text) one after another into a staged
+/// `out`, then compares them and writes the comparison.
+fn run_all(
+    args: &Args,
+    title: String,
+    out: &Path,
+    runs: Vec<(String, Arc<Scenario>, String)>,
+) -> anyhow::Result<(PathBuf, Comparison)> {
+    let staged = StagedDir::new(out)?;
     let mut compared = Vec::with_capacity(runs.len());
-    let total = runs.len();
+    let progress = RunsProgress::new(args.quiet, runs.len());
     for (k, (name, s, t)) in runs.into_iter().enumerate() {
         let dir = staged.path().join(&name);
         let started = Instant::now();
-        run_and_write(
-            s,
-            &t,
-            &args.agents,
-            ProgressMode::new(args.quiet, false),
-            &dir,
-        )
-        .with_context(|| format!("variant \"{name}\""))?;
+        progress.start(k, &name);
+        run_and_write(s, &t, &args.agents, progress.run_mode(), &dir)
+            .with_context(|| format!("variant \"{name}\""))?;
         // Compare what was saved, exactly as `compare --reports` would.
         let summary = edgesim_report::read_report(&dir)?;
-        if !args.quiet {
-            eprintln!(
-                "[{}/{total}] {name}: {}",
-                k + 1,
+        progress.done(
+            k,
+            &format!(
+                "{name}: {}",
                 one_line(&summary, started.elapsed().as_secs_f64())
-            );
-        }
+            ),
+        );
         compared.push(ComparedRun {
             report: name.clone(),
             name,
             summary,
         });
     }
-    let comparison = Comparison::new(scenario.name.clone(), compared, &args.rank_by)?;
+    progress.finish();
+    let comparison = Comparison::new(title, compared, &args.rank_by)?;
     write_comparison(staged.path(), &comparison)?;
     staged.commit()?;
-    Ok((out, comparison))
+    Ok((out.to_owned(), comparison))
+}
+
+/// The third form: several scenario files, each run once as a variant
+/// named after its file stem; all are validated before the first run.
+fn run_files(args: &Args) -> anyhow::Result<(PathBuf, Comparison)> {
+    anyhow::ensure!(
+        args.only.is_empty() && !args.no_baseline,
+        "--only and --no-baseline choose among one scenario's [[variants]]; with several scenario files each file is one run"
+    );
+    let mut runs: Vec<(String, Arc<Scenario>, String)> = Vec::with_capacity(args.scenarios.len());
+    for path in &args.scenarios {
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .filter(|s| !s.is_empty())
+            .with_context(|| format!("{}: cannot name a run after this path", path.display()))?;
+        let name = crate::cmd_sweep::safe(&stem);
+        anyhow::ensure!(
+            !runs.iter().any(|r| r.0 == name),
+            "two scenario files are named \"{name}\" (the run's name is the file stem); rename or copy one"
+        );
+        let (source_name, text) =
+            crate::cmd_validate::read_with_overrides(path, &args.set, args.seed)?;
+        let scenario = load_scenario(path, &source_name, &text)?;
+        runs.push((name, scenario, text));
+    }
+    let names: Vec<&str> = runs.iter().map(|r| r.0.as_str()).collect();
+    let title = names.join(" vs ");
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("reports").join(crate::cmd_sweep::safe(&names.join("-vs-")))
+    });
+    run_all(args, title, &out, runs)
+}
+
+/// Progress over the runs of a comparison or sweep on stderr: a bar on a
+/// terminal (each run's result printed above it), otherwise one plain line
+/// per finished run (`[k/n] name: ...`); nothing when quiet.
+pub(crate) struct RunsProgress {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    total: usize,
+}
+
+impl RunsProgress {
+    /// Progress over `total` runs.
+    pub(crate) fn new(quiet: bool, total: usize) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} runs  {msg}",
+                )
+                .expect("static template")
+                .progress_chars("=> "),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        RunsProgress { bar, quiet, total }
+    }
+
+    /// How each run shows its own progress: not at all under our bar.
+    pub(crate) fn run_mode(&self) -> ProgressMode {
+        ProgressMode::new(self.quiet || self.bar.is_some(), false)
+    }
+
+    /// Run `k` (from 0), described by `what`, starts.
+    pub(crate) fn start(&self, k: usize, what: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("run {}: {what}", k + 1));
+        }
+    }
+
+    /// Run `k` finished; `line` says how it went.
+    pub(crate) fn done(&self, k: usize, line: &str) {
+        let line = format!("[{}/{}] {line}", k + 1, self.total);
+        if let Some(bar) = &self.bar {
+            bar.println(line);
+            bar.inc(1);
+        } else if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+
+    /// All runs are done.
+    pub(crate) fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// A run in one line for progress output.

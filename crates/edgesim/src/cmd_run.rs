@@ -42,6 +42,25 @@ pub struct Args {
     /// or `--set pops.cache_bytes=4GiB` (every PoP); repeatable.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
+    /// Longest an agent may take to answer one epoch before it is declared
+    /// failed, seconds [default: 120] (below this the deadline adapts: 20x
+    /// the slowest epoch so far, at least 10 s).
+    #[arg(long, value_name = "SECS")]
+    epoch_deadline: Option<f64>,
+    /// Talk TLS to the --connect agents, trusting the certificate
+    /// authority in this PEM file (or the agents' self-signed certificate).
+    #[arg(long, value_name = "FILE", requires = "connect")]
+    tls_ca: Option<PathBuf>,
+    /// Name the agents' certificates carry, when it is not the host part of
+    /// their --connect address.
+    #[arg(long, value_name = "NAME", requires = "tls_ca")]
+    tls_domain: Option<String>,
+    /// What to do when an agent fails mid-run, instead of the scenario's
+    /// `simulation.on_agent_failure`: `abort` (keep the completed epochs,
+    /// report marked incomplete, exit 1) or `reassign` (restart its regions
+    /// cold on the other agents and go on).
+    #[arg(long, value_name = "abort|reassign", value_parser = ["abort", "reassign"])]
+    on_agent_failure: Option<String>,
     /// Run seed, instead of the scenario's `simulation.seed`.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
@@ -52,8 +71,12 @@ pub struct Args {
 
 /// Runs the scenario and writes its report.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut set = args.set.clone();
+    if let Some(policy) = &args.on_agent_failure {
+        set.push(format!("simulation.on_agent_failure={policy}"));
+    }
     let (source_name, text) =
-        crate::cmd_validate::read_with_overrides(&args.scenario, &args.set, args.seed)?;
+        crate::cmd_validate::read_with_overrides(&args.scenario, &set, args.seed)?;
     let scenario = load_scenario(&args.scenario, &source_name, &text)?;
     let out = args
         .out
@@ -63,9 +86,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         agents: args.agents,
         connect: args.connect.clone(),
         token: args.token.clone(),
+        epoch_deadline: args.epoch_deadline,
+        tls_ca: args.tls_ca.clone(),
+        tls_domain: args.tls_domain.clone(),
     };
     let started = Instant::now();
-    let summary = run_and_write(
+    let (summary, stats) = run_and_write_with_stats(
         Arc::clone(&scenario),
         &text,
         &agents,
@@ -86,6 +112,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         summary.latency_ms.p50,
         summary.latency_ms.p99
     );
+    if let Some(p) = stats.filter(|p| p.wall_secs > 0.0) {
+        println!(
+            "epochs: {:.2} s wall, of which the busiest agent simulated {:.2} s; coordination overhead {:.1}%",
+            p.wall_secs,
+            p.busy_secs,
+            (1.0 - p.busy_secs / p.wall_secs).max(0.0) * 100.0
+        );
+    }
     println!("report: {}", out.join("summary.json").display());
     Ok(ExitCode::SUCCESS)
 }
@@ -110,6 +144,19 @@ pub(crate) struct AgentArgs {
         value_name = "TOKEN"
     )]
     pub(crate) token: Option<String>,
+    /// Longest an agent may take to answer one epoch before it is declared
+    /// failed, seconds [default: 120] (below this the deadline adapts: 20x
+    /// the slowest epoch so far, at least 10 s).
+    #[arg(long, value_name = "SECS")]
+    pub(crate) epoch_deadline: Option<f64>,
+    /// Talk TLS to the --connect agents, trusting the certificate
+    /// authority in this PEM file (or the agents' self-signed certificate).
+    #[arg(long, value_name = "FILE", requires = "connect")]
+    pub(crate) tls_ca: Option<PathBuf>,
+    /// Name the agents' certificates carry, when it is not the host part of
+    /// their --connect address.
+    #[arg(long, value_name = "NAME", requires = "tls_ca")]
+    pub(crate) tls_domain: Option<String>,
 }
 
 /// What progress a run shows on stderr.
@@ -164,6 +211,17 @@ pub(crate) fn run_and_write(
     progress: ProgressMode,
     out: &Path,
 ) -> anyhow::Result<Summary> {
+    run_and_write_with_stats(scenario, text, agents, progress, out).map(|(s, _)| s)
+}
+
+/// [`run_and_write`], also returning the last progress (wall and busy time).
+pub(crate) fn run_and_write_with_stats(
+    scenario: Arc<Scenario>,
+    text: &str,
+    agents: &AgentArgs,
+    progress: ProgressMode,
+    out: &Path,
+) -> anyhow::Result<(Summary, Option<Progress>)> {
     let source = if agents.connect.is_empty() {
         let count = agents
             .agents
@@ -177,23 +235,105 @@ pub(crate) fn run_and_write(
     };
     let mut config = RunConfig::new(source);
     config.token = agents.token.clone().filter(|t| !t.is_empty());
+    if let Some(ca) = &agents.tls_ca {
+        config.tls = Some(edgesim_coordinator::ClientTls {
+            ca_pem: std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?,
+            domain: agents.tls_domain.clone(),
+        });
+    }
+    if let Some(secs) = agents.epoch_deadline {
+        anyhow::ensure!(
+            secs.is_finite() && secs > 0.0,
+            "--epoch-deadline must be a positive number of seconds, got {secs}"
+        );
+        config.epoch_deadline = std::time::Duration::from_secs_f64(secs);
+    }
+    let created = prepare_report_dir(out)?;
+    let log = out.join(edgesim_coordinator::EPOCH_LOG_FILE);
+    config.epoch_log = Some(log.clone());
     let progress = ProgressReporter::new(progress, scenario.simulation.epochs());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let summary = runtime
-        .block_on(edgesim_coordinator::run(
-            Arc::clone(&scenario),
-            text,
-            &config,
-            |p| progress.update(p),
-        ))
-        .context("run failed; no report was written")?;
+    let mut last = None;
+    let result = runtime.block_on(edgesim_coordinator::run(
+        Arc::clone(&scenario),
+        text,
+        &config,
+        |p| {
+            progress.update(p);
+            last = Some(*p);
+        },
+    ));
     progress.finish();
-    edgesim_report::write_report(out, &summary)?;
-    Ok(summary)
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(e) => {
+            // Nothing was simulated: leave no report directory behind
+            // (nor the parents made for it).
+            let _ = std::fs::remove_dir_all(&created);
+            return Err(anyhow::Error::new(e).context("run failed; no report was written"));
+        }
+    };
+    edgesim_report::write_report_keeping(out, &summary, &[edgesim_coordinator::EPOCH_LOG_FILE])?;
+    for i in &summary.incidents {
+        eprintln!(
+            "agent {} (regions {}) failed at epoch {} ({} s): {}; {}{}",
+            i.agent,
+            i.regions.join(","),
+            i.epoch,
+            i.at_secs,
+            i.reason,
+            i.action,
+            if i.to.is_empty() {
+                String::new()
+            } else {
+                format!(" to {}", i.to.join(", "))
+            }
+        );
+    }
+    if !summary.complete {
+        anyhow::bail!(
+            "run aborted after {} of {} epochs; the report of the completed epochs, marked incomplete, is in {}",
+            summary.epochs,
+            scenario.simulation.epochs(),
+            out.display()
+        );
+    }
+    Ok((summary, last))
+}
+
+/// Makes `out` an empty directory for a new run: a previous edgesim report
+/// there is replaced; any other non-empty directory is refused. Returns the
+/// top-most directory it created (to remove if the run fails at once).
+fn prepare_report_dir(out: &Path) -> anyhow::Result<PathBuf> {
+    let mut created = out.to_path_buf();
+    while let Some(parent) = created.parent() {
+        if parent.as_os_str().is_empty() || parent.exists() {
+            break;
+        }
+        created = parent.to_path_buf();
+    }
+    if out.exists() {
+        let is_report = ["summary.json", edgesim_coordinator::EPOCH_LOG_FILE]
+            .iter()
+            .any(|f| out.join(f).exists());
+        let empty = std::fs::read_dir(out)
+            .with_context(|| format!("cannot read {}", out.display()))?
+            .next()
+            .is_none();
+        anyhow::ensure!(
+            is_report || empty,
+            "{} exists and is not an edgesim report; choose another --out",
+            out.display()
+        );
+        std::fs::remove_dir_all(out)
+            .with_context(|| format!("cannot replace the previous report {}", out.display()))?;
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    Ok(created)
 }
 
 /// A progress bar on a terminal, a plain line per 10% otherwise.

@@ -28,11 +28,13 @@ struct Cli {
 enum Command {
     /// Run a scenario end to end and write its report.
     Run(cmd_run::Args),
-    /// Run a scenario's baseline and [[variants]] (or read saved reports)
-    /// and compare them: ranking, overlay plots, index.html.
+    /// Run a scenario's baseline and [[variants]], or several scenario
+    /// files (or read saved reports), and compare them: ranking, overlay
+    /// plots, index.html.
     Compare(Box<cmd_compare::Args>),
-    /// Run a scenario once per value of one parameter and plot the
-    /// metrics against it, with optional limits.
+    /// Run a scenario once per value of one parameter (or per combination
+    /// of several: --vary, repeatable) and plot the metrics against it,
+    /// with optional limits.
     Sweep(Box<cmd_sweep::Args>),
     /// Check scenario files and list every problem with file:line:col.
     Validate(cmd_validate::Args),

@@ -362,39 +362,6 @@ fn an_agent_beyond_loopback_needs_a_token() {
 }
 
 #[test]
-fn an_agent_that_dies_mid_run_is_named_and_no_report_is_written() {
-    let dir = tempfile::tempdir().unwrap();
-    // Many short epochs so that the run is still going when the agent dies.
-    let long = SMALL
-        .replace("duration_secs = 6", "duration_secs = 3000")
-        .replace("epoch_ms = 500", "epoch_ms = 100");
-    write(dir.path(), "long.toml", &long);
-    let (mut agent, addr) = start_agent();
-    let mut run = Command::new(BIN)
-        .args(["run", "long.toml", "--connect", &addr])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(run.stderr.take().unwrap());
-    let mut first = String::new();
-    err.read_line(&mut first).unwrap();
-    assert!(first.contains("[ 10%]"), "expected progress, got {first:?}");
-    agent.kill().unwrap();
-    agent.wait().unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
-    let status = run.wait().unwrap();
-    assert!(!status.success());
-    assert!(
-        rest.contains(&format!("agent #0 ({addr})")) && rest.contains("failed at epoch"),
-        "{rest}"
-    );
-    assert!(!dir.path().join("reports").exists());
-}
-
-#[test]
 fn a_second_run_on_a_busy_agent_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let long = SMALL

@@ -445,3 +445,165 @@ fn bad_limits_and_values_are_refused_before_anything_runs() {
         assert_eq!(listing(dir.path()), vec!["caches.toml"], "{extra:?}");
     }
 }
+
+#[test]
+fn a_sweep_with_two_vary_runs_every_combination_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "caches.toml", CACHES);
+    let (s, out) = sweep(
+        dir.path(),
+        &[
+            "--set",
+            "simulation.duration_secs=2",
+            "--vary",
+            "pops.cache_bytes=256KiB,64MiB",
+            "--vary",
+            "viewers.requests_per_sec=100,200,400",
+        ],
+    );
+    assert_eq!(s["param"], "pops.cache_bytes × viewers.requests_per_sec");
+    assert_eq!(s["axis"], "bytes");
+    assert_eq!(s["vary"][1]["path"], "viewers.requests_per_sec");
+    assert_eq!(s["vary"][1]["axis"], "numeric");
+    let points = s["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2 * 3, "one point per combination");
+    let mut combos: Vec<(String, String)> = points
+        .iter()
+        .map(|p| {
+            let v = &p["values"];
+            (
+                v["pops.cache_bytes"].as_str().unwrap().to_owned(),
+                v["viewers.requests_per_sec"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        combos[0],
+        ("256KiB".into(), "100".into()),
+        "last varies fastest"
+    );
+    assert_eq!(combos[1], ("256KiB".into(), "200".into()));
+    combos.sort();
+    combos.dedup();
+    assert_eq!(combos.len(), 6, "every combination once");
+    for p in points {
+        let report = p["report"].as_str().unwrap();
+        let summary = json(&dir.path().join("sw").join(report).join("summary.json"));
+        let rate = p["values"]["viewers.requests_per_sec"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap();
+        // Each run got its own values: ~rate requests per simulated second.
+        let requests = summary["totals"]["requests"].as_f64().unwrap();
+        assert!(
+            (requests / 2.0 - rate).abs() < rate * 0.25,
+            "{report}: {requests}"
+        );
+    }
+    assert_eq!(
+        points[4]["report"],
+        "pops.cache_bytes=64MiB+viewers.requests_per_sec=200"
+    );
+    let csv = std::fs::read_to_string(dir.path().join("sw/sweep.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 6);
+    assert!(
+        csv.starts_with("pops.cache_bytes,viewers.requests_per_sec,report,"),
+        "{csv}"
+    );
+    assert!(out.contains("pops.cache_bytes = 64MiB, viewers.requests_per_sec = 400: "));
+    assert!(dir.path().join("sw/sweep_p99_ms.png").exists());
+
+    // --param/--values is one --vary, given first.
+    let (s, _) = sweep(
+        dir.path(),
+        &[
+            "--set",
+            "simulation.duration_secs=1",
+            "--param",
+            "pops.cache_bytes",
+            "--values",
+            "256KiB,64MiB",
+            "--vary",
+            "viewers.requests_per_sec=100,200",
+        ],
+    );
+    assert_eq!(s["points"].as_array().unwrap().len(), 4);
+    assert_eq!(s["vary"][0]["path"], "pops.cache_bytes");
+}
+
+#[test]
+fn compare_runs_several_scenario_files_each_named_after_its_stem() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = CACHES.split("[[variants]]").next().unwrap();
+    write(
+        dir.path(),
+        "small.toml",
+        &plain.replace("\"2MiB\"", "\"256KiB\""),
+    );
+    write(
+        dir.path(),
+        "large.toml",
+        &plain.replace("\"2MiB\"", "\"64MiB\""),
+    );
+    let o = edgesim(
+        dir.path(),
+        &[
+            "compare",
+            "small.toml",
+            "large.toml",
+            "--agents",
+            "1",
+            "--rank-by",
+            "hit_ratio",
+            "--set",
+            "simulation.duration_secs=2",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("reports/small-vs-large");
+    let cmp = json(&out.join("compare.json"));
+    let names: Vec<&str> = cmp["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["small", "large"]);
+    assert_eq!(cmp["ranking"][0]["name"], "large");
+    assert!(out.join("small/summary.json").exists());
+    assert!(out.join("large/index.html").exists());
+    // Not a terminal: one plain progress line per run.
+    let lines: Vec<String> = stderr(&o)
+        .lines()
+        .filter(|l| l.starts_with('['))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("[1/2] small: "), "{lines:?}");
+
+    // -q: nothing on stderr; --only makes no sense with several files.
+    let o = edgesim(
+        dir.path(),
+        &[
+            "compare",
+            "small.toml",
+            "large.toml",
+            "--agents",
+            "1",
+            "-q",
+            "--out",
+            "quiet",
+            "--set",
+            "simulation.duration_secs=1",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+    let o = edgesim(
+        dir.path(),
+        &["compare", "small.toml", "large.toml", "--only", "x"],
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--only"), "{}", stderr(&o));
+}

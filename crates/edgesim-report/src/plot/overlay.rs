@@ -225,6 +225,11 @@ pub struct SweepLine<'a> {
     /// The limit on the metric (same scale as the values) and whether a
     /// higher value breaks it (a maximum) rather than a lower one.
     pub limit: Option<(f64, bool)>,
+    /// Lines through subsets of the points (a grid sweep: one line per
+    /// combination of the other swept values), each a legend label and
+    /// indices into `points`, drawn in [`entity_colour`] of its position;
+    /// empty: one unlabelled line through every point.
+    pub series: &'a [(String, Vec<usize>)],
 }
 
 /// Bytes in binary units for an axis: 256 MiB, 1.5 GiB.
@@ -261,7 +266,20 @@ impl Figure for SweepLine<'_> {
         let values = self.points.iter().filter_map(|p| p.2);
         let top = values.chain(self.limit.map(|l| l.0)).fold(0.0, f64::max);
         let y_max = headroom(top);
-        let names: Vec<String> = self.points.iter().map(|p| p.1.clone()).collect();
+        // Category names by position (several points share one in a grid).
+        let mut names: Vec<String> = Vec::new();
+        for p in self.points {
+            let i = p.0.round().max(0.0) as usize;
+            if self.categorical && i < 10_000 {
+                if names.len() <= i {
+                    names.resize(i + 1, String::new());
+                }
+                if names[i].is_empty() {
+                    names[i] = p.1.clone();
+                }
+            }
+        }
+        let categories = names.len();
         let bytes = self.x_bytes;
         let categorical = self.categorical;
         let x_label = move |x: &f64| {
@@ -287,36 +305,50 @@ impl Figure for SweepLine<'_> {
             .x_desc(self.x_desc.as_str())
             .y_desc(self.y_desc.as_str());
         if categorical {
-            mesh.disable_x_mesh()
-                .x_labels(self.points.len().min(40) * 2 + 1);
+            mesh.disable_x_mesh().x_labels(categories.min(40) * 2 + 1);
         }
         mesh.draw().map_err(err)?;
-        let colour = entity_colour(0);
-        let shown: Vec<(f64, f64)> = self
-            .points
-            .iter()
-            .filter_map(|p| p.2.map(|v| (p.0, v)))
-            .collect();
-        chart
-            .draw_series(LineSeries::new(shown.clone(), colour.stroke_width(2)))
-            .map_err(err)?;
         let over = |v: f64| {
             self.limit
                 .is_some_and(|(l, max)| if max { v > l } else { v < l })
         };
         let red = RGBColor(213, 39, 40);
-        chart
-            .draw_series(shown.iter().map(|&(x, v)| {
-                let c = if over(v) { red } else { colour };
-                Circle::new((x, v), 6, c.filled())
-            }))
-            .map_err(err)?;
+        let all: Vec<(String, Vec<usize>)>;
+        let series = if self.series.is_empty() {
+            all = vec![(String::new(), (0..self.points.len()).collect())];
+            &all
+        } else {
+            self.series
+        };
+        for (k, (label, indices)) in series.iter().enumerate() {
+            let colour = entity_colour(k);
+            let shown: Vec<(f64, f64)> = indices
+                .iter()
+                .filter_map(|&i| self.points.get(i))
+                .filter_map(|p| p.2.map(|v| (p.0, v)))
+                .collect();
+            let line = chart
+                .draw_series(LineSeries::new(shown.clone(), colour.stroke_width(2)))
+                .map_err(err)?;
+            if !label.is_empty() {
+                line.label(label.as_str()).legend(legend_line(colour));
+            }
+            chart
+                .draw_series(shown.iter().map(|&(x, v)| {
+                    let c = if over(v) { red } else { colour };
+                    Circle::new((x, v), 6, c.filled())
+                }))
+                .map_err(err)?;
+        }
         let font = ("sans-serif", 14)
             .into_font()
             .into_text_style(&root)
             .pos(Pos::new(HPos::Center, VPos::Bottom));
+        // On a grid the x axis and the legend name the values.
+        let grid = !self.series.is_empty();
         for p in self.points {
             let (y, text) = match p.2 {
+                Some(v) if grid => (v, num(&((v * 100.0).round() / 100.0))),
                 Some(v) => (
                     v,
                     format!("{}: {}", p.1, num(&((v * 100.0).round() / 100.0))),
@@ -343,6 +375,8 @@ impl Figure for SweepLine<'_> {
                 .map_err(err)?
                 .label(format!("{word} {}", num(&limit)))
                 .legend(legend_line(red));
+        }
+        if self.limit.is_some() || !self.series.is_empty() {
             draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         }
         Ok(())

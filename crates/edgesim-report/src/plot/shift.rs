@@ -115,7 +115,9 @@ impl Figure for MigrationShift<'_> {
             .map(|s| {
                 s.realised
                     .iter()
-                    .map(|&(t, v)| (t, (v - s.planned_at(t)) * 100.0))
+                    // A realised point is at its epoch's end; compare it with
+                    // the weight planned for that epoch, not the next.
+                    .map(|&(t, v)| (t, (v - s.planned_at(t - 1e-6)) * 100.0))
                     .collect()
             })
             .collect();
@@ -145,6 +147,140 @@ impl Figure for MigrationShift<'_> {
                 .draw_series(LineSeries::new(gap, entity_colour(s.index).stroke_width(2)))
                 .map_err(err)?;
         }
+        Ok(())
+    }
+}
+
+/// One migration's two arms over time: edge hit ratio of the responses
+/// each origin's content served (top) and fetches per second each origin
+/// received (bottom), on the time axis of the shift plot.
+pub struct MigrationArms<'a> {
+    /// Figure title.
+    pub title: String,
+    /// The origin traffic leaves (dashed).
+    pub from: String,
+    /// The origin traffic moves to (solid).
+    pub to: String,
+    /// Per epoch.
+    pub epochs: &'a [ArmEpoch],
+}
+
+/// One epoch of [`MigrationArms`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ArmEpoch {
+    /// End of the epoch, simulated s.
+    pub end_secs: f64,
+    /// Edge hit ratio of responses with the old origin's content.
+    pub hit_ratio_old: f64,
+    /// Edge hit ratio of responses with the new origin's content.
+    pub hit_ratio_new: f64,
+    /// Old-origin fetches per second.
+    pub old_rps: f64,
+    /// New-origin fetches per second.
+    pub new_rps: f64,
+    /// New-origin 5xx answers per second.
+    pub new_errors_per_sec: f64,
+}
+
+impl Figure for MigrationArms<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let root = titled(root, &self.title)?;
+        let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
+        let t_end = self.epochs.iter().map(|e| e.end_secs).fold(1e-3, f64::max);
+        let (old, new, bad) = (entity_colour(0), entity_colour(1), RGBColor(214, 39, 40));
+        let mut chart = ChartBuilder::on(&top)
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(75)
+            .caption("Edge hit ratio per arm", ("sans-serif", 19))
+            .build_cartesian_2d(0.0..t_end, 0.0..100.0)
+            .map_err(err)?;
+        house_style(&mut chart.configure_mesh())
+            .x_desc("simulated time (s)")
+            .x_label_formatter(&num)
+            .y_label_formatter(&num)
+            .y_desc("hit ratio (%)")
+            .draw()
+            .map_err(err)?;
+        // An arm without responses in an epoch has no hit ratio: gaps are
+        // left out rather than drawn as 0.
+        let arm = |pick: fn(&ArmEpoch) -> (f64, f64)| {
+            self.epochs
+                .iter()
+                .map(pick)
+                .filter(|p| p.1 > 0.0)
+                .map(|(t, r)| (t, r * 100.0))
+                .collect::<Vec<_>>()
+        };
+        chart
+            .draw_series(DashedLineSeries::new(
+                arm(|e| (e.end_secs, e.hit_ratio_old)),
+                8,
+                5,
+                old.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(format!("{} (old)", self.from))
+            .legend(legend_line(old));
+        chart
+            .draw_series(LineSeries::new(
+                arm(|e| (e.end_secs, e.hit_ratio_new)),
+                new.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(format!("{} (new)", self.to))
+            .legend(legend_line(new));
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+
+        let peak = self
+            .epochs
+            .iter()
+            .map(|e| e.old_rps.max(e.new_rps).max(e.new_errors_per_sec))
+            .fold(1.0, f64::max)
+            * 1.1;
+        let mut chart = ChartBuilder::on(&bottom)
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(75)
+            .caption("Origin fetches per second", ("sans-serif", 19))
+            .build_cartesian_2d(0.0..t_end, 0.0..peak)
+            .map_err(err)?;
+        house_style(&mut chart.configure_mesh())
+            .x_desc("simulated time (s)")
+            .x_label_formatter(&num)
+            .y_label_formatter(&num)
+            .y_desc("fetches/s")
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(DashedLineSeries::new(
+                self.epochs.iter().map(|e| (e.end_secs, e.old_rps)),
+                8,
+                5,
+                old.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(format!("{} fetches/s", self.from))
+            .legend(legend_line(old));
+        chart
+            .draw_series(LineSeries::new(
+                self.epochs.iter().map(|e| (e.end_secs, e.new_rps)),
+                new.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(format!("{} fetches/s", self.to))
+            .legend(legend_line(new));
+        chart
+            .draw_series(LineSeries::new(
+                self.epochs
+                    .iter()
+                    .map(|e| (e.end_secs, e.new_errors_per_sec)),
+                bad.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(format!("{} 5xx/s", self.to))
+            .legend(legend_line(bad));
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     }
 }

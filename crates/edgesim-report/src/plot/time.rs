@@ -271,7 +271,8 @@ impl Figure for OffloadTiers<'_> {
     }
 }
 
-/// Requests per second (top) and bytes per second (bottom) each origin
+/// Requests per second (top), bytes per second (middle) and errors (5xx
+/// answers, 503 Slow Down included) per second (bottom) each origin
 /// served over simulated time.
 pub struct OriginLoad<'a> {
     /// Figure title.
@@ -283,9 +284,13 @@ pub struct OriginLoad<'a> {
 }
 
 impl Figure for OriginLoad<'_> {
+    fn size(&self) -> (u32, u32) {
+        (1200, 1050)
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let root = titled(root, &self.title)?;
-        let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
+        let areas = root.split_evenly((3, 1));
         let t_end = time_axis_end(self.rows);
         let buckets = time_buckets(self.rows.len());
         // (time, rate) per origin and bucket.
@@ -308,22 +313,35 @@ impl Figure for OriginLoad<'_> {
         };
         let fetches = rates(|o| &o.fetches_per_epoch);
         let bytes = rates(|o| &o.bytes_per_epoch);
+        let errors = rates(|o| &o.errors_per_epoch);
+        let any_errors = self.origins.iter().any(|o| o.errors > 0);
         let max = |v: &[Vec<(f64, f64)>]| v.iter().flatten().map(|p| p.1).fold(0.0, f64::max);
         let (divisor, unit) = byte_rate_unit(max(&bytes));
         let panels = [
             (
-                &top,
+                &areas[0],
                 "Origin fetches per second",
                 "origin fetches (req/s)".to_owned(),
                 &fetches,
                 1.0,
             ),
             (
-                &bottom,
+                &areas[1],
                 "Origin bytes per second",
                 format!("origin bytes ({unit})"),
                 &bytes,
                 divisor,
+            ),
+            (
+                &areas[2],
+                if any_errors {
+                    "Origin errors per second (5xx, 503 Slow Down included)"
+                } else {
+                    "Origin errors per second (5xx): none in this run"
+                },
+                "origin errors (/s)".to_owned(),
+                &errors,
+                1.0,
             ),
         ];
         for (area, caption, y_desc, series, divisor) in panels {

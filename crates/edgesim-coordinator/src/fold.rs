@@ -1,0 +1,79 @@
+//! Folding epochs into a run's summary: the same code for a live run and
+//! for a rebuild from the epoch log, so that both give the same bytes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use edgesim_model::Scenario;
+use edgesim_report::{AccumulateError, Incident, RunAccumulator, Summary};
+use edgesim_sim::{Counters, RegionEpochReport};
+
+use crate::globals::Globals;
+
+/// Everything a run has folded in so far.
+pub(crate) struct RunFold {
+    acc: RunAccumulator,
+    globals: Globals,
+    incidents: Vec<Incident>,
+    aborted: bool,
+    scenario: Arc<Scenario>,
+}
+
+impl RunFold {
+    pub(crate) fn new(scenario: Arc<Scenario>) -> RunFold {
+        RunFold {
+            acc: RunAccumulator::new(Arc::clone(&scenario)),
+            globals: Globals::new(&scenario),
+            incidents: Vec::new(),
+            aborted: false,
+            scenario,
+        }
+    }
+
+    /// The demand of every region in `epoch`.
+    pub(crate) fn demand(&mut self, epoch: u64) -> Vec<Vec<edgesim_sim::Demand>> {
+        self.globals.demand(&self.scenario, epoch)
+    }
+
+    /// The controls of `epoch`; called once per epoch, in order, before
+    /// the epoch is folded (or aborted).
+    pub(crate) fn controls(&mut self, epoch: u64) -> BTreeMap<String, f64> {
+        self.globals.controls(&self.scenario, epoch)
+    }
+
+    /// Folds in a completed epoch (`reports` in region order) and the
+    /// incidents handled during it.
+    pub(crate) fn add_epoch(
+        &mut self,
+        epoch: u64,
+        reports: &[RegionEpochReport],
+        incidents: Vec<Incident>,
+    ) -> Result<(), AccumulateError> {
+        self.acc.add_epoch(epoch, reports)?;
+        self.globals.observe(&self.scenario, epoch, reports);
+        self.incidents.extend(incidents);
+        Ok(())
+    }
+
+    /// Records that the run stopped during an epoch it did not complete.
+    pub(crate) fn abort(&mut self, incidents: Vec<Incident>) {
+        self.incidents.extend(incidents);
+        self.aborted = true;
+    }
+
+    /// Counters of the folded epochs.
+    pub(crate) fn totals(&self) -> &Counters {
+        self.acc.totals()
+    }
+
+    /// The summary of what was folded.
+    pub(crate) fn finish(&self) -> Summary {
+        let mut summary = self.acc.summary();
+        summary.migration = self.globals.migration_summary(&self.scenario);
+        summary.incidents = self.incidents.clone();
+        if self.aborted {
+            summary.complete = false;
+        }
+        summary
+    }
+}
