@@ -1,8 +1,10 @@
 //! The epoch log: the coordinator's append-only record of a run, written
 //! to the report directory as it goes (`epochs.log`). A header (the
 //! scenario text and handler sources), then one record per completed epoch
-//! (every region's report and the incidents handled), each a
-//! length-delimited protobuf message (proto/edgesim/v1/agent.proto). Each
+//! (every region's report and the incidents handled): the header a
+//! length-delimited protobuf message (proto/edgesim/v1/agent.proto), each
+//! record a length-delimited deflate stream of one such message (a 450-PoP
+//! epoch is a few hundred kB raw, mostly histograms that compress well). Each
 //! record is written and flushed before the next epoch starts, so a killed
 //! coordinator loses at most the epoch in flight; [`rebuild`] turns what
 //! was saved back into a summary.
@@ -24,7 +26,7 @@ use crate::fold::RunFold;
 pub const EPOCH_LOG_FILE: &str = "epochs.log";
 
 /// First bytes of every epoch log.
-const MAGIC: &[u8] = b"edgesim epoch log 1\n";
+const MAGIC: &[u8] = b"edgesim epoch log 2\n";
 
 /// Why an epoch log could not be written or read back.
 #[derive(Debug, thiserror::Error)]
@@ -95,9 +97,13 @@ impl EpochLogWriter {
             path: self.path.clone(),
             problem: e.to_string(),
         };
-        self.file
-            .write_all(&record.encode_length_delimited_to_vec())
-            .map_err(err)?;
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(&record.encode_to_vec()).map_err(err)?;
+        let z = z.finish().map_err(err)?;
+        let mut framed = Vec::with_capacity(z.len() + 10);
+        prost::encoding::encode_varint(z.len() as u64, &mut framed);
+        framed.extend_from_slice(&z);
+        self.file.write_all(&framed).map_err(err)?;
         self.file.flush().map_err(err)
     }
 
@@ -181,12 +187,9 @@ pub fn rebuild(path: &Path) -> Result<Rebuilt, EpochLogError> {
     let mut trailing_bytes = 0;
     while !rest.is_empty() {
         let before = rest;
-        let record = match pb::EpochLogRecord::decode_length_delimited(&mut rest) {
-            Ok(r) => r,
-            Err(_) => {
-                trailing_bytes = before.len();
-                break;
-            }
+        let Some(record) = next_record(&mut rest) else {
+            trailing_bytes = before.len();
+            break;
         };
         if record.epoch != next {
             return Err(bad(format!(
@@ -217,4 +220,20 @@ pub fn rebuild(path: &Path) -> Result<Rebuilt, EpochLogError> {
         summary: fold.finish(),
         trailing_bytes,
     })
+}
+
+/// The next whole record of a log (`None` at a truncated or damaged end).
+fn next_record(rest: &mut &[u8]) -> Option<pb::EpochLogRecord> {
+    let len = usize::try_from(prost::encoding::decode_varint(rest).ok()?).ok()?;
+    if rest.len() < len {
+        return None;
+    }
+    let (z, after) = rest.split_at(len);
+    let mut raw = Vec::new();
+    flate2::read::DeflateDecoder::new(z)
+        .read_to_end(&mut raw)
+        .ok()?;
+    let record = pb::EpochLogRecord::decode(raw.as_slice()).ok()?;
+    *rest = after;
+    Some(record)
 }

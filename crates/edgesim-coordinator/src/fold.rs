@@ -49,8 +49,25 @@ impl RunFold {
         reports: &[RegionEpochReport],
         incidents: Vec<Incident>,
     ) -> Result<(), AccumulateError> {
-        self.acc.add_epoch(epoch, reports)?;
+        self.observe(epoch, reports);
+        self.accumulate(epoch, reports, incidents)
+    }
+
+    /// The part of [`RunFold::add_epoch`] the next epoch's controls depend
+    /// on (cheap): global load and the migration controller.
+    pub(crate) fn observe(&mut self, epoch: u64, reports: &[RegionEpochReport]) {
         self.globals.observe(&self.scenario, epoch, reports);
+    }
+
+    /// The rest of [`RunFold::add_epoch`] (the report's numbers), which
+    /// the coordinator does while the agents simulate the next epoch.
+    pub(crate) fn accumulate(
+        &mut self,
+        epoch: u64,
+        reports: &[RegionEpochReport],
+        incidents: Vec<Incident>,
+    ) -> Result<(), AccumulateError> {
+        self.acc.add_epoch(epoch, reports)?;
         self.incidents.extend(incidents);
         Ok(())
     }

@@ -212,6 +212,10 @@ pub async fn run(
     let (mut wall_secs, mut busy_secs) = (0.0, 0.0);
     let epochs = scenario.simulation.epochs();
 
+    // Epoch k's numbers are folded while the agents simulate epoch k+1:
+    // only the cheap part of the fold (global load, the migration
+    // controller) stands between two epochs.
+    let mut pending: Option<Completed> = None;
     for epoch in 0..epochs {
         let controls = fold.controls(epoch);
         let demand_now = fold.demand(epoch);
@@ -222,15 +226,19 @@ pub async fn run(
             run_id: &run_id,
         };
         let started = Instant::now();
-        let (mut reports, failures, busy) = advance_epoch(
+        let calls = spawn_advance(
             &ctx,
             &assignment,
             &alive,
             &controls,
             epoch,
             deadline.current(),
-        )
-        .await;
+        );
+        if let Some(done) = pending.take() {
+            commit(&mut fold, &mut log, done)?;
+            on_epoch(&progress(&scenario, &fold, epoch - 1, wall_secs, busy_secs));
+        }
+        let (mut reports, failures, busy) = collect_advance(&ctx, calls, epoch).await;
         busy_secs += busy.as_secs_f64();
         let mut incidents = Vec::new();
         let mut aborted = false;
@@ -294,21 +302,19 @@ pub async fn run(
             break;
         }
         reports.sort_by_key(|r| r.region);
-        fold.add_epoch(epoch, &reports, incidents.clone())?;
-        if let Some(log) = &mut log {
-            log.append(epoch, &reports, &incidents, true)?;
-        }
+        fold.observe(epoch, &reports);
         deadline.observe(started.elapsed());
         wall_secs += started.elapsed().as_secs_f64();
-        on_epoch(&Progress {
-            epochs_done: epoch + 1,
-            epochs,
-            simulated_secs: scenario.simulation.epoch_span(epoch).end as f64 / 1e6,
-            duration_secs: scenario.simulation.duration_us as f64 / 1e6,
-            requests: fold.totals().requests,
-            wall_secs,
-            busy_secs,
+        pending = Some(Completed {
+            epoch,
+            reports,
+            incidents,
         });
+    }
+    if let Some(done) = pending.take() {
+        let epoch = done.epoch;
+        commit(&mut fold, &mut log, done)?;
+        on_epoch(&progress(&scenario, &fold, epoch, wall_secs, busy_secs));
     }
     if let Some(log) = log {
         log.finish()?;
@@ -328,6 +334,46 @@ pub async fn run(
     }
     pool.shutdown().await;
     Ok(fold.finish())
+}
+
+/// An epoch whose reports are all in, waiting to be folded.
+struct Completed {
+    epoch: u64,
+    reports: Vec<edgesim_sim::RegionEpochReport>,
+    incidents: Vec<Incident>,
+}
+
+/// Folds a completed epoch into the summary and appends it to the log
+/// (the log holds only epochs that were folded).
+fn commit(
+    fold: &mut fold::RunFold,
+    log: &mut Option<epochlog::EpochLogWriter>,
+    done: Completed,
+) -> Result<(), CoordinatorError> {
+    fold.accumulate(done.epoch, &done.reports, done.incidents.clone())?;
+    if let Some(log) = log {
+        log.append(done.epoch, &done.reports, &done.incidents, true)?;
+    }
+    Ok(())
+}
+
+/// What `on_epoch` is told once `epoch` is folded.
+fn progress(
+    scenario: &Scenario,
+    fold: &fold::RunFold,
+    epoch: u64,
+    wall_secs: f64,
+    busy_secs: f64,
+) -> Progress {
+    Progress {
+        epochs_done: epoch + 1,
+        epochs: scenario.simulation.epochs(),
+        simulated_secs: scenario.simulation.epoch_span(epoch).end as f64 / 1e6,
+        duration_secs: scenario.simulation.duration_us as f64 / 1e6,
+        requests: fold.totals().requests,
+        wall_secs,
+        busy_secs,
+    }
 }
 
 /// The per-epoch call deadline: generous for the first epochs, then a
@@ -552,7 +598,8 @@ fn status_text(s: &tonic::Status) -> String {
 }
 
 /// Simulates `epoch` on every live agent with regions; returns the
-/// reports of those that answered and, for the others, why they failed.
+/// reports of those that answered and, for the others, why they failed,
+/// and how long the busiest agent simulated.
 async fn advance_epoch(
     ctx: &EpochCtx<'_>,
     assignment: &[Vec<usize>],
@@ -565,6 +612,29 @@ async fn advance_epoch(
     Vec<(usize, String)>,
     Duration,
 ) {
+    let calls = spawn_advance(ctx, assignment, alive, controls, epoch, deadline);
+    collect_advance(ctx, calls, epoch).await
+}
+
+/// The calls of one epoch's advance, under way.
+type AdvanceCalls = JoinSet<(
+    usize,
+    Result<
+        Result<tonic::Response<pb::AdvanceResponse>, tonic::Status>,
+        tokio::time::error::Elapsed,
+    >,
+    Duration,
+)>;
+
+/// Sends `epoch`'s Advance to every live agent with regions.
+fn spawn_advance(
+    ctx: &EpochCtx<'_>,
+    assignment: &[Vec<usize>],
+    alive: &[bool],
+    controls: &std::collections::BTreeMap<String, f64>,
+    epoch: u64,
+    deadline: Duration,
+) -> AdvanceCalls {
     let mut calls = JoinSet::new();
     for (i, agent) in ctx.pool.iter().enumerate() {
         if assignment[i].is_empty() || !alive[i] {
@@ -589,6 +659,19 @@ async fn advance_epoch(
             (i, out, started.elapsed())
         });
     }
+    calls
+}
+
+/// Waits for `epoch`'s answers.
+async fn collect_advance(
+    ctx: &EpochCtx<'_>,
+    mut calls: AdvanceCalls,
+    epoch: u64,
+) -> (
+    Vec<edgesim_sim::RegionEpochReport>,
+    Vec<(usize, String)>,
+    Duration,
+) {
     let mut reports = Vec::with_capacity(ctx.scenario.regions.len());
     let mut failures = Vec::new();
     let mut busiest = Duration::ZERO;
