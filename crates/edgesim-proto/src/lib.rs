@@ -11,8 +11,8 @@ pub mod pb {
 }
 
 use edgesim_sim::{
-    Counters, Demand, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch, TriggerEpoch,
-    VariantEpoch,
+    Counters, Demand, GroupEpoch, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch,
+    TriggerEpoch, VariantEpoch,
 };
 
 /// The protocol version this build speaks; bumped on any incompatible
@@ -154,6 +154,8 @@ pub fn region_report_to_pb(r: RegionEpochReport) -> pb::RegionReport {
                 latency_v2: v.latency_v2,
             })
             .collect(),
+        devices: r.devices.into_iter().map(group_to_pb).collect(),
+        content_origins: r.content_origins.into_iter().map(group_to_pb).collect(),
     }
 }
 
@@ -223,6 +225,24 @@ pub fn region_report_from_pb(epoch: u64, r: pb::RegionReport) -> RegionEpochRepo
                 latency_v2: v.latency_v2,
             })
             .collect(),
+        devices: r.devices.into_iter().map(group_from_pb).collect(),
+        content_origins: r.content_origins.into_iter().map(group_from_pb).collect(),
+    }
+}
+
+fn group_to_pb(g: GroupEpoch) -> pb::GroupReport {
+    pb::GroupReport {
+        index: g.index as u32,
+        requests: g.requests,
+        latency_v2: g.latency_v2,
+    }
+}
+
+fn group_from_pb(g: pb::GroupReport) -> GroupEpoch {
+    GroupEpoch {
+        index: g.index as usize,
+        requests: g.requests,
+        latency_v2: g.latency_v2,
     }
 }
 
@@ -288,6 +308,16 @@ mod tests {
                 edge_hits: 2,
                 origin_fetches: 1,
                 latency_v2: vec![9],
+            }],
+            devices: vec![GroupEpoch {
+                index: 1,
+                requests: 3,
+                latency_v2: vec![8],
+            }],
+            content_origins: vec![GroupEpoch {
+                index: 0,
+                requests: 2,
+                latency_v2: vec![7],
             }],
         };
         assert_eq!(region_report_from_pb(7, region_report_to_pb(r.clone())), r);

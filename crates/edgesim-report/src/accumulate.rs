@@ -72,6 +72,8 @@ pub struct RunAccumulator {
     by_country: Vec<EntityTrack>,
     by_pop: Vec<EntityTrack>,
     by_variant: BTreeMap<String, EntityTrack>,
+    by_device: Vec<EntityTrack>,
+    by_origin: Vec<EntityTrack>,
     /// Any latency histogram: its bucket layout turns bucket values into
     /// the percentiles hdrhistogram reports.
     shape: LatencyHistogram,
@@ -187,6 +189,8 @@ impl RunAccumulator {
             by_country: vec![EntityTrack::default(); scenario.viewers.countries.len()],
             by_pop: vec![EntityTrack::default(); scenario.pops.len()],
             by_variant: BTreeMap::new(),
+            by_device: vec![EntityTrack::default(); 4],
+            by_origin: vec![EntityTrack::default(); scenario.origins.len()],
             shape: new_latency_histogram(),
             scenario,
         }
@@ -243,6 +247,32 @@ impl RunAccumulator {
             }
         }
         let mut variant_latency = variant_latency.into_iter();
+        // Per device class and per origin of the content.
+        let mut device_epoch = vec![(0u64, SparseHistogram::default()); self.by_device.len()];
+        let mut origin_epoch = vec![(0u64, SparseHistogram::default()); self.by_origin.len()];
+        for r in reports {
+            for (groups, into, what) in [
+                (&r.devices, &mut device_epoch, "device"),
+                (&r.content_origins, &mut origin_epoch, "origin"),
+            ] {
+                for g in groups {
+                    let bad = |problem: String| AccumulateError::Malformed { epoch, problem };
+                    let slot = into
+                        .get_mut(g.index)
+                        .ok_or_else(|| bad(format!("unknown {what} index {}", g.index)))?;
+                    let h = SparseHistogram::decode(&g.latency_v2)
+                        .map_err(|e| bad(format!("{what} {}: {e}", g.index)))?;
+                    slot.0 += g.requests;
+                    absorb(&mut slot.1, h);
+                }
+            }
+        }
+        for (track, (requests, h)) in self.by_device.iter_mut().zip(&device_epoch) {
+            track.push(*requests, h, &self.shape);
+        }
+        for (track, (requests, h)) in self.by_origin.iter_mut().zip(&origin_epoch) {
+            track.push(*requests, h, &self.shape);
+        }
         let epoch_index = self.rows.len();
         for series in self.trigger_epochs.values_mut() {
             series.0.push(0);
@@ -625,6 +655,13 @@ impl RunAccumulator {
             ),
             pops: busiest(s.pops.iter().map(|p| p.id.as_str()).zip(&self.by_pop)),
             variants: busiest(self.by_variant.iter().map(|(name, t)| (name.as_str(), t))),
+            devices: busiest(
+                edgesim_model::Device::ALL
+                    .iter()
+                    .map(|d| d.name())
+                    .zip(&self.by_device),
+            ),
+            origins: busiest(s.origins.iter().map(|o| o.id.as_str()).zip(&self.by_origin)),
         }
     }
 

@@ -228,6 +228,13 @@ pub struct TimeseriesBy {
     /// The A/B variants of built-in `ab_test` functions.
     #[serde(default)]
     pub variants: Vec<EntitySeries>,
+    /// Device classes (index: desktop, mobile, tablet, smarttv).
+    #[serde(default)]
+    pub devices: Vec<EntitySeries>,
+    /// Origins, by the origin the response's content came from (cached or
+    /// fetched); index into `origins`.
+    #[serde(default)]
+    pub origins: Vec<EntitySeries>,
 }
 
 /// One entity's viewer latency per epoch; every list is aligned with

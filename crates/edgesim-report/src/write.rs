@@ -378,6 +378,14 @@ pub fn draw_plots(dir: &Path, summary: &Summary) -> Result<Vec<RenderedPlot>, Pl
             s.countries.len(),
         ),
         ("pop", "PoP", "PoPs", &by.pops, s.pops.len()),
+        ("device", "device", "device classes", &by.devices, 4),
+        (
+            "origin",
+            "origin of the content",
+            "origins",
+            &by.origins,
+            s.origins.len(),
+        ),
         (
             "variant",
             "A/B variant",

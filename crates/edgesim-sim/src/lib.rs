@@ -14,8 +14,8 @@ pub mod region;
 pub mod routing;
 
 pub use metrics::{
-    Counters, LatencyHistogram, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch, TriggerEpoch,
-    VariantEpoch,
+    Counters, GroupEpoch, LatencyHistogram, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch,
+    TriggerEpoch, VariantEpoch,
 };
 pub use region::{RegionSim, SimError};
 pub use routing::{Demand, Routing};

@@ -290,6 +290,18 @@ pub struct VariantEpoch {
     pub latency_v2: Vec<u8>,
 }
 
+/// Viewer latency of one group of requests in one region and epoch: a
+/// device class, or the origin the response's content came from.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GroupEpoch {
+    /// Device index ([`edgesim_model::Device`]) or origin index.
+    pub index: usize,
+    /// Requests of the group.
+    pub requests: u64,
+    /// Their viewer latency, V2-encoded µs histogram.
+    pub latency_v2: Vec<u8>,
+}
+
 /// Everything a region reports for one epoch. Only PoPs, routes and
 /// origins that saw traffic appear, in ascending index order.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -308,6 +320,10 @@ pub struct RegionEpochReport {
     pub triggers: Vec<TriggerEpoch>,
     /// Per A/B variant with traffic, by name.
     pub variants: Vec<VariantEpoch>,
+    /// Per device class with traffic, in index order.
+    pub devices: Vec<GroupEpoch>,
+    /// Per origin whose content answered viewers, in index order.
+    pub content_origins: Vec<GroupEpoch>,
 }
 
 #[cfg(test)]

@@ -21,8 +21,8 @@ use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
 use crate::metrics::{
-    Counters, LatencyHistogram, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch, VariantEpoch,
-    encode_histogram, new_latency_histogram, record_latency,
+    Counters, GroupEpoch, LatencyHistogram, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch,
+    VariantEpoch, encode_histogram, new_latency_histogram, record_latency,
 };
 use crate::network::{Path, sample_rtt_us};
 use crate::routing::Demand;
@@ -220,6 +220,12 @@ pub struct RegionSim {
     /// Flash crowd: number of objects, and the share of each country's
     /// requests (scenario order) that ask for them.
     flash: (u64, Vec<f64>),
+    /// Requests and latency of the epoch per device class.
+    device_latency: Vec<(u64, LatencyHistogram)>,
+    /// Requests and latency of the epoch per origin of the content.
+    origin_latency: Vec<(u64, LatencyHistogram)>,
+    /// The origin of the content of the answer being counted.
+    last_origin: Option<usize>,
     /// Requests seen, for functions' request ids.
     request_seq: u64,
     fills: BinaryHeap<Reverse<Fill>>,
@@ -298,6 +304,13 @@ impl RegionSim {
             origin_now: vec![OriginNow::default(); scenario.origins.len()],
             regional_down: false,
             flash: (0, vec![0.0; scenario.viewers.countries.len()]),
+            device_latency: (0..4).map(|_| (0, new_latency_histogram())).collect(),
+            origin_latency: scenario
+                .origins
+                .iter()
+                .map(|_| (0, new_latency_histogram()))
+                .collect(),
+            last_origin: None,
             request_seq: 0,
             objects: ObjectSampler::new(&scenario.catalog, seed),
             viewers: ViewerPool::new(&scenario.viewers, seed),
@@ -536,7 +549,7 @@ impl RegionSim {
                 },
                 rngs,
             );
-            self.record_latency(route_index, base_us + latency_us);
+            self.record_latency(route_index, viewer.device as usize, base_us + latency_us);
             return;
         }
         let size = self.objects.size_of(&object);
@@ -601,7 +614,11 @@ impl RegionSim {
             Some(tag),
             edge_hit,
         );
-        self.record_latency(route_index, base_us + (answer_at_us - now_us));
+        self.record_latency(
+            route_index,
+            viewer.device as usize,
+            base_us + (answer_at_us - now_us),
+        );
     }
 
     /// How long the edge keeps an answer of `status` for `object`, µs
@@ -644,6 +661,7 @@ impl RegionSim {
         if status >= 500 && self.exposed.insert(viewer_id) {
             counters.viewers_exposed += 1;
         }
+        self.last_origin = tag.map(tag_origin).filter(|&o| o < self.origins.len());
         if let Some(o) = tag.and_then(|t| self.origins.get_mut(tag_origin(t))) {
             o.served += 1;
             o.served_bytes += bytes;
@@ -652,11 +670,19 @@ impl RegionSim {
     }
 
     /// Records a request's latency for its PoP and route.
-    fn record_latency(&mut self, route_index: usize, latency_us: u64) {
+    fn record_latency(&mut self, route_index: usize, device: usize, latency_us: u64) {
         let route = &mut self.routes[route_index];
         record_latency(&mut self.pops[route.pop_local].latency, latency_us);
         route.requests += 1;
         record_latency(&mut route.latency, latency_us);
+        let d = &mut self.device_latency[device];
+        d.0 += 1;
+        record_latency(&mut d.1, latency_us);
+        if let Some(o) = self.last_origin.take() {
+            let o = &mut self.origin_latency[o];
+            o.0 += 1;
+            record_latency(&mut o.1, latency_us);
+        }
     }
 
     /// Index of the behaviour that applies to the object's path, if any.
@@ -940,6 +966,21 @@ impl RegionSim {
         }
         for b in self.behaviors.iter_mut().flatten() {
             report.triggers.extend(b.take_stats());
+        }
+        for (groups, out) in [
+            (&mut self.device_latency, &mut report.devices),
+            (&mut self.origin_latency, &mut report.content_origins),
+        ] {
+            for (index, (requests, h)) in groups.iter_mut().enumerate() {
+                if *requests > 0 {
+                    out.push(GroupEpoch {
+                        index,
+                        requests: std::mem::take(requests),
+                        latency_v2: encode_histogram(h),
+                    });
+                    h.reset();
+                }
+            }
         }
         for (name, v) in std::mem::take(&mut self.variants) {
             report.variants.push(VariantEpoch {

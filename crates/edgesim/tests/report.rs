@@ -56,10 +56,12 @@ requests_per_sec = 600
 countries = { DE = 1, US = 1, BR = 0.5 }
 "#;
 
-const PLOTS: [&str; 9] = [
+const PLOTS: [&str; 11] = [
     "latency_offload",
     "latency_by_country",
     "latency_by_pop",
+    "latency_by_device",
+    "latency_by_origin",
     "latency_cdf_countries",
     "latency_cdf_pops",
     "offload_tiers",
