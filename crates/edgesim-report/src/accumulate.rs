@@ -74,6 +74,8 @@ pub struct RunAccumulator {
     by_variant: BTreeMap<String, EntityTrack>,
     by_device: Vec<EntityTrack>,
     by_origin: Vec<EntityTrack>,
+    /// Run totals per device class (for the device CDF).
+    device_totals: Vec<LatencyHistogram>,
     /// Any latency histogram: its bucket layout turns bucket values into
     /// the percentiles hdrhistogram reports.
     shape: LatencyHistogram,
@@ -190,6 +192,7 @@ impl RunAccumulator {
             by_pop: vec![EntityTrack::default(); scenario.pops.len()],
             by_variant: BTreeMap::new(),
             by_device: vec![EntityTrack::default(); 4],
+            device_totals: (0..4).map(|_| new_latency_histogram()).collect(),
             by_origin: vec![EntityTrack::default(); scenario.origins.len()],
             shape: new_latency_histogram(),
             scenario,
@@ -247,25 +250,36 @@ impl RunAccumulator {
             }
         }
         let mut variant_latency = variant_latency.into_iter();
-        // Per device class and per origin of the content.
-        let mut device_epoch = vec![(0u64, SparseHistogram::default()); self.by_device.len()];
-        let mut origin_epoch = vec![(0u64, SparseHistogram::default()); self.by_origin.len()];
+        // Per device class and per origin of the content: checked and
+        // decoded first, so that a bad report changes nothing.
+        let mut groups = Vec::new();
         for r in reports {
-            for (groups, into, what) in [
-                (&r.devices, &mut device_epoch, "device"),
-                (&r.content_origins, &mut origin_epoch, "origin"),
+            for (list, is_device, what, count) in [
+                (&r.devices, true, "device", self.by_device.len()),
+                (&r.content_origins, false, "origin", self.by_origin.len()),
             ] {
-                for g in groups {
+                for g in list {
                     let bad = |problem: String| AccumulateError::Malformed { epoch, problem };
-                    let slot = into
-                        .get_mut(g.index)
-                        .ok_or_else(|| bad(format!("unknown {what} index {}", g.index)))?;
+                    if g.index >= count {
+                        return Err(bad(format!("unknown {what} index {}", g.index)));
+                    }
                     let h = SparseHistogram::decode(&g.latency_v2)
                         .map_err(|e| bad(format!("{what} {}: {e}", g.index)))?;
-                    slot.0 += g.requests;
-                    absorb(&mut slot.1, h);
+                    groups.push((is_device, g.index, g.requests, h));
                 }
             }
+        }
+        let mut device_epoch = vec![(0u64, SparseHistogram::default()); self.by_device.len()];
+        let mut origin_epoch = vec![(0u64, SparseHistogram::default()); self.by_origin.len()];
+        for (is_device, index, requests, h) in groups {
+            let slot = if is_device {
+                h.add_to(&mut self.device_totals[index]);
+                &mut device_epoch[index]
+            } else {
+                &mut origin_epoch[index]
+            };
+            slot.0 += requests;
+            absorb(&mut slot.1, h);
         }
         for (track, (requests, h)) in self.by_device.iter_mut().zip(&device_epoch) {
             track.push(*requests, h, &self.shape);
@@ -634,7 +648,12 @@ impl RunAccumulator {
                 total: self.latency.clone(),
                 pops: self.pops.iter().map(|(_, h)| h.clone()).collect(),
                 countries: country_histograms,
-                devices: Vec::new(),
+                devices: edgesim_model::Device::ALL
+                    .iter()
+                    .zip(&self.device_totals)
+                    .filter(|(_, h)| !h.is_empty())
+                    .map(|(d, h)| (d.name().to_owned(), h.clone()))
+                    .collect(),
             },
         };
         summary.cost = crate::cost::run_cost(&summary, s);

@@ -56,7 +56,7 @@ requests_per_sec = 600
 countries = { DE = 1, US = 1, BR = 0.5 }
 "#;
 
-const PLOTS: [&str; 11] = [
+const PLOTS: [&str; 12] = [
     "latency_offload",
     "latency_by_country",
     "latency_by_pop",
@@ -64,6 +64,7 @@ const PLOTS: [&str; 11] = [
     "latency_by_origin",
     "latency_cdf_countries",
     "latency_cdf_pops",
+    "latency_cdf_devices",
     "offload_tiers",
     "pop_hit_ratio",
     "pop_map",
