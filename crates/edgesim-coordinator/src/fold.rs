@@ -87,6 +87,7 @@ impl RunFold {
     pub(crate) fn finish(&self) -> Summary {
         let mut summary = self.acc.summary();
         summary.migration = self.globals.migration_summary(&self.scenario);
+        self.globals.fill_origin_queues(&mut summary);
         summary.incidents = self.incidents.clone();
         if self.aborted {
             summary.complete = false;

@@ -29,6 +29,9 @@ pub(crate) struct Globals {
     down_before: Vec<bool>,
     /// Routing for the current set of PoPs that are up.
     routing: Option<(Vec<bool>, Routing)>,
+    /// Per origin with limited concurrency, per epoch: (utilisation, mean
+    /// queueing delay per fetch in ms) the model applied.
+    queue_series: Vec<Vec<(f64, f64)>>,
 }
 
 impl Globals {
@@ -48,6 +51,7 @@ impl Globals {
             backlog: vec![0.0; scenario.origins.len()],
             down_before: vec![false; scenario.pops.len()],
             routing: None,
+            queue_series: vec![Vec::new(); scenario.origins.len()],
         }
     }
 
@@ -160,6 +164,7 @@ impl Globals {
             let lambda = self.offered_rps[i];
             // Requests beyond capacity pile up; spare capacity drains them.
             self.backlog[i] = (self.backlog[i] + (lambda - capacity) * epoch_secs).max(0.0);
+            let utilisation = lambda / capacity;
             let (p, mean_secs) = if self.backlog[i] > 0.0 {
                 (1.0, self.backlog[i] / capacity)
             } else {
@@ -172,6 +177,7 @@ impl Globals {
                 out.insert(controls::origin_wait_p(&o.id), p);
                 out.insert(controls::origin_wait_ms(&o.id), mean_secs * 1000.0);
             }
+            self.queue_series[i].push((utilisation, p * mean_secs * 1000.0));
         }
         // PoPs back from an outage start with an empty cache.
         let down = Self::down_at(scenario, t_us);
@@ -255,6 +261,17 @@ impl Globals {
         }
         obs.latency = latency;
         controller.observe(epoch, &obs);
+    }
+
+    /// Utilisation and mean queueing delay per epoch of the origins with
+    /// limited concurrency, into the summary's origins.
+    pub(crate) fn fill_origin_queues(&self, summary: &mut edgesim_report::Summary) {
+        for (o, series) in summary.origins.iter_mut().zip(&self.queue_series) {
+            // Only epochs that were folded (an aborted run planned one more).
+            let n = o.fetches_per_epoch.len().min(series.len());
+            o.utilisation_per_epoch = series[..n].iter().map(|s| s.0).collect();
+            o.queue_wait_ms_per_epoch = series[..n].iter().map(|s| s.1).collect();
+        }
     }
 
     /// The migration's part of the summary.

@@ -58,6 +58,18 @@ async fn a_3x_flash_crowd_overloads_the_origin_queue_and_times_out() {
     let errors_before: u64 = origin.errors_per_epoch[..300].iter().sum();
     let errors_during: u64 = origin.errors_per_epoch[300..420].iter().sum();
     assert_eq!(errors_before, 0, "no queueing below capacity");
+    let (u, wait) = (
+        &origin.utilisation_per_epoch,
+        &origin.queue_wait_ms_per_epoch,
+    );
+    assert_eq!(u.len(), s.timeseries.len());
+    assert!(u[250] < 0.7 && u[350] > 1.0, "{} {}", u[250], u[350]);
+    assert!(
+        wait[250] < 50.0 && wait[350] > 1000.0,
+        "{} {}",
+        wait[250],
+        wait[350]
+    );
     assert!(errors_during > 1000, "504s once the queue passes 30 s");
     assert!(
         mean(&during[during.len() / 2..], |r| r.p99_ms) > 25_000.0,

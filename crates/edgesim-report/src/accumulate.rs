@@ -589,6 +589,8 @@ impl RunAccumulator {
                     errors_per_epoch: load.errors_per_epoch.clone(),
                     served: load.served,
                     served_hits: load.served_hits,
+                    utilisation_per_epoch: Vec::new(),
+                    queue_wait_ms_per_epoch: Vec::new(),
                 })
                 .collect(),
             triggers: self

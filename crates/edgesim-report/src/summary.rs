@@ -486,6 +486,15 @@ pub struct OriginSummary {
     /// Of those, answered from a PoP's cache.
     #[serde(default)]
     pub served_hits: u64,
+    /// With limited `concurrency`: the utilisation the coordinator's
+    /// M/M/c model used for each epoch (offered load of the epoch before /
+    /// capacity; above 1 a backlog builds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub utilisation_per_epoch: Vec<f64>,
+    /// With limited `concurrency`: mean queueing delay per fetch in each
+    /// epoch, ms.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queue_wait_ms_per_epoch: Vec<f64>,
 }
 
 /// Something that happened to the run itself rather than to the simulated
