@@ -291,6 +291,41 @@ pub(crate) fn house_style<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
         .max_light_lines(4)
 }
 
+/// A panel over simulated time: `caption` above, simulated seconds
+/// `0..t_end` on x, `y` on y (described by `y_desc`, labels in a margin of
+/// `y_label_area` pixels), the house mesh drawn.
+pub(crate) fn time_panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: impl AsRef<str>,
+    t_end: f64,
+    y: std::ops::Range<f64>,
+    y_desc: impl Into<String>,
+    y_label_area: u32,
+) -> Result<
+    ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    String,
+> {
+    let mut chart = ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(y_label_area)
+        .caption(caption, ("sans-serif", 19))
+        .build_cartesian_2d(0.0..t_end, y)
+        .map_err(err)?;
+    house_style(&mut chart.configure_mesh())
+        .x_desc("simulated time (s)")
+        .x_label_formatter(&num)
+        .y_label_formatter(&num)
+        .y_desc(y_desc)
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
+}
+
 /// An axis number without needless decimals: 100, 2.5, 0.125.
 pub(crate) fn num(v: &f64) -> String {
     if (v - v.round()).abs() < 1e-9 {

@@ -5,11 +5,11 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use crate::plot::time_panel;
+
 use std::ops::Range;
 
-use super::{
-    Figure, draw_legend, entity_colour, err, headroom, house_style, legend_line, num, titled,
-};
+use super::{Figure, draw_legend, entity_colour, err, headroom, legend_line, titled};
 
 /// At most this many points per line: per-epoch percentiles of single
 /// entities are noisy, so longer runs are drawn in buckets of whole epochs
@@ -113,20 +113,8 @@ impl Figure for LatencyBy<'_> {
                     .flat_map(|l| l.iter().filter_map(|p| p.1))
                     .fold(0.0, f64::max),
             ) * legend_room;
-            let mut chart = ChartBuilder::on(area)
-                .margin(12)
-                .x_label_area_size(45)
-                .y_label_area_size(75)
-                .caption(caption, ("sans-serif", 19))
-                .build_cartesian_2d(0.0..t_end, 0.0..y_max)
-                .map_err(err)?;
-            house_style(&mut chart.configure_mesh())
-                .x_desc("simulated time (s)")
-                .x_label_formatter(&num)
-                .y_label_formatter(&num)
-                .y_desc("viewer latency (ms)")
-                .draw()
-                .map_err(err)?;
+            let mut chart =
+                time_panel(area, caption, t_end, 0.0..y_max, "viewer latency (ms)", 75)?;
             for (s, line) in self.series.iter().zip(&lines) {
                 let colour = entity_colour(s.index);
                 let mut first = true;

@@ -4,6 +4,8 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+
+use crate::plot::time_panel;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
@@ -102,20 +104,14 @@ impl Figure for TimeOverlay<'_> {
             let series: Vec<Vec<(f64, f64)>> =
                 self.runs.iter().map(|r| self.points(r, panel)).collect();
             let y_max = headroom(series.iter().flatten().map(|p| p.1).fold(0.0, f64::max));
-            let mut chart = ChartBuilder::on(area)
-                .margin(12)
-                .x_label_area_size(45)
-                .y_label_area_size(80)
-                .caption(panel.caption.as_str(), ("sans-serif", 19))
-                .build_cartesian_2d(0.0..t_end, 0.0..y_max)
-                .map_err(err)?;
-            house_style(&mut chart.configure_mesh())
-                .x_desc("simulated time (s)")
-                .x_label_formatter(&num)
-                .y_label_formatter(&num)
-                .y_desc(panel.y_desc.as_str())
-                .draw()
-                .map_err(err)?;
+            let mut chart = time_panel(
+                area,
+                panel.caption.as_str(),
+                t_end,
+                0.0..y_max,
+                panel.y_desc.as_str(),
+                80,
+            )?;
             for (i, (run, points)) in self.runs.iter().zip(series).enumerate() {
                 let colour = entity_colour(i);
                 chart

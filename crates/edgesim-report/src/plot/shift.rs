@@ -5,7 +5,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{Figure, draw_legend, entity_colour, err, house_style, legend_line, num, titled};
+use crate::plot::time_panel;
+
+use super::{Figure, draw_legend, entity_colour, err, legend_line, titled};
 
 /// One strategy's migration over time.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,23 +58,14 @@ impl Figure for MigrationShift<'_> {
             .iter()
             .flat_map(|s| s.planned.iter().chain(&s.realised).map(|p| p.0))
             .fold(1e-3, f64::max);
-        let mut chart = ChartBuilder::on(&top)
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(75)
-            .caption(
-                "Planned weight (dashed), share of origin fetches (solid) and of viewer responses (dotted)",
-                ("sans-serif", 19),
-            )
-            .build_cartesian_2d(0.0..t_end, 0.0..100.0)
-            .map_err(err)?;
-        house_style(&mut chart.configure_mesh())
-            .x_desc("simulated time (s)")
-            .x_label_formatter(&num)
-            .y_label_formatter(&num)
-            .y_desc(format!("share of {} (%)", self.share_of))
-            .draw()
-            .map_err(err)?;
+        let mut chart = time_panel(
+            &top,
+            "Planned weight (dashed), share of origin fetches (solid) and of viewer responses (dotted)",
+            t_end,
+            0.0..100.0,
+            format!("share of {} (%)", self.share_of),
+            75,
+        )?;
         for s in self.series {
             let colour = entity_colour(s.index);
             let mut steps: Vec<(f64, f64)> = Vec::with_capacity(s.planned.len() * 2 + 1);
@@ -122,20 +115,14 @@ impl Figure for MigrationShift<'_> {
             })
             .collect();
         let worst = gaps.iter().flatten().map(|p| p.1.abs()).fold(1.0, f64::max) * 1.15;
-        let mut chart = ChartBuilder::on(&bottom)
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(75)
-            .caption("Realised minus planned", ("sans-serif", 19))
-            .build_cartesian_2d(0.0..t_end, -worst..worst)
-            .map_err(err)?;
-        house_style(&mut chart.configure_mesh())
-            .x_desc("simulated time (s)")
-            .x_label_formatter(&num)
-            .y_label_formatter(&num)
-            .y_desc("difference (percentage points)")
-            .draw()
-            .map_err(err)?;
+        let mut chart = time_panel(
+            &bottom,
+            "Realised minus planned",
+            t_end,
+            -worst..worst,
+            "difference (percentage points)",
+            75,
+        )?;
         chart
             .draw_series(LineSeries::new(
                 [(0.0, 0.0), (t_end, 0.0)],
@@ -188,20 +175,14 @@ impl Figure for MigrationArms<'_> {
         let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
         let t_end = self.epochs.iter().map(|e| e.end_secs).fold(1e-3, f64::max);
         let (old, new, bad) = (entity_colour(0), entity_colour(1), RGBColor(214, 39, 40));
-        let mut chart = ChartBuilder::on(&top)
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(75)
-            .caption("Edge hit ratio per arm", ("sans-serif", 19))
-            .build_cartesian_2d(0.0..t_end, 0.0..100.0)
-            .map_err(err)?;
-        house_style(&mut chart.configure_mesh())
-            .x_desc("simulated time (s)")
-            .x_label_formatter(&num)
-            .y_label_formatter(&num)
-            .y_desc("hit ratio (%)")
-            .draw()
-            .map_err(err)?;
+        let mut chart = time_panel(
+            &top,
+            "Edge hit ratio per arm",
+            t_end,
+            0.0..100.0,
+            "hit ratio (%)",
+            75,
+        )?;
         // An arm without responses in an epoch has no hit ratio: gaps are
         // left out rather than drawn as 0.
         let arm = |pick: fn(&ArmEpoch) -> (f64, f64)| {
@@ -238,20 +219,14 @@ impl Figure for MigrationArms<'_> {
             .map(|e| e.old_rps.max(e.new_rps).max(e.new_errors_per_sec))
             .fold(1.0, f64::max)
             * 1.1;
-        let mut chart = ChartBuilder::on(&bottom)
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(75)
-            .caption("Origin fetches per second", ("sans-serif", 19))
-            .build_cartesian_2d(0.0..t_end, 0.0..peak)
-            .map_err(err)?;
-        house_style(&mut chart.configure_mesh())
-            .x_desc("simulated time (s)")
-            .x_label_formatter(&num)
-            .y_label_formatter(&num)
-            .y_desc("fetches/s")
-            .draw()
-            .map_err(err)?;
+        let mut chart = time_panel(
+            &bottom,
+            "Origin fetches per second",
+            t_end,
+            0.0..peak,
+            "fetches/s",
+            75,
+        )?;
         chart
             .draw_series(DashedLineSeries::new(
                 self.epochs.iter().map(|e| (e.end_secs, e.old_rps)),

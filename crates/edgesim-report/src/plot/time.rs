@@ -6,9 +6,11 @@ use std::ops::Range;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use crate::plot::time_panel;
+
 use super::{
     Figure, PALETTE, TIER_COLOURS, byte_rate_unit, draw_legend, entity_colour, err, headroom,
-    house_style, legend_box, legend_line, num, time_buckets, titled,
+    legend_box, legend_line, time_buckets, titled,
 };
 use crate::summary::{EpochRow, OriginSummary, Totals};
 
@@ -121,20 +123,14 @@ impl Figure for LatencyOffload<'_> {
                 .map(|b| b.percentiles_ms[3])
                 .fold(0.0, f64::max),
         );
-        let mut chart = ChartBuilder::on(&top)
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(75)
-            .caption("Viewer latency percentiles", ("sans-serif", 19))
-            .build_cartesian_2d(0.0..t_end, 0.0..y_max)
-            .map_err(err)?;
-        house_style(&mut chart.configure_mesh())
-            .x_desc("simulated time (s)")
-            .x_label_formatter(&num)
-            .y_label_formatter(&num)
-            .y_desc("latency (ms)")
-            .draw()
-            .map_err(err)?;
+        let mut chart = time_panel(
+            &top,
+            "Viewer latency percentiles",
+            t_end,
+            0.0..y_max,
+            "latency (ms)",
+            75,
+        )?;
         for (i, name) in ["p50", "p90", "p99", "p99.9"].into_iter().enumerate() {
             let colour = PALETTE[i];
             chart
@@ -164,20 +160,14 @@ fn draw_offload<DB: DrawingBackend>(
         .fold(1.0f64, f64::min);
     // Zoom in on high offloads, in whole tens, but show the whole story.
     let y_min = ((lowest * 100.0 - 5.0) / 10.0).floor().clamp(0.0, 9.0) * 10.0;
-    let mut chart = ChartBuilder::on(area)
-        .margin(12)
-        .x_label_area_size(45)
-        .y_label_area_size(75)
-        .caption(caption, ("sans-serif", 19))
-        .build_cartesian_2d(0.0..t_end, y_min..100.5)
-        .map_err(err)?;
-    house_style(&mut chart.configure_mesh())
-        .x_desc("simulated time (s)")
-        .x_label_formatter(&num)
-        .y_label_formatter(&num)
-        .y_desc("offload (% not sent to origins)")
-        .draw()
-        .map_err(err)?;
+    let mut chart = time_panel(
+        area,
+        caption,
+        t_end,
+        y_min..100.5,
+        "offload (% not sent to origins)",
+        75,
+    )?;
     let series: [Line; 2] = [
         ("by requests", Bucket::offload_requests),
         ("by bytes", Bucket::offload_bytes),
@@ -215,23 +205,14 @@ impl Figure for OffloadTiers<'_> {
         let t_end = time_axis_end(self.rows);
         draw_offload(&top, &buckets, t_end, "Origin offload")?;
 
-        let mut chart = ChartBuilder::on(&bottom)
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(75)
-            .caption(
-                "Requests by the tier that answered them",
-                ("sans-serif", 19),
-            )
-            .build_cartesian_2d(0.0..t_end, 0.0..100.0)
-            .map_err(err)?;
-        house_style(&mut chart.configure_mesh())
-            .x_desc("simulated time (s)")
-            .x_label_formatter(&num)
-            .y_label_formatter(&num)
-            .y_desc("share of viewer requests (%)")
-            .draw()
-            .map_err(err)?;
+        let mut chart = time_panel(
+            &bottom,
+            "Requests by the tier that answered them",
+            t_end,
+            0.0..100.0,
+            "share of viewer requests (%)",
+            75,
+        )?;
         let t = self.totals;
         let share = |n: u64| 100.0 * n as f64 / t.requests.max(1) as f64;
         let names = [
@@ -345,20 +326,14 @@ impl Figure for OriginLoad<'_> {
             ),
         ];
         for (area, caption, y_desc, series, divisor) in panels {
-            let mut chart = ChartBuilder::on(area)
-                .margin(12)
-                .x_label_area_size(45)
-                .y_label_area_size(80)
-                .caption(caption, ("sans-serif", 19))
-                .build_cartesian_2d(0.0..t_end, 0.0..headroom(max(series) / divisor))
-                .map_err(err)?;
-            house_style(&mut chart.configure_mesh())
-                .x_desc("simulated time (s)")
-                .x_label_formatter(&num)
-                .y_label_formatter(&num)
-                .y_desc(y_desc)
-                .draw()
-                .map_err(err)?;
+            let mut chart = time_panel(
+                area,
+                caption,
+                t_end,
+                0.0..headroom(max(series) / divisor),
+                y_desc,
+                80,
+            )?;
             for (i, (o, points)) in self.origins.iter().zip(series.iter()).enumerate() {
                 let colour = entity_colour(i);
                 chart

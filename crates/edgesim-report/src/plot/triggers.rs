@@ -3,6 +3,8 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+
+use crate::plot::time_panel;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
@@ -167,23 +169,14 @@ impl TriggerPanels<'_> {
                 .map(|p| p.1)
                 .fold(0.0, f64::max),
         );
-        let mut chart = ChartBuilder::on(area)
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(75)
-            .caption(
-                "Invocations/s (solid) and failures/s (dashed)",
-                ("sans-serif", 19),
-            )
-            .build_cartesian_2d(0.0..t_end, 0.0..y_max)
-            .map_err(err)?;
-        house_style(&mut chart.configure_mesh())
-            .x_desc("simulated time (s)")
-            .x_label_formatter(&num)
-            .y_label_formatter(&num)
-            .y_desc("per second")
-            .draw()
-            .map_err(err)?;
+        let mut chart = time_panel(
+            area,
+            "Invocations/s (solid) and failures/s (dashed)",
+            t_end,
+            0.0..y_max,
+            "per second",
+            75,
+        )?;
         for (i, (t, (calls, failures))) in self.triggers.iter().zip(&lines).enumerate() {
             let colour = entity_colour(i);
             chart
