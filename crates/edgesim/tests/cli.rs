@@ -5,7 +5,9 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_edgesim");
+mod common;
+
+use common::{BIN, start_agent, start_agent_with};
 
 const SMALL: &str = r#"
 name = "small"
@@ -282,33 +284,6 @@ fn an_agent_that_cannot_be_reached_is_named() {
         stderr(&o)
     );
     assert!(!dir.path().join("reports").exists());
-}
-
-/// Starts `edgesim agent` on a free loopback port and returns it with its address.
-fn start_agent() -> (std::process::Child, String) {
-    start_agent_with(&[])
-}
-
-/// Starts `edgesim agent` with extra arguments.
-fn start_agent_with(extra: &[&str]) -> (std::process::Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["agent", "--listen", "127.0.0.1:0", "--threads", "1"])
-        .args(extra)
-        .env_remove("EDGESIM_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("edgesim agent listening on ")
-        .expect("address line")
-        .to_owned();
-    (child, addr)
 }
 
 #[test]

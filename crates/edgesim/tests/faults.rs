@@ -7,7 +7,9 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_edgesim");
+mod common;
+
+use common::{BIN, start_agent, start_agent_with};
 
 /// Three regions (one PoP each), many short epochs so that a run is still
 /// going when something is done to it.
@@ -42,26 +44,6 @@ ttl_secs = 600
 requests_per_sec = 800
 countries = { DE = 1, US = 1, SG = 1 }
 "#;
-
-fn start_agent() -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["agent", "--listen", "127.0.0.1:0", "--threads", "1"])
-        .env_remove("EDGESIM_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("edgesim agent listening on ")
-        .expect("address line")
-        .to_owned();
-    (child, addr)
-}
 
 /// Starts `edgesim run` on LONG in `dir` and returns it once it has
 /// reported its first 10% of progress (its stderr is handed back).
@@ -299,26 +281,12 @@ fn agents_with_a_certificate_speak_tls_and_refuse_coordinators_that_do_not_trust
     let (other, _) = self_signed(dir.path(), "other");
     let short = LONG.replace("duration_secs = 3000", "duration_secs = 5");
     std::fs::write(dir.path().join("short.toml"), short).unwrap();
-    let mut agent = Command::new(BIN)
-        .args(["agent", "--listen", "127.0.0.1:0", "--threads", "1"])
-        .arg("--tls-cert")
-        .arg(&cert)
-        .arg("--tls-key")
-        .arg(&key)
-        .env_remove("EDGESIM_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(agent.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("edgesim agent listening on ")
-        .unwrap()
-        .to_owned();
+    let (mut agent, addr) = start_agent_with(&[
+        "--tls-cert".as_ref(),
+        cert.as_os_str(),
+        "--tls-key".as_ref(),
+        key.as_os_str(),
+    ]);
     let run = |extra: &[&std::ffi::OsStr], out: &str| {
         Command::new(BIN)
             .args(["run", "short.toml", "--connect", &addr, "--out", out, "-q"])

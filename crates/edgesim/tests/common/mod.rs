@@ -1,0 +1,36 @@
+//! Helpers shared by the command-line test binaries.
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+/// The edgesim binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_edgesim");
+
+/// Starts `edgesim agent` on a free loopback port with one thread and
+/// returns it with its address.
+pub fn start_agent() -> (Child, String) {
+    start_agent_with::<&str>(&[])
+}
+
+/// [`start_agent`] with extra arguments (a token, a certificate, ...).
+pub fn start_agent_with<S: AsRef<OsStr>>(extra: &[S]) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(["agent", "--listen", "127.0.0.1:0", "--threads", "1"])
+        .args(extra)
+        .env_remove("EDGESIM_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("edgesim agent listening on ")
+        .expect("address line")
+        .to_owned();
+    (child, addr)
+}
