@@ -422,10 +422,7 @@ fn reassign(
     alive: &[bool],
     regions: &[usize],
 ) -> Vec<(usize, Vec<usize>)> {
-    let load = |r: usize| {
-        demand[r].iter().map(|d| d.requests_per_sec).sum::<f64>()
-            + scenario.regions[r].pops.len() as f64
-    };
+    let load = |r: usize| expected_load(scenario, demand, r);
     let mut totals: Vec<(usize, f64)> = (0..assignment.len())
         .filter(|&i| alive[i])
         .map(|i| (i, assignment[i].iter().map(|&r| load(r)).sum()))
@@ -511,6 +508,16 @@ fn unique_suffix() -> u128 {
         .map_or(0, |d| d.as_nanos())
 }
 
+/// What balancing weighs a region by: its requests per second plus one
+/// per PoP (PoPs cost time even without traffic).
+fn expected_load(scenario: &Scenario, demand: &[Vec<Demand>], region: usize) -> f64 {
+    demand[region]
+        .iter()
+        .map(|d| d.requests_per_sec)
+        .sum::<f64>()
+        + scenario.regions[region].pops.len() as f64
+}
+
 /// Regions per agent (index = agent): largest expected load first, each to
 /// the least-loaded agent so far (ties to the lower index); deterministic.
 pub fn assign_regions(
@@ -518,10 +525,7 @@ pub fn assign_regions(
     demand: &[Vec<Demand>],
     agents: usize,
 ) -> Vec<Vec<usize>> {
-    let load = |r: usize| {
-        demand[r].iter().map(|d| d.requests_per_sec).sum::<f64>()
-            + scenario.regions[r].pops.len() as f64
-    };
+    let load = |r: usize| expected_load(scenario, demand, r);
     let mut order: Vec<usize> = (0..scenario.regions.len()).collect();
     order.sort_by(|&a, &b| load(b).total_cmp(&load(a)).then(a.cmp(&b)));
     let mut out = vec![Vec::new(); agents.max(1)];
