@@ -25,6 +25,11 @@ Usage (from the repository root):
     python3 bench/replay_vs_libcachesim.py --object-count --sizes 1000,10000
     python3 bench/replay_vs_libcachesim.py --repeat-trace 20 --lcs-hashpower 17
     python3 bench/replay_vs_libcachesim.py --golden   # miss counts for tests/cache_model.rs
+    python3 bench/replay_vs_libcachesim.py --metadata # edgesim metadata bytes per cached object
+
+--metadata runs `cargo bench -p edgesim-cache --bench throughput` with
+EDGESIM_BENCH=memory: heap bytes of each policy's metadata (slab, index and
+ghost records) divided by the number of cached objects, once the cache is full.
 """
 
 import argparse
@@ -155,6 +160,13 @@ def golden(lcs):
         print("];")
 
 
+def metadata():
+    """Prints edgesim's metadata bytes per cached object for every policy."""
+    env = dict(os.environ, EDGESIM_BENCH="memory")
+    subprocess.run(["cargo", "bench", "-p", "edgesim-cache", "--bench", "throughput"],
+                   cwd=REPO, env=env, check=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trace", type=Path, default=DEFAULT_TRACE, help="oracleGeneral trace (default: %(default)s)")
@@ -167,7 +179,13 @@ def main():
     parser.add_argument("--lcs-hashpower", type=int, default=None,
                         help="libcachesim hash table size as a power of two (default: the package default, 24)")
     parser.add_argument("--golden", action="store_true", help="print miss counts for the Rust golden test")
+    parser.add_argument("--metadata", action="store_true",
+                        help="print edgesim's metadata bytes per cached object (cargo bench) and exit")
     args = parser.parse_args()
+
+    if args.metadata:
+        metadata()
+        return
 
     try:
         import libcachesim as lcs

@@ -95,7 +95,10 @@ fn report(title: &str, requests: &[Request], capacities: &[Capacity]) {
     }
 }
 
-/// Heap bytes of metadata per resident object once the cache is full.
+/// Heap bytes of metadata per resident object once the cache is full. The
+/// heap bytes are everything the cache allocated (slab, key index, ghost
+/// records and their index), so `B/resident` charges the ghosts of S3-FIFO
+/// and ARC to the cached objects; `B/tracked` divides by resident + ghosts.
 fn memory_report() {
     println!(
         "\nmetadata heap bytes per object at full capacity (Zipf 0.8 over 4M objects, 6M requests)"

@@ -27,6 +27,8 @@
 mod arena;
 mod calendar;
 pub mod freshness;
+mod ghost;
+mod index;
 mod policy;
 pub mod replay;
 pub mod size;

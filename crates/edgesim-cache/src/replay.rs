@@ -2,7 +2,7 @@
 //!
 //! The trace is decoded once, in batches; each batch is simulated by every
 //! cache, the caches spread over worker threads, while the next batch is
-//! decoded. Every request counts (no warm-up), as in libCacheSim's
+//! decoded (with a single worker everything runs on the calling thread). Every request counts (no warm-up), as in libCacheSim's
 //! `process_trace`; zero-byte requests are skipped by default because
 //! libCacheSim's readers drop them (`ignore_size_zero_req`).
 
@@ -78,7 +78,7 @@ impl Default for ReplayOptions {
         ReplayOptions {
             threads: 0,
             skip_zero_size: true,
-            batch_requests: 1 << 18,
+            batch_requests: 1 << 16,
         }
     }
 }
@@ -138,6 +138,13 @@ fn run_batch<T>(
     skip_zero_size: bool,
     alongside: impl FnOnce() -> T,
 ) -> T {
+    if threads <= 1 {
+        // One worker: no thread to start, decode after simulating.
+        for lane in lanes.iter_mut() {
+            dispatch!(&mut lane.cache, cache => simulate(cache, batch, &mut lane.counters, skip_zero_size));
+        }
+        return alongside();
+    }
     let per_thread = lanes.len().div_ceil(threads.max(1)).max(1);
     thread::scope(|scope| {
         for group in lanes.chunks_mut(per_thread) {

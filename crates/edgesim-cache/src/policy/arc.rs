@@ -1,8 +1,10 @@
 //! ARC (Megiddo & Modha, FAST '03) with libCacheSim's `ARC` semantics.
 //!
-//! Four LRU lists share the slab: T1 (seen once) and T2 (seen at least twice)
-//! hold resident objects, B1 and B2 remember the keys and sizes evicted from
-//! them. All list sizes are in charge units (bytes, or 1 per object), and the
+//! Two LRU lists share the slab: T1 (seen once) and T2 (seen at least twice)
+//! hold resident objects; the ghost lists B1 and B2 remember the keys and
+//! sizes evicted from them, as compact record rings ([`crate::ghost`]) since a
+//! ghost is only ever added at the newest end and leaves from the oldest end
+//! or on a hit. All list sizes are in charge units (bytes, or 1 per object), and the
 //! target size `p` of T1 is a real number, as in libCacheSim. Checked request
 //! by request against the `libcachesim` package, including its quirks:
 //!
@@ -19,13 +21,16 @@
 //!   admitted (libCacheSim's `curr_obj_in_L2_ghost`).
 
 use crate::arena::Queue;
-use crate::policy::Core;
+use crate::ghost::Ghosts;
+use crate::policy::{Core, expected_objects};
 use crate::{Cache, Capacity, Entry};
 
-/// Meta bit: the node belongs to the second list (T2/B2) rather than the first.
+/// Meta bit: the node belongs to T2 rather than T1.
 const SECOND_LIST: u8 = 0b01;
-/// Meta bit: the node is a ghost (B1/B2).
-const GHOST: u8 = 0b10;
+/// Ghost ring of B1.
+const B1: usize = 0;
+/// Ghost ring of B2.
+const B2: usize = 1;
 
 /// The ARC cache. See the module documentation for the exact rules.
 #[derive(Debug)]
@@ -33,8 +38,8 @@ pub struct Arc {
     core: Core,
     t1: Queue,
     t2: Queue,
-    b1: Queue,
-    b2: Queue,
+    /// B1 and B2: keys and charges only.
+    ghosts: Ghosts<2>,
     /// Target size of T1, in charge units.
     target_t1: f64,
     /// libCacheSim's `curr_obj_in_L2_ghost` (see the module documentation).
@@ -47,25 +52,27 @@ impl Arc {
     /// An empty cache.
     pub fn new(capacity: Capacity) -> Self {
         Arc {
-            core: Core::new(capacity, 1.0),
+            core: Core::new(capacity),
             t1: Queue::default(),
             t2: Queue::default(),
-            b1: Queue::default(),
-            b2: Queue::default(),
+            ghosts: Ghosts::new(
+                matches!(capacity, Capacity::Objects(_)),
+                expected_objects(capacity, 1.0),
+            ),
             target_t1: 0.0,
             last_ghost_hit_in_b2: false,
             ghost_hit_key: None,
         }
     }
 
-    /// Heap bytes held by the slab and the index (ghost entries included).
+    /// Heap bytes held by the slab, the index and the ghost records.
     pub fn heap_bytes(&self) -> usize {
-        self.core.heap_bytes()
+        self.core.heap_bytes() + self.ghosts.heap_bytes()
     }
 
     /// Resident plus ghost entries.
     pub fn tracked_objects(&self) -> usize {
-        self.core.arena.tracked()
+        self.core.arena.tracked() + self.ghosts.tracked()
     }
 
     #[inline]
@@ -74,15 +81,14 @@ impl Arc {
     }
 
     fn list_mut(&mut self, meta: u8) -> &mut Queue {
-        match meta {
-            0 => &mut self.t1,
-            SECOND_LIST => &mut self.t2,
-            GHOST => &mut self.b1,
-            _ => &mut self.b2,
+        if meta == SECOND_LIST {
+            &mut self.t2
+        } else {
+            &mut self.t1
         }
     }
 
-    /// Unlinks node `index` from whichever list holds it and frees it.
+    /// Unlinks resident node `index` from T1 or T2 and frees it.
     fn drop_node(&mut self, index: u32) -> Entry {
         let meta = self.core.arena.meta(index);
         let size = self.core.arena.node(index).entry.size;
@@ -90,17 +96,21 @@ impl Arc {
         let mut list = *self.list_mut(meta);
         self.core.arena.unlink(&mut list, index, charge);
         *self.list_mut(meta) = list;
-        if meta & GHOST == 0 {
-            self.core.account_out(size);
-        }
+        self.core.account_out(size);
         self.core.arena.release(index)
     }
 
-    /// A request found its key in B1 or B2: adapt `p` and forget the ghost.
-    fn on_ghost_hit(&mut self, index: u32) {
-        let in_b2 = self.core.arena.meta(index) & SECOND_LIST != 0;
-        let b1 = self.b1.units as f64;
-        let b2 = self.b2.units as f64;
+    /// A request found its key in B1 or B2 (`ring`), whose ghost of `charge`
+    /// units was just taken out: adapt `p` from the lists' sizes before that.
+    fn on_ghost_hit(&mut self, ring: usize, charge: u64) {
+        let in_b2 = ring == B2;
+        let (b1_units, b2_units) = if in_b2 {
+            (self.ghosts.units(B1), self.ghosts.units(B2) + charge)
+        } else {
+            (self.ghosts.units(B1) + charge, self.ghosts.units(B2))
+        };
+        let b1 = b1_units as f64;
+        let b2 = b2_units as f64;
         let limit = self.core.limit() as f64;
         // C's MIN/MAX macros on doubles, spelled out.
         if in_b2 {
@@ -115,38 +125,32 @@ impl Arc {
             self.target_t1 = if raised < limit { raised } else { limit };
         }
         self.last_ghost_hit_in_b2 = in_b2;
-        self.drop_node(index);
     }
 
-    /// Moves the oldest object of T1 or T2 to the head of its ghost list.
+    /// Moves the oldest object of T1 or T2 to the newest end of its ghost list.
     fn replace(&mut self) {
         let t1_units = self.t1.units as f64;
         let from_t1 = (!self.t1.is_empty()
             && (t1_units > self.target_t1
                 || (t1_units == self.target_t1 && self.last_ghost_hit_in_b2)))
             || self.t2.is_empty();
-        let (source, ghost_meta) = if from_t1 {
-            (&mut self.t1, GHOST)
+        let (victim, ring) = if from_t1 {
+            (self.t1.tail, B1)
         } else {
-            (&mut self.t2, GHOST | SECOND_LIST)
+            (self.t2.tail, B2)
         };
-        let victim = source.tail;
-        let size = self.core.arena.node(victim).entry.size;
-        let charge = self.core.charge(size);
-        self.core.arena.unlink(source, victim, charge);
-        self.core.account_out(size);
-        self.core.arena.set_meta(victim, ghost_meta);
-        let ghosts = if from_t1 { &mut self.b1 } else { &mut self.b2 };
-        self.core.arena.push_head(ghosts, victim, charge);
+        let key = self.core.arena.node(victim).key;
+        let charge = self.charge_of(victim);
+        self.drop_node(victim);
+        self.ghosts.push(ring, key, charge);
     }
 
     /// Case IV of the paper: the key was in no list.
     fn evict_for_new_object(&mut self, charge: u64) {
         let limit = self.core.limit();
-        if self.t1.units + self.b1.units + charge > limit {
-            if !self.b1.is_empty() {
-                let oldest = self.b1.tail;
-                self.drop_node(oldest);
+        if self.t1.units + self.ghosts.units(B1) + charge > limit {
+            if !self.ghosts.is_empty(B1) {
+                self.ghosts.pop_oldest(B1);
                 self.replace();
             } else if !self.t1.is_empty() {
                 let oldest = self.t1.tail;
@@ -155,10 +159,10 @@ impl Arc {
                 self.replace();
             }
         } else {
-            let total = self.t1.units + self.b1.units + self.t2.units + self.b2.units;
-            if total >= limit.saturating_mul(2) && !self.b2.is_empty() {
-                let oldest = self.b2.tail;
-                self.drop_node(oldest);
+            let total =
+                self.t1.units + self.ghosts.units(B1) + self.t2.units + self.ghosts.units(B2);
+            if total >= limit.saturating_mul(2) && !self.ghosts.is_empty(B2) {
+                self.ghosts.pop_oldest(B2);
             }
             self.replace();
         }
@@ -169,16 +173,17 @@ impl Cache for Arc {
     #[inline]
     fn get(&mut self, key: u64) -> Option<&mut Entry> {
         self.ghost_hit_key = None;
-        let index = self.core.find_for_get(key)?;
-        self.last_ghost_hit_in_b2 = false;
-        let meta = self.core.arena.meta(index);
-        if meta & GHOST != 0 {
-            self.on_ghost_hit(index);
-            self.core.mark_absent(key);
-            self.ghost_hit_key = Some(key);
+        let Some(index) = self.core.find_for_get(key) else {
+            // Not resident (remembered as absent for `insert`); a ghost entry
+            // is consumed by the request.
+            if let Some((ring, charge)) = self.ghosts.take(key) {
+                self.on_ghost_hit(ring, charge);
+                self.ghost_hit_key = Some(key);
+            }
             return None;
-        }
-        if meta == 0 {
+        };
+        self.last_ghost_hit_in_b2 = false;
+        if self.core.arena.meta(index) == 0 {
             let charge = self.charge_of(index);
             self.core.arena.unlink(&mut self.t1, index, charge);
             self.core.arena.set_meta(index, SECOND_LIST);
@@ -191,22 +196,14 @@ impl Cache for Arc {
 
     fn peek(&self, key: u64) -> Option<&Entry> {
         let index = self.core.arena.find(key)?;
-        if self.core.arena.meta(index) & GHOST != 0 {
-            return None;
-        }
         Some(&self.core.arena.node(index).entry)
     }
 
     fn insert(&mut self, key: u64, entry: Entry) -> bool {
         let mut ghost_hit = self.ghost_hit_key.take() == Some(key);
-        if let Some(index) = self.core.find_for_insert(key) {
-            let meta = self.core.arena.meta(index);
-            if meta & GHOST != 0 {
-                // Insert without a preceding get: treat it as the request.
-                self.last_ghost_hit_in_b2 = false;
-                self.on_ghost_hit(index);
-                ghost_hit = true;
-            } else {
+        if !self.core.take_known_absent(key) {
+            if let Some(index) = self.core.arena.find(key) {
+                let meta = self.core.arena.meta(index);
                 if let Some(old_charge) = self.core.refresh_in_place(index, entry) {
                     let new_charge = self.core.charge(entry.size);
                     let list = self.list_mut(meta);
@@ -214,6 +211,10 @@ impl Cache for Arc {
                     return true;
                 }
                 self.drop_node(index);
+            } else if let Some((ring, charge)) = self.ghosts.take(key) {
+                // Insert without a preceding get: treat it as the request.
+                self.on_ghost_hit(ring, charge);
+                ghost_hit = true;
             }
         }
         let charge = self.core.charge(entry.size);
@@ -240,10 +241,13 @@ impl Cache for Arc {
     }
 
     fn remove(&mut self, key: u64) -> Option<Entry> {
-        let index = self.core.arena.find(key)?;
-        let was_ghost = self.core.arena.meta(index) & GHOST != 0;
-        let entry = self.drop_node(index);
-        (!was_ghost).then_some(entry)
+        match self.core.arena.find(key) {
+            Some(index) => Some(self.drop_node(index)),
+            None => {
+                self.ghosts.take(key);
+                None
+            }
+        }
     }
 
     fn len(&self) -> usize {
@@ -297,14 +301,17 @@ mod tests {
         }
         // T1 + B1 + 1 > c with B1 empty: 1 was evicted without a ghost.
         assert!(cache.peek(1).is_none());
-        assert_eq!(cache.b1.len, 0);
+        assert_eq!(cache.ghosts.len(B1), 0);
         access(&mut cache, 2); // 2 -> T2
         access(&mut cache, 4); // evicts 3 from T1 into B1
-        assert_eq!(cache.b1.len, 1);
+        assert_eq!(cache.ghosts.len(B1), 1);
         assert!(!access(&mut cache, 3)); // ghost hit: p = 0 + max(0/1, 1)
         assert_eq!(cache.target_t1, 1.0);
         // T1 (1 unit) is not above p, so room comes from T2: 2 goes to B2.
-        assert_eq!((cache.t1.len, cache.t2.len, cache.b2.len), (1, 1, 1));
+        assert_eq!(
+            (cache.t1.len, cache.t2.len, cache.ghosts.len(B2)),
+            (1, 1, 1)
+        );
         assert!(cache.peek(3).is_some());
         assert!(cache.peek(2).is_none());
     }
@@ -315,9 +322,9 @@ mod tests {
         for key in [1, 2, 2, 3] {
             access(&mut cache, key);
         }
-        assert_eq!(cache.b1.len, 1);
+        assert_eq!(cache.ghosts.len(B1), 1);
         assert_eq!(cache.remove(1), None);
-        assert_eq!(cache.b1.len, 0);
+        assert_eq!(cache.ghosts.len(B1), 0);
         assert_eq!(cache.remove(2).map(|e| e.size), Some(1));
         assert_eq!(cache.len(), 1);
         assert_eq!(cache.used_bytes(), 1);

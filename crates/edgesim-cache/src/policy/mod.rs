@@ -7,6 +7,15 @@ pub(crate) mod s3fifo;
 use crate::arena::Arena;
 use crate::{Capacity, Entry};
 
+/// Objects to size the slab or ghost index for: only an object-count capacity
+/// says how many to expect; byte capacities start small and grow.
+pub(crate) fn expected_objects(capacity: Capacity, fraction: f64) -> usize {
+    match capacity {
+        Capacity::Objects(objects) => ((objects as f64 * fraction) as usize).min(1 << 24),
+        Capacity::Bytes(_) => 0,
+    }
+}
+
 /// Slab, index and resident-set accounting common to every policy.
 #[derive(Debug)]
 pub(crate) struct Core {
@@ -22,17 +31,9 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    /// `ghost_fraction` sizes the initial slab for policies that also track ghosts.
-    pub(crate) fn new(capacity: Capacity, ghost_fraction: f64) -> Self {
-        // Only an object-count capacity says how many nodes to expect; byte
-        // capacities start small and grow.
-        let expected = match capacity {
-            Capacity::Objects(objects) => {
-                let with_ghosts = objects as f64 * (1.0 + ghost_fraction);
-                (with_ghosts as usize).min(1 << 24)
-            }
-            Capacity::Bytes(_) => 0,
-        };
+    /// Slab and index sized for `capacity` (ghosts live elsewhere, see [`crate::ghost`]).
+    pub(crate) fn new(capacity: Capacity) -> Self {
+        let expected = expected_objects(capacity, 1.0);
         Core {
             arena: Arena::with_capacity(expected),
             capacity,
@@ -42,18 +43,18 @@ impl Core {
         }
     }
 
+    /// True (once) when the previous `get` found `key` absent, resident or ghost.
+    #[inline]
+    pub(crate) fn take_known_absent(&mut self, key: u64) -> bool {
+        self.known_absent.take() == Some(key)
+    }
+
     /// Lookup for a request: remembers a miss for the following `insert`.
     #[inline]
     pub(crate) fn find_for_get(&mut self, key: u64) -> Option<u32> {
         let found = self.arena.find(key);
         self.known_absent = if found.is_none() { Some(key) } else { None };
         found
-    }
-
-    /// Records that `key` is no longer tracked (its ghost entry was consumed).
-    #[inline]
-    pub(crate) fn mark_absent(&mut self, key: u64) {
-        self.known_absent = Some(key);
     }
 
     /// Lookup for an insert, skipped when the previous `get` missed on `key`.

@@ -45,7 +45,7 @@ impl<const RULE: u8> QueueCache<RULE> {
     /// An empty cache of the given capacity.
     pub fn new(capacity: Capacity) -> Self {
         QueueCache {
-            core: Core::new(capacity, 0.0),
+            core: Core::new(capacity),
             queue: Queue::default(),
             hand: NIL,
         }

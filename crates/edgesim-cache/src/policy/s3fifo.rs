@@ -1,7 +1,8 @@
 //! S3-FIFO (Yang et al., SOSP '23) with libCacheSim's `S3FIFO` semantics.
 //!
-//! Three FIFO queues share the slab: `small` (10% of the capacity), `main`
-//! (the rest) and `ghost` (keys and sizes only, 90% of the capacity). The
+//! Two FIFO queues share the slab: `small` (10% of the capacity) and `main`
+//! (the rest); the ghost FIFO (keys and sizes only, 90% of the capacity) is a
+//! compact record ring ([`crate::ghost`]). The
 //! details below were checked request by request against the `libcachesim`
 //! package (defaults `small-size-ratio=0.10, ghost-size-ratio=0.90,
 //! move-to-main-threshold=2`):
@@ -21,7 +22,8 @@
 //!   while its frequency is non-zero.
 
 use crate::arena::Queue;
-use crate::policy::Core;
+use crate::ghost::Ghosts;
+use crate::policy::{Core, expected_objects};
 use crate::{Cache, Capacity, Entry};
 
 /// Share of the capacity given to the small queue.
@@ -36,7 +38,9 @@ const MAX_FREQ: u8 = 3;
 /// Queue ids stored in meta bits 2-3; bits 0-1 hold the frequency.
 const IN_SMALL: u8 = 0;
 const IN_MAIN: u8 = 1;
-const IN_GHOST: u8 = 2;
+
+/// The only ghost ring.
+const GHOST: usize = 0;
 
 #[inline]
 fn meta(queue: u8, freq: u8) -> u8 {
@@ -59,7 +63,8 @@ pub struct S3Fifo {
     core: Core,
     small: Queue,
     main: Queue,
-    ghost: Queue,
+    /// The ghost FIFO: keys and charges only.
+    ghosts: Ghosts<1>,
     small_limit: u64,
     main_limit: u64,
     ghost_limit: u64,
@@ -76,10 +81,13 @@ impl S3Fifo {
         let small_limit = (limit as f64 * SMALL_RATIO) as u64;
         let ghost_limit = (limit as f64 * GHOST_RATIO) as u64;
         S3Fifo {
-            core: Core::new(capacity, GHOST_RATIO),
+            core: Core::new(capacity),
             small: Queue::default(),
             main: Queue::default(),
-            ghost: Queue::default(),
+            ghosts: Ghosts::new(
+                matches!(capacity, Capacity::Objects(_)),
+                expected_objects(capacity, GHOST_RATIO),
+            ),
             small_limit,
             main_limit: limit - small_limit,
             ghost_limit,
@@ -88,26 +96,19 @@ impl S3Fifo {
         }
     }
 
-    /// Heap bytes held by the slab and the index (ghost entries included).
+    /// Heap bytes held by the slab, the index and the ghost records.
     pub fn heap_bytes(&self) -> usize {
-        self.core.heap_bytes()
+        self.core.heap_bytes() + self.ghosts.heap_bytes()
     }
 
     /// Resident plus ghost entries.
     pub fn tracked_objects(&self) -> usize {
-        self.core.arena.tracked()
+        self.core.arena.tracked() + self.ghosts.tracked()
     }
 
     #[inline]
     fn charge_of(&self, index: u32) -> u64 {
         self.core.charge(self.core.arena.node(index).entry.size)
-    }
-
-    /// Forgets a ghost entry.
-    fn drop_ghost(&mut self, index: u32) {
-        let charge = self.charge_of(index);
-        self.core.arena.unlink(&mut self.ghost, index, charge);
-        self.core.arena.release(index);
     }
 
     /// Unlinks and frees a resident node.
@@ -138,32 +139,29 @@ impl S3Fifo {
             let tail = self.small.tail;
             let charge = self.charge_of(tail);
             let freq = freq_of(self.core.arena.meta(tail));
-            self.core.arena.unlink(&mut self.small, tail, charge);
             if freq >= MOVE_TO_MAIN_THRESHOLD {
+                self.core.arena.unlink(&mut self.small, tail, charge);
                 self.core.arena.set_meta(tail, meta(IN_MAIN, 0));
                 self.core.arena.push_head(&mut self.main, tail, charge);
             } else {
-                let size = self.core.arena.node(tail).entry.size;
-                self.core.account_out(size);
-                self.remember_as_ghost(tail, charge);
+                let key = self.core.arena.node(tail).key;
+                self.drop_resident(tail);
+                self.remember_as_ghost(key, charge);
                 return;
             }
         }
     }
 
-    /// Turns an evicted (unlinked) small-queue node into a ghost entry, making
-    /// room in the ghost FIFO; drops it if it is larger than the ghost queue.
-    fn remember_as_ghost(&mut self, index: u32, charge: u64) {
+    /// Records an object evicted from the small queue in the ghost FIFO,
+    /// making room there; objects larger than the ghost queue are forgotten.
+    fn remember_as_ghost(&mut self, key: u64, charge: u64) {
         if charge > self.ghost_limit {
-            self.core.arena.release(index);
             return;
         }
-        while self.ghost.units + charge > self.ghost_limit && !self.ghost.is_empty() {
-            let oldest = self.ghost.tail;
-            self.drop_ghost(oldest);
+        while self.ghosts.units(GHOST) + charge > self.ghost_limit && !self.ghosts.is_empty(GHOST) {
+            self.ghosts.pop_oldest(GHOST);
         }
-        self.core.arena.set_meta(index, meta(IN_GHOST, 0));
-        self.core.arena.push_head(&mut self.ghost, index, charge);
+        self.ghosts.push(GHOST, key, charge);
     }
 
     fn evict_main(&mut self) {
@@ -185,14 +183,15 @@ impl Cache for S3Fifo {
     #[inline]
     fn get(&mut self, key: u64) -> Option<&mut Entry> {
         self.ghost_hit_key = None;
-        let index = self.core.find_for_get(key)?;
-        let node_meta = self.core.arena.meta(index);
-        if queue_of(node_meta) == IN_GHOST {
-            self.drop_ghost(index);
-            self.core.mark_absent(key);
-            self.ghost_hit_key = Some(key);
+        let Some(index) = self.core.find_for_get(key) else {
+            // Not resident (remembered as absent for `insert`); a ghost entry
+            // is consumed by the request.
+            if self.ghosts.take(key).is_some() {
+                self.ghost_hit_key = Some(key);
+            }
             return None;
-        }
+        };
+        let node_meta = self.core.arena.meta(index);
         let freq = (freq_of(node_meta) + 1).min(MAX_FREQ);
         self.core
             .arena
@@ -202,20 +201,13 @@ impl Cache for S3Fifo {
 
     fn peek(&self, key: u64) -> Option<&Entry> {
         let index = self.core.arena.find(key)?;
-        if queue_of(self.core.arena.meta(index)) == IN_GHOST {
-            return None;
-        }
         Some(&self.core.arena.node(index).entry)
     }
 
     fn insert(&mut self, key: u64, entry: Entry) -> bool {
         let mut ghost_hit = self.ghost_hit_key.take() == Some(key);
-        if let Some(index) = self.core.find_for_insert(key) {
-            if queue_of(self.core.arena.meta(index)) == IN_GHOST {
-                // Insert without a preceding get: the ghost entry counts as hit.
-                self.drop_ghost(index);
-                ghost_hit = true;
-            } else {
+        if !self.core.take_known_absent(key) {
+            if let Some(index) = self.core.arena.find(key) {
                 let queue_id = queue_of(self.core.arena.meta(index));
                 if let Some(old_charge) = self.core.refresh_in_place(index, entry) {
                     let new_charge = self.core.charge(entry.size);
@@ -228,6 +220,9 @@ impl Cache for S3Fifo {
                     return true;
                 }
                 self.drop_resident(index);
+            } else if self.ghosts.take(key).is_some() {
+                // Insert without a preceding get: the ghost entry counts as hit.
+                ghost_hit = true;
             }
         }
         let charge = self.core.charge(entry.size);
@@ -259,12 +254,13 @@ impl Cache for S3Fifo {
     }
 
     fn remove(&mut self, key: u64) -> Option<Entry> {
-        let index = self.core.arena.find(key)?;
-        if queue_of(self.core.arena.meta(index)) == IN_GHOST {
-            self.drop_ghost(index);
-            return None;
+        match self.core.arena.find(key) {
+            Some(index) => Some(self.drop_resident(index)),
+            None => {
+                self.ghosts.take(key);
+                None
+            }
         }
-        Some(self.drop_resident(index))
     }
 
     fn len(&self) -> usize {
@@ -312,15 +308,14 @@ mod tests {
         assert_eq!(cache.main.len, 18);
         // main is at its share, small is not empty: evict from small (key 0 or 1).
         assert!(!access(&mut cache, 100));
-        assert_eq!(cache.ghost.len, 1);
+        assert_eq!(cache.ghosts.len(GHOST), 1);
         assert_eq!(cache.len(), 20);
         // The ghost key (0, the oldest) comes back: it goes to main, and making
         // room pushes the next small object (1) into the ghost queue.
-        let ghost_key = cache.core.arena.node(cache.ghost.head).key;
-        assert_eq!(ghost_key, 0);
-        assert!(!access(&mut cache, ghost_key));
-        assert_eq!(cache.ghost.len, 1);
-        assert_eq!(cache.core.arena.node(cache.ghost.head).key, 1);
+        assert_eq!(cache.ghosts.keys(GHOST), vec![0]);
+        assert!(!access(&mut cache, 0));
+        assert_eq!(cache.ghosts.keys(GHOST), vec![1]);
+        let ghost_key = 0;
         let index = cache.core.arena.find(ghost_key).unwrap();
         assert_eq!(queue_of(cache.core.arena.meta(index)), IN_MAIN);
     }
@@ -341,9 +336,9 @@ mod tests {
         for key in 0..21 {
             access(&mut cache, key);
         }
-        let ghost_key = cache.core.arena.node(cache.ghost.head).key;
+        let ghost_key = cache.ghosts.keys(GHOST)[0];
         assert_eq!(cache.remove(ghost_key), None);
-        assert_eq!(cache.ghost.len, 0);
+        assert_eq!(cache.ghosts.len(GHOST), 0);
         assert_eq!(cache.remove(20).map(|e| e.size), Some(1));
         assert_eq!(cache.len(), 19);
         assert_eq!(cache.tracked_objects(), 19);
