@@ -63,15 +63,21 @@ pub struct ExecutionConfig {
     /// Fixed simulated cost of each invocation (default 1,000 µs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overhead_us: Option<u64>,
+    /// CloudFront's "include body" option: the event carries `request.body` (cut at 40 KB at
+    /// viewer stages and 1 MB at origin stages) and the function may replace it. Script
+    /// triggers only; built-ins never read bodies.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub include_body: bool,
 }
 
-const EXECUTION_KEYS: [&str; 6] = [
+const EXECUTION_KEYS: [&str; 7] = [
     "memory_mb",
     "timeout_ms",
     "cold_start_ms",
     "idle_timeout_secs",
     "max_concurrency",
     "overhead_us",
+    "include_body",
 ];
 
 impl ExecutionConfig {
@@ -320,7 +326,10 @@ pub fn compile(
                         .clone()
                         .unwrap_or_else(|_| ExecutionModel::lambda_defaults(stage)),
                 )
-                .map(|h| Box::new(h) as Box<dyn Handler + Send>),
+                .map(|mut h| {
+                    h.set_include_body(config.execution.include_body);
+                    Box::new(h) as Box<dyn Handler + Send>
+                }),
                 Err(e) => Err(e),
             }
         }
@@ -414,6 +423,18 @@ mod tests {
         assert_eq!(text.len(), 2, "{text:?}");
         assert!(text[0].starts_with("memory_mb:"), "{text:?}");
         assert!(text[1].contains("cannot read `missing.js`"), "{text:?}");
+    }
+
+    #[test]
+    fn include_body_is_an_option_of_every_trigger() {
+        let config = parse(r#"{"js": "a.js", "include_body": true}"#).unwrap();
+        assert!(config.execution.include_body);
+        assert_eq!(
+            serde_json::to_value(&config).unwrap(),
+            serde_json::json!({"js": "a.js", "include_body": true})
+        );
+        assert!(!parse(r#"{"js": "a.js"}"#).unwrap().execution.include_body);
+        assert!(parse(r#"{"js": "a.js", "include_body": "yes"}"#).is_err());
     }
 
     #[test]

@@ -83,9 +83,13 @@ impl Headers {
 
     /// First value of `name` (case-insensitive).
     pub fn get(&self, name: &str) -> Option<&str> {
+        let name = name.as_bytes();
         self.entries
             .iter()
-            .find(|e| e.name.eq_ignore_ascii_case(name))
+            .find(|e| {
+                let n = e.name.as_bytes();
+                n.len() == name.len() && n.eq_ignore_ascii_case(name)
+            })
             .map(|e| e.value.as_str())
     }
 
@@ -131,13 +135,59 @@ impl Headers {
         self.replace(name, key, value.into());
     }
 
-    /// Like [`Headers::set`] for static strings: never allocates.
+    /// Like [`Headers::set`] for static strings: never allocates. `name` must be lowercase.
+    ///
+    /// A line that already holds exactly these static strings is left as it is, so setting the
+    /// same headers again (a response passing the same trigger twice) costs one scan.
     pub fn set_static(&mut self, name: &'static str, key: &'static str, value: &'static str) {
-        self.replace(
-            Str::const_new(name),
-            Str::const_new(key),
-            Str::const_new(value),
-        );
+        let same = |s: &Str, t: &'static str| s.as_ptr() == t.as_ptr() && s.len() == t.len();
+        let Some(first) = self.entries.iter().position(|e| e.name.as_str() == name) else {
+            self.entries.push(HeaderEntry {
+                name: Str::const_new(name),
+                key: Str::const_new(key),
+                value: Str::const_new(value),
+            });
+            return;
+        };
+        let entry = &mut self.entries[first];
+        if !same(&entry.key, key) {
+            entry.key = Str::const_new(key);
+        }
+        if !same(&entry.value, value) {
+            entry.value = Str::const_new(value);
+        }
+        self.remove_after(first, name);
+    }
+
+    /// Replace every line of `name` (lowercase) with one line `key: value`.
+    pub fn set_named(&mut self, name: &'static str, key: &'static str, value: impl Into<Str>) {
+        match self.entries.iter().position(|e| e.name.as_str() == name) {
+            Some(first) => {
+                let entry = &mut self.entries[first];
+                entry.key = Str::const_new(key);
+                entry.value = value.into();
+                self.remove_after(first, name);
+            }
+            None => self.entries.push(HeaderEntry {
+                name: Str::const_new(name),
+                key: Str::const_new(key),
+                value: value.into(),
+            }),
+        }
+    }
+
+    /// Remove the lines of `name` after index `first`.
+    fn remove_after(&mut self, first: usize, name: &str) {
+        if self.entries[first + 1..]
+            .iter()
+            .any(|e| e.name.as_str() == name)
+        {
+            let mut index = 0;
+            self.entries.retain(|e| {
+                index += 1;
+                index <= first + 1 || e.name.as_str() != name
+            });
+        }
     }
 
     fn replace(&mut self, name: Str, key: Str, value: Str) {
@@ -145,14 +195,7 @@ impl Headers {
             Some(first) => {
                 self.entries[first].key = key;
                 self.entries[first].value = value;
-                let mut i = first + 1;
-                while i < self.entries.len() {
-                    if self.entries[i].name == name {
-                        self.entries.remove(i);
-                    } else {
-                        i += 1;
-                    }
-                }
+                self.remove_after(first, &name);
             }
             None => self.entries.push(HeaderEntry { name, key, value }),
         }

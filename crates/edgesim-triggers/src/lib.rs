@@ -9,6 +9,7 @@
 //! was a cold start. Failures carry the status the viewer gets (502 for invalid results, 503
 //! for execution errors) as EDGE-SEMANTICS.md specifies.
 
+pub mod body;
 pub mod builtin;
 pub mod config;
 mod digest;
@@ -36,4 +37,4 @@ pub use headers::{HeaderEntry, Headers, Str};
 pub use pool::{ExecutionModel, PoolStats};
 pub use stage::Stage;
 pub use validate::{ValidationRule, Violation};
-pub use viewer::{Device, Os, Viewer};
+pub use viewer::{CLOUDFRONT_VIEWER_HEADERS, Device, Os, Viewer, ViewerLocation};

@@ -84,6 +84,9 @@ pub struct ScriptCall<'a> {
     pub interrupt_budget: u64,
     /// The function's timeout (timers past it time the run out).
     pub timeout_us: u64,
+    /// CloudFront's "include body": the event carries the (exposed) request body and the
+    /// function may replace it.
+    pub include_body: bool,
 }
 
 /// How a script run failed.
@@ -209,6 +212,7 @@ pub struct ScriptHandler {
     engine: Box<dyn ScriptEngine>,
     pool: WarmPool,
     distribution: Distribution,
+    include_body: bool,
 }
 
 impl ScriptHandler {
@@ -230,12 +234,18 @@ impl ScriptHandler {
             engine,
             pool: WarmPool::new(),
             distribution: Distribution::default(),
+            include_body: false,
         })
     }
 
     /// Use other distribution ids in events.
     pub fn set_distribution(&mut self, distribution: Distribution) {
         self.distribution = distribution;
+    }
+
+    /// Expose the request body to the function (CloudFront's "include body" option).
+    pub fn set_include_body(&mut self, include_body: bool) {
+        self.include_body = include_body;
     }
 
     /// Override how work becomes simulated time.
@@ -286,6 +296,7 @@ impl Handler for ScriptHandler {
             seed: ctx.rand,
             interrupt_budget: self.cost.interrupt_budget(timeout_us),
             timeout_us,
+            include_body: self.include_body,
         });
         let mut run_us = self.cost.run_us(&run.work);
         let outcome = match run.outcome {

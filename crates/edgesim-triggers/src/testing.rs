@@ -11,7 +11,7 @@ use crate::event::{CfEvent, EventConfig, Origin, Request, Response};
 use crate::handler::{Controls, InvokeContext, StageOutcome};
 use crate::headers::Str;
 use crate::stage::Stage;
-use crate::viewer::{Device, Os, Viewer};
+use crate::viewer::{Device, Os, Viewer, ViewerLocation};
 
 /// A request (and response) described on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +24,9 @@ pub struct EventSpec {
     pub headers: Vec<(String, String)>,
     /// Viewer country (CloudFront-Viewer-Country), from origin-request on.
     pub country: Option<String>,
+    /// Where in the country (the CloudFront-Viewer-City, -Latitude, ... headers), from
+    /// origin-request on; the CLI fills it from the country table.
+    pub location: Option<ViewerLocation>,
     /// Viewer device (User-Agent; CloudFront-Is-*-Viewer from origin-request on).
     pub device: Option<Device>,
     /// Viewer OS.
@@ -36,6 +39,8 @@ pub struct EventSpec {
     pub status: u16,
     /// Extra response headers.
     pub response_headers: Vec<(String, String)>,
+    /// The request body (the function sees it only with "include body").
+    pub body: Option<Vec<u8>>,
 }
 
 impl Default for EventSpec {
@@ -45,12 +50,14 @@ impl Default for EventSpec {
             uri: "/".into(),
             headers: Vec::new(),
             country: None,
+            location: None,
             device: None,
             os: None,
             client_ip: "203.0.113.178".into(),
             origin: None,
             status: 200,
             response_headers: Vec::new(),
+            body: None,
         }
     }
 }
@@ -81,14 +88,18 @@ pub fn build_event(stage: Stage, spec: &EventSpec) -> CfEvent {
         }),
         viewer_id: 1,
         client_ip: Str::from(spec.client_ip.as_str()),
+        location: spec.location,
     };
     let (path, query) = spec.uri.split_once('?').unwrap_or((&spec.uri, ""));
     let mut request: Request = viewer.request(&spec.method, path, "d111111abcdef8.cloudfront.net");
     request.querystring = Str::from(query);
+    request.body = spec.body.as_deref().map(crate::body::request_body);
     for (name, value) in &spec.headers {
         request.headers.set(name, value.as_str());
     }
-    if stage != Stage::ViewerRequest && (spec.country.is_some() || spec.device.is_some()) {
+    if stage != Stage::ViewerRequest
+        && (spec.country.is_some() || spec.device.is_some() || spec.location.is_some())
+    {
         viewer.add_cloudfront_headers(&mut request.headers);
     }
     if stage.is_origin() {
@@ -136,6 +147,8 @@ pub struct TestOptions {
     pub seed: u64,
     /// Controls visible to built-ins.
     pub controls: Controls,
+    /// CloudFront's "include body" option; by default on when the event has a body.
+    pub include_body: Option<bool>,
 }
 
 /// What `edgesim trigger test --json` prints: exactly these five fields.
@@ -206,10 +219,14 @@ pub fn run_trigger(
     load_source: &dyn Fn(&str) -> std::io::Result<String>,
 ) -> Result<TestReport, Vec<ConfigError>> {
     let mut config = config.clone();
+    let include_body = options
+        .include_body
+        .unwrap_or(config.execution.include_body || event.request.body.is_some());
     config.execution = ExecutionConfig {
         memory_mb: options.memory_mb.or(config.execution.memory_mb),
         timeout_ms: options.timeout_ms.or(config.execution.timeout_ms),
         cold_start_ms: Some(0),
+        include_body,
         ..config.execution
     };
     let mut handler = crate::config::compile(&config, stage, load_source)?;
@@ -230,6 +247,14 @@ pub fn run_trigger(
         migration_arm: None,
     };
     let invocation = handler.invoke(stage, &mut request, response.as_mut(), &ctx);
+    // The request as the function left it: a body it did not replace shows as the function saw
+    // it (cut at the stage's limit, `inputTruncated`), and none without "include body".
+    if request.body == event.request.body {
+        request.body = match &request.body {
+            Some(body) if include_body => Some(crate::body::exposed_body(stage, body).into_owned()),
+            _ => None,
+        };
+    }
     let (viewer_status, result) = match &invocation.outcome {
         StageOutcome::Continue if stage.is_request() => {
             (None, serde_json::to_value(&request).unwrap_or(Value::Null))
@@ -382,6 +407,112 @@ exports.handler = (event, context, callback) => {
             "{}",
             errors[0]
         );
+    }
+
+    const ECHO_BODY: &str = r#"'use strict';
+exports.handler = (event, context, callback) => {
+    const request = event.Records[0].cf.request;
+    console.log(request.body === undefined ? 'no body' : request.body.inputTruncated + ' ' + request.body.data.length);
+    callback(null, request);
+};
+"#;
+
+    #[test]
+    fn bodies_are_exposed_truncated_only_with_include_body() {
+        let spec = EventSpec {
+            method: "POST".into(),
+            body: Some(vec![b'a'; 50 * 1024]),
+            ..Default::default()
+        };
+        let event = build_event(Stage::ViewerRequest, &spec);
+        let report = run_js(
+            "echo.js",
+            ECHO_BODY,
+            Stage::ViewerRequest,
+            &event,
+            &TestOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(report.outcome, "continue");
+        // 40 KB of base64: 54,616 characters.
+        assert_eq!(report.logs, ["INFO\ttrue 54616"]);
+        assert_eq!(report.result["body"]["inputTruncated"], true);
+        assert_eq!(report.result["body"]["action"], "read-only");
+        assert_eq!(report.result["body"]["encoding"], "base64");
+        // The origin stages see up to 1 MB: the whole body.
+        let event = build_event(Stage::OriginRequest, &spec);
+        let report = run_js(
+            "echo.js",
+            ECHO_BODY,
+            Stage::OriginRequest,
+            &event,
+            &TestOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(report.logs, ["INFO\tfalse 68268"]);
+        // Without include-body the event has no body.
+        let options = TestOptions {
+            include_body: Some(false),
+            ..TestOptions::default()
+        };
+        let report = run_js("echo.js", ECHO_BODY, Stage::OriginRequest, &event, &options).unwrap();
+        assert_eq!(report.logs, ["INFO\tno body"]);
+        assert!(report.result.get("body").is_none());
+    }
+
+    #[test]
+    fn replaced_bodies_are_validated() {
+        let spec = EventSpec {
+            method: "POST".into(),
+            body: Some(b"a=1".to_vec()),
+            ..Default::default()
+        };
+        let event = build_event(Stage::ViewerRequest, &spec);
+        let replace = |encoding: &str, data: &str| {
+            format!(
+                "exports.handler = (e, c, cb) => {{ const r = e.Records[0].cf.request; \
+                 r.body.action = 'replace'; r.body.encoding = '{encoding}'; r.body.data = {data}; cb(null, r); }};"
+            )
+        };
+        let run = |source: String| {
+            run_js(
+                "replace.js",
+                &source,
+                Stage::ViewerRequest,
+                &event,
+                &TestOptions::default(),
+            )
+            .unwrap()
+        };
+        let ok = run(replace("text", "'b=2'"));
+        assert_eq!(ok.outcome, "continue");
+        assert_eq!(ok.result["body"]["data"], "b=2");
+        assert_eq!(ok.result["body"]["action"], "replace");
+        let bad = run(replace("base64", "'not base64!'"));
+        assert_eq!(
+            (bad.outcome.as_str(), bad.viewer_status),
+            ("invalid", Some(502))
+        );
+        let big = run(replace("text", "'x'.repeat(40 * 1024 + 1)"));
+        assert_eq!(
+            (big.outcome.as_str(), big.viewer_status),
+            ("invalid", Some(502))
+        );
+        assert!(
+            big.result["errorMessage"]
+                .as_str()
+                .unwrap()
+                .contains("limit at viewer-request"),
+            "{}",
+            big.result
+        );
+        // Changing the data without `replace` changes nothing.
+        let ignored = run(
+            "exports.handler = (e, c, cb) => { const r = e.Records[0].cf.request; r.body.data = 'eA=='; cb(null, r); };"
+                .to_string(),
+        );
+        assert_eq!(ignored.outcome, "continue");
+        assert_eq!(ignored.result["body"]["data"], "YT0x");
     }
 
     #[test]

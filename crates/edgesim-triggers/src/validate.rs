@@ -33,8 +33,11 @@ pub enum ValidationRule {
     NoContentWithBody,
     /// Generated response (headers + body) over 40 KB (viewer stages) or 1 MB (origin stages).
     ResponseTooLarge,
-    /// `bodyEncoding: base64` with a body that is not base64.
+    /// `bodyEncoding: base64` with a body that is not base64 (or a replaced request body whose
+    /// `encoding` is base64 and whose data is not).
     BadBase64,
+    /// A replaced request body over 40 KB (viewer stages) or 1 MB (origin stages).
+    BodyTooLarge,
     /// Added `CloudFront-Viewer-Country` at viewer-request.
     ViewerCountryAtViewerRequest,
     /// Changed the status at viewer-response.
@@ -403,6 +406,11 @@ pub fn check_request_update(
             None => return violation(ValidationRule::BadShape, "request.origin was removed"),
             Some(origin) => check_origin(origin)?,
         }
+    }
+    if let Some(Some(body)) = &update.body
+        && body.action == crate::body::REPLACE
+    {
+        crate::body::check_replacement(stage, body)?;
     }
     match &update.headers {
         Some(after) => check_header_changes(stage, &before.headers, after, "request"),

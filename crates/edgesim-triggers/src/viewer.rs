@@ -71,6 +71,34 @@ impl fmt::Display for Device {
     }
 }
 
+/// Where CloudFront geolocates a viewer: the values of its `CloudFront-Viewer-*` location
+/// headers (AWS CloudFront Developer Guide, "Add CloudFront request headers"). An empty string
+/// means CloudFront cannot tell, and the header is left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewerLocation {
+    /// `CloudFront-Viewer-Country-Name`, e.g. `Germany`.
+    pub country_name: &'static str,
+    /// `CloudFront-Viewer-Country-Region`: the ISO 3166-2 code of the first-level subdivision
+    /// (up to three characters), e.g. `BE`.
+    pub region_code: &'static str,
+    /// `CloudFront-Viewer-Country-Region-Name`, e.g. `Berlin`.
+    pub region_name: &'static str,
+    /// `CloudFront-Viewer-City`.
+    pub city: &'static str,
+    /// `CloudFront-Viewer-Latitude`, decimal degrees (`52.52000`).
+    pub latitude: &'static str,
+    /// `CloudFront-Viewer-Longitude`, decimal degrees (`13.40500`).
+    pub longitude: &'static str,
+    /// `CloudFront-Viewer-Time-Zone`, an IANA time zone name (`Europe/Berlin`).
+    pub time_zone: &'static str,
+    /// `CloudFront-Viewer-Metro-Code` (a US DMA code; United States only).
+    pub metro_code: &'static str,
+    /// `CloudFront-Viewer-Postal-Code`.
+    pub postal_code: &'static str,
+    /// `CloudFront-Viewer-ASN`: the autonomous system of the viewer's network.
+    pub asn: &'static str,
+}
+
 /// One simulated viewer: where it is, what it runs, and a stable id (cookies, sticky splits).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Viewer {
@@ -84,7 +112,37 @@ pub struct Viewer {
     pub viewer_id: u64,
     /// The viewer's IP address.
     pub client_ip: Str,
+    /// City-level location (the country's main city in the simulation); `None` adds no
+    /// location headers beyond `CloudFront-Viewer-Country`.
+    #[serde(skip)]
+    pub location: Option<ViewerLocation>,
 }
+
+/// Every header CloudFront derives from the viewer, lowercase: what [`Viewer::add_cloudfront_headers`]
+/// adds (the location ones only with a [`ViewerLocation`]). A behaviour's origin side sees only
+/// those its cache or origin-request policy includes.
+pub const CLOUDFRONT_VIEWER_HEADERS: [&str; 20] = [
+    "cloudfront-viewer-country",
+    "cloudfront-is-desktop-viewer",
+    "cloudfront-is-mobile-viewer",
+    "cloudfront-is-tablet-viewer",
+    "cloudfront-is-smarttv-viewer",
+    "cloudfront-is-android-viewer",
+    "cloudfront-is-ios-viewer",
+    "cloudfront-viewer-country-name",
+    "cloudfront-viewer-country-region",
+    "cloudfront-viewer-country-region-name",
+    "cloudfront-viewer-city",
+    "cloudfront-viewer-latitude",
+    "cloudfront-viewer-longitude",
+    "cloudfront-viewer-time-zone",
+    "cloudfront-viewer-metro-code",
+    "cloudfront-viewer-postal-code",
+    "cloudfront-viewer-address",
+    "cloudfront-viewer-asn",
+    "cloudfront-viewer-http-version",
+    "cloudfront-forwarded-proto",
+];
 
 const DESKTOP_UA: &[&str] = &[
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
@@ -148,43 +206,158 @@ impl Viewer {
         headers.set_static("user-agent", "User-Agent", self.user_agent());
     }
 
-    /// Add the headers CloudFront derives from the viewer: `CloudFront-Viewer-Country` and the
-    /// six `CloudFront-Is-*-Viewer` flags.
+    /// Add every header CloudFront derives from the viewer (see [`CLOUDFRONT_VIEWER_HEADERS`]):
+    /// country and device flags, the location headers when the location is known, the viewer's
+    /// address, ASN, HTTP version and protocol.
     ///
     /// CloudFront adds these after viewer-request: call this after that stage, never before.
     pub fn add_cloudfront_headers(&self, headers: &mut Headers) {
-        headers.set("CloudFront-Viewer-Country", self.country.clone());
+        self.add_cloudfront_headers_where(headers, |_| true);
+    }
+
+    /// Like [`Viewer::add_cloudfront_headers`], but only the headers for which `include`
+    /// (called with the lowercase name) is true: what a behaviour's cache and origin-request
+    /// policies forward. Headers not included are not built at all.
+    pub fn add_cloudfront_headers_where(
+        &self,
+        headers: &mut Headers,
+        include: impl Fn(&str) -> bool,
+    ) {
+        if include("cloudfront-viewer-country") {
+            headers.set_named(
+                "cloudfront-viewer-country",
+                "CloudFront-Viewer-Country",
+                self.country.clone(),
+            );
+        }
+        let mut put = |name: &'static str, key: &'static str, value: &'static str| {
+            if include(name) {
+                headers.set_static(name, key, value);
+            }
+        };
         let d = self.device;
-        headers.set_static(
+        put(
             "cloudfront-is-desktop-viewer",
             "CloudFront-Is-Desktop-Viewer",
             flag(d == Device::Desktop),
         );
-        headers.set_static(
+        put(
             "cloudfront-is-mobile-viewer",
             "CloudFront-Is-Mobile-Viewer",
             flag(d == Device::Mobile),
         );
-        headers.set_static(
+        put(
             "cloudfront-is-tablet-viewer",
             "CloudFront-Is-Tablet-Viewer",
             flag(d == Device::Tablet),
         );
-        headers.set_static(
+        put(
             "cloudfront-is-smarttv-viewer",
             "CloudFront-Is-SmartTV-Viewer",
             flag(d == Device::SmartTv),
         );
-        headers.set_static(
+        put(
             "cloudfront-is-android-viewer",
             "CloudFront-Is-Android-Viewer",
             flag(self.os == Os::Android),
         );
-        headers.set_static(
+        put(
             "cloudfront-is-ios-viewer",
             "CloudFront-Is-IOS-Viewer",
             flag(self.os == Os::Ios),
         );
+        put(
+            "cloudfront-viewer-http-version",
+            "CloudFront-Viewer-HTTP-Version",
+            self.http_version(),
+        );
+        put(
+            "cloudfront-forwarded-proto",
+            "CloudFront-Forwarded-Proto",
+            "https",
+        );
+        if let Some(at) = &self.location {
+            let located = [
+                (
+                    "cloudfront-viewer-country-name",
+                    "CloudFront-Viewer-Country-Name",
+                    at.country_name,
+                ),
+                (
+                    "cloudfront-viewer-country-region",
+                    "CloudFront-Viewer-Country-Region",
+                    at.region_code,
+                ),
+                (
+                    "cloudfront-viewer-country-region-name",
+                    "CloudFront-Viewer-Country-Region-Name",
+                    at.region_name,
+                ),
+                ("cloudfront-viewer-city", "CloudFront-Viewer-City", at.city),
+                (
+                    "cloudfront-viewer-latitude",
+                    "CloudFront-Viewer-Latitude",
+                    at.latitude,
+                ),
+                (
+                    "cloudfront-viewer-longitude",
+                    "CloudFront-Viewer-Longitude",
+                    at.longitude,
+                ),
+                (
+                    "cloudfront-viewer-time-zone",
+                    "CloudFront-Viewer-Time-Zone",
+                    at.time_zone,
+                ),
+                (
+                    "cloudfront-viewer-metro-code",
+                    "CloudFront-Viewer-Metro-Code",
+                    at.metro_code,
+                ),
+                (
+                    "cloudfront-viewer-postal-code",
+                    "CloudFront-Viewer-Postal-Code",
+                    at.postal_code,
+                ),
+                ("cloudfront-viewer-asn", "CloudFront-Viewer-ASN", at.asn),
+            ];
+            for (name, key, value) in located {
+                if !value.is_empty() {
+                    put(name, key, value);
+                }
+            }
+        }
+        if include("cloudfront-viewer-address") {
+            headers.set_named(
+                "cloudfront-viewer-address",
+                "CloudFront-Viewer-Address",
+                self.address(),
+            );
+        }
+    }
+
+    /// `CloudFront-Viewer-Address`: the viewer's IP and the source port of its connection
+    /// (`198.51.100.10:46532`), the port stable per viewer (an ephemeral port, 1024-65535).
+    pub fn address(&self) -> Str {
+        use std::fmt::Write;
+        let port = 1024 + mix64(self.viewer_id ^ 0x706f_7274) % (65_536 - 1024);
+        let mut out = Str::with_capacity(self.client_ip.len() + 6);
+        if self.client_ip.contains(':') {
+            let _ = write!(out, "[{}]:{port}", self.client_ip);
+        } else {
+            let _ = write!(out, "{}:{port}", self.client_ip);
+        }
+        out
+    }
+
+    /// `CloudFront-Viewer-HTTP-Version`: browsers speak HTTP/2 (`2.0`); TV platforms and
+    /// set-top boxes often still HTTP/1.1.
+    pub fn http_version(&self) -> &'static str {
+        if self.device == Device::SmartTv {
+            "1.1"
+        } else {
+            "2.0"
+        }
     }
 
     /// The request this viewer sends, as viewer-request sees it: `Host`, `User-Agent`, `Accept`,
@@ -212,6 +385,7 @@ mod tests {
             os,
             viewer_id: id,
             client_ip: Str::from("198.51.100.7"),
+            location: None,
         }
     }
 
@@ -240,7 +414,83 @@ mod tests {
         assert!(h.is_true("cloudfront-is-android-viewer"));
         assert!(!h.is_true("cloudfront-is-desktop-viewer"));
         assert!(!h.is_true("cloudfront-is-ios-viewer"));
-        assert_eq!(h.len(), 7);
+        // Country, six device flags, address, HTTP version and protocol; no location.
+        assert_eq!(h.len(), 10);
+        assert_eq!(h.get("cloudfront-forwarded-proto"), Some("https"));
+        assert_eq!(h.get("cloudfront-viewer-http-version"), Some("2.0"));
+        assert!(h.get("cloudfront-viewer-city").is_none());
+    }
+
+    const BERLIN: ViewerLocation = ViewerLocation {
+        country_name: "Germany",
+        region_code: "BE",
+        region_name: "Berlin",
+        city: "Berlin",
+        latitude: "52.52000",
+        longitude: "13.40500",
+        time_zone: "Europe/Berlin",
+        metro_code: "",
+        postal_code: "10115",
+        asn: "3320",
+    };
+
+    #[test]
+    fn location_headers_come_from_the_location() {
+        let mut v = viewer(Device::Desktop, Os::Other, 5);
+        v.location = Some(BERLIN);
+        let mut h = Headers::new();
+        v.add_cloudfront_headers(&mut h);
+        for (name, value) in [
+            ("cloudfront-viewer-country-name", "Germany"),
+            ("cloudfront-viewer-country-region", "BE"),
+            ("cloudfront-viewer-country-region-name", "Berlin"),
+            ("cloudfront-viewer-city", "Berlin"),
+            ("cloudfront-viewer-latitude", "52.52000"),
+            ("cloudfront-viewer-longitude", "13.40500"),
+            ("cloudfront-viewer-time-zone", "Europe/Berlin"),
+            ("cloudfront-viewer-postal-code", "10115"),
+            ("cloudfront-viewer-asn", "3320"),
+        ] {
+            assert_eq!(h.get(name), Some(value), "{name}");
+        }
+        // Metro codes exist only in the United States.
+        assert!(h.get("cloudfront-viewer-metro-code").is_none());
+        let key = h
+            .iter()
+            .find(|e| e.name == "cloudfront-viewer-asn")
+            .map(|e| e.key.clone());
+        assert_eq!(key.as_deref(), Some("CloudFront-Viewer-ASN"));
+        // Every header added is one of the listed names.
+        assert!(h.names().all(|n| CLOUDFRONT_VIEWER_HEADERS.contains(&n)));
+        assert_eq!(h.len(), 19);
+    }
+
+    #[test]
+    fn address_is_ip_and_a_stable_port() {
+        let v = viewer(Device::Mobile, Os::Ios, 77);
+        let address = v.address();
+        let (ip, port) = address.split_once(':').unwrap();
+        assert_eq!(ip, "198.51.100.7");
+        let port: u32 = port.parse().unwrap();
+        assert!((1024..=65_535).contains(&port));
+        assert_eq!(v.address(), address);
+        assert_ne!(viewer(Device::Mobile, Os::Ios, 78).address(), address);
+        let mut v6 = v.clone();
+        v6.client_ip = Str::from("2001:db8::1");
+        assert!(v6.address().starts_with("[2001:db8::1]:"));
+    }
+
+    #[test]
+    fn only_included_headers_are_added() {
+        let mut v = viewer(Device::SmartTv, Os::Other, 5);
+        v.location = Some(BERLIN);
+        let mut h = Headers::new();
+        v.add_cloudfront_headers_where(&mut h, |n| {
+            n == "cloudfront-viewer-city" || n == "cloudfront-viewer-http-version"
+        });
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.get("cloudfront-viewer-city"), Some("Berlin"));
+        assert_eq!(h.get("cloudfront-viewer-http-version"), Some("1.1"));
     }
 
     #[test]

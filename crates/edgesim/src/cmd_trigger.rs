@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use edgesim_triggers::testing::{self, EventSpec, TestOptions};
-use edgesim_triggers::{CfEvent, Device, Os, Stage};
+use edgesim_triggers::{CfEvent, Device, Os, Stage, ViewerLocation};
 
 /// Arguments of `edgesim trigger test`.
 #[derive(clap::Args, Debug)]
@@ -27,9 +27,22 @@ pub struct Args {
     /// Extra request header, repeatable.
     #[arg(long = "header", value_name = "NAME: VALUE", conflicts_with = "event")]
     pub headers: Vec<String>,
-    /// Viewer country (CloudFront-Viewer-Country, visible from origin-request on).
+    /// Viewer country (CloudFront-Viewer-Country, visible from origin-request on). A country of
+    /// the simulator's table also fills the location headers (CloudFront-Viewer-City,
+    /// -Country-Name, -Country-Region(-Name), -Latitude, -Longitude, -Time-Zone, -Postal-Code,
+    /// -Metro-Code in the US, -ASN) from its main city.
     #[arg(long, value_name = "ISO", conflicts_with = "event")]
     pub country: Option<String>,
+    /// Viewer city (CloudFront-Viewer-City) instead of the country's main city.
+    #[arg(long, conflicts_with = "event")]
+    pub city: Option<String>,
+    /// Request body, read from a file. The function sees it (CloudFront's "include body"),
+    /// cut at 40 KB at viewer stages and 1 MB at origin stages with inputTruncated: true.
+    #[arg(long, value_name = "FILE")]
+    pub body: Option<PathBuf>,
+    /// Test the function without "include body": the event carries no body.
+    #[arg(long)]
+    pub no_include_body: bool,
     /// Viewer device: desktop, mobile, tablet or smarttv (User-Agent and CloudFront-Is-*-Viewer).
     #[arg(long, conflicts_with = "event")]
     pub device: Option<String>,
@@ -85,6 +98,26 @@ fn parse_os(text: &str) -> Result<Os, String> {
     }
 }
 
+/// The location headers' values for `--country` (and `--city`), from the simulator's table.
+fn location(args: &Args) -> Result<Option<ViewerLocation>, String> {
+    let Some(country) = &args.country else {
+        return match &args.city {
+            Some(_) => Err("--city needs --country".to_string()),
+            None => Ok(None),
+        };
+    };
+    let mut location = edgesim_model::geo_tables::viewer_location(country);
+    if let Some(city) = &args.city {
+        let Some(location) = location.as_mut() else {
+            return Err(format!(
+                "--city: country `{country}` is not in the simulator's country table"
+            ));
+        };
+        location.city = edgesim_triggers::util::intern(city);
+    }
+    Ok(location)
+}
+
 /// The event and stage the arguments describe, or a usage error.
 fn event_and_stage(args: &Args) -> Result<(CfEvent, Stage), String> {
     let stage = args
@@ -93,6 +126,11 @@ fn event_and_stage(args: &Args) -> Result<(CfEvent, Stage), String> {
         .map(str::parse::<Stage>)
         .transpose()
         .map_err(|e| e.to_string())?;
+    let body = args
+        .body
+        .as_ref()
+        .map(|path| std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display())))
+        .transpose()?;
     if let Some(path) = &args.event {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -100,6 +138,9 @@ fn event_and_stage(args: &Args) -> Result<(CfEvent, Stage), String> {
             .map_err(|e| format!("{}: not a CloudFront event: {e}", path.display()))?;
         let stage = stage.unwrap_or(event.config.event_type);
         event.config.event_type = stage;
+        if let Some(body) = body {
+            event.request.body = Some(edgesim_triggers::body::request_body(&body));
+        }
         return Ok((event, stage));
     }
     let stage = stage.ok_or("--stage is required without --event")?;
@@ -112,6 +153,8 @@ fn event_and_stage(args: &Args) -> Result<(CfEvent, Stage), String> {
             .map(|h| testing::parse_header(h))
             .collect::<Result<_, _>>()?,
         country: args.country.as_ref().map(|c| c.to_ascii_uppercase()),
+        location: location(args)?,
+        body,
         device: args
             .device
             .as_deref()
@@ -130,7 +173,7 @@ fn event_and_stage(args: &Args) -> Result<(CfEvent, Stage), String> {
     };
     if stage == Stage::ViewerRequest && args.country.is_some() && !args.json {
         eprintln!(
-            "note: CloudFront adds CloudFront-Viewer-Country after viewer-request; the handler will not see it"
+            "note: CloudFront adds CloudFront-Viewer-Country and the location headers after viewer-request; the handler will not see them"
         );
     }
     Ok((testing::build_event(stage, &spec), stage))
@@ -153,8 +196,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
         timeout_ms: args.timeout_ms,
         now_ms: args.now_ms,
         seed: args.seed,
+        include_body: args.no_include_body.then_some(false),
         ..TestOptions::default()
     };
+    if let Some(body) = event
+        .request
+        .body
+        .as_ref()
+        .filter(|_| !args.no_include_body)
+    {
+        let size = edgesim_triggers::body::body_bytes(body).len();
+        let limit = edgesim_triggers::body::max_body_bytes(stage);
+        if size > limit && !args.json {
+            eprintln!(
+                "note: the request body is {size} bytes; at {stage} the function sees the first {limit} (inputTruncated: true)"
+            );
+        }
+    }
     let report = match testing::run_js(&name, &source, stage, &event, &options) {
         Ok(report) => report,
         Err(errors) => {

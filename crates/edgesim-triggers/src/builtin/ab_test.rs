@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{RuleOutcome, check_prefix, prefixed};
+use super::{RuleOutcome, check_prefix, concat, prefixed};
 use crate::config::ConfigError;
 use crate::event::Request;
 use crate::handler::{InvokeContext, VariantChoice};
@@ -71,11 +71,43 @@ struct Variant {
 }
 
 pub(crate) struct AbTest {
-    cookie: &'static str,
+    /// `<cookie>=`.
+    cookie_eq: &'static str,
     variants: Vec<Variant>,
     assign: AbAssign,
     paths: Vec<String>,
     salt: u64,
+}
+
+/// The value of the first pair named `name_eq` (`name=`) in a `Cookie` header value: pairs are
+/// separated by `;`, leading whitespace is ignored, and the value runs to the next `;`.
+///
+/// One forward pass over the bytes (no substring searcher to set up: headers are short).
+fn cookie_value<'a>(header: &'a str, name_eq: &str) -> Option<&'a str> {
+    let bytes = header.as_bytes();
+    let mut start = 0;
+    loop {
+        while start < bytes.len() && (bytes[start].is_ascii_whitespace() || bytes[start] == 0x0b) {
+            start += 1;
+        }
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b';')
+            .map_or(bytes.len(), |i| start + i);
+        if bytes[start..end].starts_with(name_eq.as_bytes()) {
+            // `name_eq` ends with the ASCII `=` and `end` is at `;` or the end: char boundaries.
+            return Some(&header[start + name_eq.len()..end]);
+        }
+        if end == bytes.len() {
+            return None;
+        }
+        start = end + 1;
+    }
+}
+
+/// Byte equality for short strings without a call to `bcmp`.
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 impl AbTest {
@@ -150,7 +182,7 @@ impl AbTest {
             return Err(errors);
         }
         Ok(AbTest {
-            cookie: intern(&config.cookie),
+            cookie_eq: intern(&format!("{}=", config.cookie)),
             variants,
             assign: config.assign,
             paths: config.paths.clone(),
@@ -158,18 +190,19 @@ impl AbTest {
         })
     }
 
+    /// The variant named by the first `<cookie>=<value>` pair of the `Cookie` headers (`None`
+    /// when there is none, or its value is no variant).
     fn variant_in_cookie(&self, request: &Request) -> Option<usize> {
-        for header in request.headers.get_all("cookie") {
-            for pair in header.value.split(';') {
-                let Some((name, value)) = pair.trim_start().split_once('=') else {
-                    continue;
-                };
-                if name == self.cookie {
-                    return self
-                        .variants
-                        .iter()
-                        .position(|v| v.name == value.trim_end());
-                }
+        for header in request.headers.iter() {
+            if !short_eq(header.name.as_bytes(), b"cookie") {
+                continue;
+            }
+            if let Some(value) = cookie_value(&header.value, self.cookie_eq) {
+                let value = value.trim_end().as_bytes();
+                return self
+                    .variants
+                    .iter()
+                    .position(|v| short_eq(v.name.as_bytes(), value));
             }
         }
         None
@@ -205,9 +238,9 @@ impl AbTest {
             let existing = request
                 .headers
                 .get("cookie")
-                .map(|c| format!("{c}; {}", variant.cookie_pair));
+                .map(|c| concat(&[c, "; ", variant.cookie_pair]));
             match existing {
-                Some(joined) => request.headers.set("Cookie", joined),
+                Some(joined) => request.headers.set_named("cookie", "Cookie", joined),
                 None => request
                     .headers
                     .set_static("cookie", "Cookie", variant.cookie_pair),

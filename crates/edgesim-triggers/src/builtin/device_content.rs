@@ -3,10 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{RuleOutcome, check_prefix};
+use super::{RuleOutcome, check_prefix, concat};
 use crate::config::ConfigError;
 use crate::event::Request;
-use crate::headers::Str;
 use crate::util::intern;
 use crate::viewer::Device;
 
@@ -76,19 +75,27 @@ pub(crate) struct DeviceContent {
 /// (SmartTV, tablet, mobile, desktop). `None` when no flag is present and true.
 pub fn device_from_headers(headers: &crate::headers::Headers) -> Option<Device> {
     // One pass over the headers: this runs on every origin fetch.
+    // Only four names qualify; their length and the byte after `cloudfront-is-` pick the
+    // candidate, and fixed-size comparisons (inlined, no `bcmp` call) confirm it.
     let mut flags = [false; 4];
     for entry in headers {
-        let Some(kind) = entry.name.strip_prefix("cloudfront-is-") else {
-            continue;
-        };
-        let slot = match kind {
-            "desktop-viewer" => 0,
-            "mobile-viewer" => 1,
-            "tablet-viewer" => 2,
-            "smarttv-viewer" => 3,
+        let name = entry.name.as_bytes();
+        let slot = match (name.len(), name.get(14)) {
+            (28, Some(b'd')) => 0,
+            (27, Some(b'm')) => 1,
+            (27, Some(b't')) => 2,
+            (28, Some(b's')) => 3,
             _ => continue,
         };
-        flags[slot] |= entry.value == "true";
+        let known = match slot {
+            0 => name == b"cloudfront-is-desktop-viewer",
+            1 => name == b"cloudfront-is-mobile-viewer",
+            2 => name == b"cloudfront-is-tablet-viewer",
+            _ => name == b"cloudfront-is-smarttv-viewer",
+        };
+        if known {
+            flags[slot] |= entry.value.as_bytes() == b"true";
+        }
     }
     [
         Device::SmartTv,
@@ -149,14 +156,18 @@ impl DeviceContent {
         let insert_at = if suffix.is_empty() {
             None
         } else {
-            let file_start = uri.rfind('/').map_or(0, |i| i + 1);
-            uri[file_start..]
-                .rfind('.')
+            // Byte scans from the end: `/` and `.` are ASCII, so the indices are char boundaries.
+            let bytes = uri.as_bytes();
+            let file_start = bytes.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+            bytes[file_start..]
+                .iter()
+                .rposition(|&b| b == b'.')
                 .map(|d| file_start + d)
                 .filter(|&dot| {
+                    let ext = &bytes[dot + 1..];
                     self.extensions
                         .iter()
-                        .any(|e| uri[dot + 1..].eq_ignore_ascii_case(e))
+                        .any(|e| ext.eq_ignore_ascii_case(e.as_bytes()))
                 })
         };
         if prefix.is_empty() && insert_at.is_none() {
@@ -164,12 +175,7 @@ impl DeviceContent {
         }
         let split = insert_at.unwrap_or(uri.len());
         let suffix = if insert_at.is_some() { suffix } else { "" };
-        let mut out = Str::with_capacity(prefix.len() + uri.len() + suffix.len());
-        out.push_str(prefix);
-        out.push_str(&uri[..split]);
-        out.push_str(suffix);
-        out.push_str(&uri[split..]);
-        request.uri = out;
+        request.uri = concat(&[prefix, &uri[..split], suffix, &uri[split..]]);
         RuleOutcome::Continue
     }
 }
@@ -186,6 +192,7 @@ mod tests {
             os: Os::Other,
             viewer_id: 1,
             client_ip: "1.1.1.1".into(),
+            location: None,
         };
         let mut r = viewer.request("GET", uri, "example.org");
         viewer.add_cloudfront_headers(&mut r.headers);

@@ -210,9 +210,30 @@ pub(crate) fn check_prefix(field: &str, prefix: &str, errors: &mut Vec<ConfigErr
 
 /// `prefix` + `uri` as a new URI.
 pub(crate) fn prefixed(prefix: &str, uri: &str) -> crate::headers::Str {
-    let mut out = crate::headers::Str::with_capacity(prefix.len() + uri.len());
-    out.push_str(prefix);
-    out.push_str(uri);
+    concat(&[prefix, uri])
+}
+
+/// The parts joined into one string: built on the stack and stored inline when it fits in
+/// 24 bytes (the common case for URIs), so no allocation and a single copy.
+pub(crate) fn concat(parts: &[&str]) -> crate::headers::Str {
+    const INLINE: usize = 24;
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    if total <= INLINE {
+        let mut buf = [0u8; INLINE];
+        let mut at = 0;
+        for p in parts {
+            buf[at..at + p.len()].copy_from_slice(p.as_bytes());
+            at += p.len();
+        }
+        // Whole `str`s joined: always UTF-8.
+        if let Ok(text) = std::str::from_utf8(&buf[..total]) {
+            return crate::headers::Str::from(text);
+        }
+    }
+    let mut out = crate::headers::Str::with_capacity(total);
+    for p in parts {
+        out.push_str(p);
+    }
     out
 }
 

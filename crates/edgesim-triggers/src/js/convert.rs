@@ -1,17 +1,12 @@
 //! Moving CloudFront objects between Rust and QuickJS without JSON text.
 
+use rquickjs::function::Args;
 use rquickjs::{Array, Atom, Ctx, Object, Value};
 
 use crate::event::{BodyEncoding, Origin, Request, RequestBody, Response};
 use crate::headers::{HeaderEntry, Headers, Str, title_case};
 use crate::script::ScriptCall;
 use crate::validate::{HandlerResult, RequestUpdate, ResponseUpdate, ValidationRule, Violation};
-
-/// The event and, separately, its request object (read back at response stages).
-pub(super) struct BuiltEvent<'js> {
-    pub event: Object<'js>,
-    pub request: Object<'js>,
-}
 
 struct Keys<'js> {
     key: Atom<'js>,
@@ -84,72 +79,132 @@ fn origin_to_js<'js>(
     Ok(outer)
 }
 
-/// Build `{Records: [{cf: {config, request, response?}}]}` for `call`.
-pub(super) fn build_event<'js>(
+/// Header lines as arguments `name, n, key1, value1, ..., name, n, ...` for the prelude's
+/// `headersOf`; returns how many arguments were pushed.
+fn push_headers<'js>(
     ctx: &Ctx<'js>,
+    args: &mut Args<'js>,
+    headers: &Headers,
+    mut made: Option<&mut Vec<Value<'js>>>,
+    bytes: &mut u64,
+) -> rquickjs::Result<()> {
+    for (name, group) in headers.groups() {
+        args.push_arg(name)?;
+        args.push_arg(group.len() as u32)?;
+        *bytes += name.len() as u64;
+        for entry in group {
+            *bytes += (entry.key.len() + entry.value.len() + 16) as u64;
+            match made.as_deref_mut() {
+                Some(made) => {
+                    let key = js_str(ctx, &entry.key)?;
+                    let value = js_str(ctx, &entry.value)?;
+                    made.push(key.clone());
+                    made.push(value.clone());
+                    args.push_arg(key)?;
+                    args.push_arg(value)?;
+                }
+                None => {
+                    args.push_arg(entry.key.as_str())?;
+                    args.push_arg(entry.value.as_str())?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The JS strings made for the event's request, kept to recognise unchanged values by identity
+/// when the result is read back (no string conversion or comparison for them).
+pub(super) struct Made<'js> {
+    client_ip: Value<'js>,
+    method: Value<'js>,
+    querystring: Value<'js>,
+    uri: Value<'js>,
+    /// `key` and `value` of each request header line, in order.
+    header_lines: Vec<Value<'js>>,
+}
+
+fn js_str<'js>(ctx: &Ctx<'js>, s: &str) -> rquickjs::Result<Value<'js>> {
+    Ok(rquickjs::String::from_str(ctx.clone(), s)?.into_value())
+}
+
+/// Arguments pushed per header group and line.
+pub(super) fn header_args(headers: &Headers) -> usize {
+    2 * headers.len() + 2 * headers.groups().count()
+}
+
+/// The arguments of the prelude's `invoke` after its first five (time, seed, timeout, request
+/// id): distribution, request and response parts from which it builds
+/// `{Records: [{cf: {config, request, response?}}]}`.
+pub(super) fn push_event_args<'js>(
+    ctx: &Ctx<'js>,
+    args: &mut Args<'js>,
     call: &ScriptCall<'_>,
     bytes: &mut u64,
-) -> rquickjs::Result<BuiltEvent<'js>> {
-    let keys = Keys {
-        key: Atom::from_str(ctx.clone(), "key")?,
-        value: Atom::from_str(ctx.clone(), "value")?,
-    };
+) -> rquickjs::Result<Made<'js>> {
     let r = call.request;
-    let request = Object::new(ctx.clone())?;
-    request.set("clientIp", r.client_ip.as_str())?;
-    request.set("headers", headers_to_js(ctx, &r.headers, &keys, bytes)?)?;
-    request.set("method", r.method.as_str())?;
-    if call.stage.is_origin()
-        && let Some(origin) = &r.origin
-    {
-        request.set("origin", origin_to_js(ctx, origin, &keys, bytes)?)?;
+    let undefined = || Value::new_undefined(ctx.clone());
+    args.push_arg(call.distribution.domain_name.as_str())?;
+    args.push_arg(call.distribution.id.as_str())?;
+    args.push_arg(call.stage.as_str())?;
+    *bytes += 150;
+    let mut made = Made {
+        client_ip: js_str(ctx, &r.client_ip)?,
+        method: js_str(ctx, &r.method)?,
+        querystring: js_str(ctx, &r.querystring)?,
+        uri: js_str(ctx, &r.uri)?,
+        header_lines: Vec::with_capacity(2 * r.headers.len()),
+    };
+    args.push_arg(made.client_ip.clone())?;
+    args.push_arg(made.method.clone())?;
+    match &r.origin {
+        Some(origin) if call.stage.is_origin() => {
+            let keys = Keys {
+                key: Atom::from_str(ctx.clone(), "key")?,
+                value: Atom::from_str(ctx.clone(), "value")?,
+            };
+            args.push_arg(origin_to_js(ctx, origin, &keys, bytes)?)?;
+        }
+        _ => args.push_arg(undefined())?,
     }
-    request.set("querystring", r.querystring.as_str())?;
-    request.set("uri", r.uri.as_str())?;
-    if let Some(body) = &r.body {
-        let b = Object::new(ctx.clone())?;
-        b.set("inputTruncated", body.input_truncated)?;
-        b.set("action", body.action.as_str())?;
-        b.set("encoding", body.encoding.as_str())?;
-        b.set("data", body.data.as_str())?;
-        request.set("body", b)?;
-        *bytes += body.data.len() as u64;
+    args.push_arg(made.querystring.clone())?;
+    args.push_arg(made.uri.clone())?;
+    match &r.body {
+        Some(body) if call.include_body => {
+            let body = crate::body::exposed_body(call.stage, body);
+            let b = Object::new(ctx.clone())?;
+            b.set("inputTruncated", body.input_truncated)?;
+            b.set("action", body.action.as_str())?;
+            b.set("encoding", body.encoding.as_str())?;
+            b.set("data", body.data.as_str())?;
+            *bytes += body.data.len() as u64;
+            args.push_arg(b)?;
+        }
+        _ => args.push_arg(undefined())?,
     }
     *bytes += (r.client_ip.len() + r.method.len() + r.uri.len() + r.querystring.len() + 60) as u64;
-
-    let config = Object::new(ctx.clone())?;
-    config.set(
-        "distributionDomainName",
-        call.distribution.domain_name.as_str(),
-    )?;
-    config.set("distributionId", call.distribution.id.as_str())?;
-    config.set("eventType", call.stage.as_str())?;
-    config.set("requestId", call.request_id)?;
-    *bytes += 150;
-
-    let cf = Object::new(ctx.clone())?;
-    cf.set("config", config)?;
-    cf.set("request", request.clone())?;
-    if let Some(resp) = call.response {
-        let response = Object::new(ctx.clone())?;
-        response.set("headers", headers_to_js(ctx, &resp.headers, &keys, bytes)?)?;
-        let mut status = Str::default();
-        {
-            use std::fmt::Write;
-            let _ = write!(status, "{}", resp.status);
+    match call.response {
+        Some(resp) => {
+            let mut status = Str::default();
+            {
+                use std::fmt::Write;
+                let _ = write!(status, "{}", resp.status);
+            }
+            args.push_arg(status.as_str())?;
+            args.push_arg(resp.status_description.as_str())?;
+            *bytes += (resp.status_description.len() + 40) as u64;
         }
-        response.set("status", status.as_str())?;
-        response.set("statusDescription", resp.status_description.as_str())?;
-        *bytes += (resp.status_description.len() + 40) as u64;
-        cf.set("response", response)?;
+        None => {
+            args.push_arg(undefined())?;
+            args.push_arg(undefined())?;
+        }
     }
-    let record = Object::new(ctx.clone())?;
-    record.set("cf", cf)?;
-    let records = Array::new(ctx.clone())?;
-    records.set(0, record)?;
-    let event = Object::new(ctx.clone())?;
-    event.set("Records", records)?;
-    Ok(BuiltEvent { event, request })
+    args.push_arg(header_args(&r.headers) as u32)?;
+    push_headers(ctx, args, &r.headers, Some(&mut made.header_lines), bytes)?;
+    if let Some(resp) = call.response {
+        push_headers(ctx, args, &resp.headers, None, bytes)?;
+    }
+    Ok(made)
 }
 
 fn shape<T>(message: impl Into<String>) -> Result<T, Violation> {
@@ -195,6 +250,7 @@ fn read_headers<'js>(
     ctx: &Ctx<'js>,
     value: Value<'js>,
     before: &Headers,
+    made: &[Value<'js>],
     what: &str,
     bytes: &mut u64,
 ) -> Result<Option<Headers>, Violation> {
@@ -220,15 +276,27 @@ fn read_headers<'js>(
                     "{what}.{name}[{i}] must be an object with `key` and `value`"
                 ));
             };
-            let value = match line
-                .get::<_, Value>(value_atom.clone())
-                .map_err(js_err(what))?
-                .into_string()
+            let value_value: Value = line.get(value_atom.clone()).map_err(js_err(what))?;
+            let key_value: Value = line.get(key_atom.clone()).map_err(js_err(what))?;
+            // The very strings the event was built with, in the same place: unchanged.
+            if built.is_none()
+                && let (Some(e), Some(k), Some(v)) = (
+                    previous.get(matched),
+                    made.get(2 * matched),
+                    made.get(2 * matched + 1),
+                )
+                && *k == key_value
+                && *v == value_value
+                && e.name == name
             {
+                *bytes += (e.value.len() + e.key.len() + 16) as u64;
+                matched += 1;
+                continue;
+            }
+            let value = match value_value.into_string() {
                 Some(v) => v.to_cstring().map_err(js_err(what))?,
                 None => return shape(format!("{what}.{name}[{i}].value must be a string")),
             };
-            let key_value: Value = line.get(key_atom.clone()).map_err(js_err(what))?;
             let key = if key_value.is_undefined() || key_value.is_null() {
                 None
             } else {
@@ -288,33 +356,89 @@ fn via_json<'js, T: serde::de::DeserializeOwned>(
         .map_err(|e| Violation::new(ValidationRule::BadShape, format!("{what}: {e}")))
 }
 
+/// Like [`changed_string`], but a value that is still the string the event was built with is
+/// unchanged without reading it.
+fn changed_made<'js>(
+    object: &Object<'js>,
+    key: &str,
+    what: &str,
+    before: &str,
+    made: &Value<'js>,
+    bytes: &mut u64,
+) -> Result<Option<Str>, Violation> {
+    let value: Value = object.get(key).map_err(js_err(what))?;
+    if value == *made {
+        *bytes += before.len() as u64;
+        return Ok(None);
+    }
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    match value.into_string() {
+        Some(s) => {
+            let s = s.to_cstring().map_err(js_err(what))?;
+            *bytes += s.len() as u64;
+            Ok((s.as_str() != before).then(|| Str::from(s.as_str())))
+        }
+        None => shape(format!("{what}.{key} must be a string")),
+    }
+}
+
 fn read_request<'js>(
     ctx: &Ctx<'js>,
     object: Object<'js>,
     before: &Request,
+    made: &Made<'js>,
+    include_body: bool,
     bytes: &mut u64,
 ) -> Result<RequestUpdate, Violation> {
     let what = "request";
     let mut update = RequestUpdate {
-        client_ip: changed_string(&object, "clientIp", what, &before.client_ip, bytes)?,
-        method: changed_string(&object, "method", what, &before.method, bytes)?,
-        querystring: changed_string(&object, "querystring", what, &before.querystring, bytes)?,
+        client_ip: changed_made(
+            &object,
+            "clientIp",
+            what,
+            &before.client_ip,
+            &made.client_ip,
+            bytes,
+        )?,
+        method: changed_made(&object, "method", what, &before.method, &made.method, bytes)?,
+        querystring: changed_made(
+            &object,
+            "querystring",
+            what,
+            &before.querystring,
+            &made.querystring,
+            bytes,
+        )?,
         ..RequestUpdate::default()
     };
-    match get_string(&object, "uri", what)? {
-        Some(uri) => {
-            *bytes += uri.len() as u64;
-            if uri.as_str() != before.uri {
-                update.uri = Some(Str::from(uri.as_str()));
+    let uri: Value = object.get("uri").map_err(js_err(what))?;
+    if uri == made.uri {
+        *bytes += before.uri.len() as u64;
+    } else {
+        match get_string(&object, "uri", what)? {
+            Some(uri) => {
+                *bytes += uri.len() as u64;
+                if uri.as_str() != before.uri {
+                    update.uri = Some(Str::from(uri.as_str()));
+                }
             }
+            None => return shape("request.uri is required"),
         }
-        None => return shape("request.uri is required"),
     }
     let headers: Value = object.get("headers").map_err(js_err(what))?;
     if headers.is_undefined() || headers.is_null() {
         return shape("request.headers is required");
     }
-    update.headers = read_headers(ctx, headers, &before.headers, "request.headers", bytes)?;
+    update.headers = read_headers(
+        ctx,
+        headers,
+        &before.headers,
+        &made.header_lines,
+        "request.headers",
+        bytes,
+    )?;
     let origin: Value = object.get("origin").map_err(js_err(what))?;
     if origin.is_undefined() || origin.is_null() {
         if before.origin.is_some() {
@@ -332,15 +456,21 @@ fn read_request<'js>(
             update.origin = Some(Some(origin));
         }
     }
-    let body: Value = object.get("body").map_err(js_err(what))?;
-    if !body.is_undefined() || before.body.is_some() {
-        let body: Option<RequestBody> = if body.is_null() || body.is_undefined() {
-            None
-        } else {
-            Some(via_json(ctx, body, "request.body")?)
-        };
-        if body != before.body {
-            update.body = Some(body);
+    // Without "include body" the function never saw a body and cannot change it. With it, only
+    // `action: "replace"` changes the body; a read-only body (or none) leaves it as it was.
+    if include_body {
+        let body: Value = object.get("body").map_err(js_err(what))?;
+        if !(body.is_undefined() || body.is_null()) {
+            let body: RequestBody = via_json(ctx, body, "request.body")?;
+            match body.action.as_str() {
+                crate::body::READ_ONLY => {}
+                crate::body::REPLACE => update.body = Some(Some(body)),
+                other => {
+                    return shape(format!(
+                        "request.body.action must be `read-only` or `replace`, got `{other}`"
+                    ));
+                }
+            }
         }
     }
     Ok(update)
@@ -391,7 +521,7 @@ fn read_generated<'js>(
     let headers = if headers.is_undefined() || headers.is_null() {
         Headers::new()
     } else {
-        read_headers(ctx, headers, &empty, "response.headers", bytes)?.unwrap_or_default()
+        read_headers(ctx, headers, &empty, &[], "response.headers", bytes)?.unwrap_or_default()
     };
     let body = get_string(&object, "body", "response")?.map(|b| b.as_str().to_string());
     *bytes += body.as_ref().map_or(0, |b| b.len() as u64);
@@ -417,7 +547,14 @@ fn read_response_update<'js>(
     let headers = if headers.is_undefined() || headers.is_null() {
         None
     } else {
-        read_headers(ctx, headers, &before.headers, "response.headers", bytes)?
+        read_headers(
+            ctx,
+            headers,
+            &before.headers,
+            &[],
+            "response.headers",
+            bytes,
+        )?
     };
     let body = get_string(&object, "body", "response")?.map(|b| b.as_str().to_string());
     *bytes += body.as_ref().map_or(0, |b| b.len() as u64);
@@ -442,6 +579,7 @@ pub(super) fn read_result<'js>(
     ctx: &Ctx<'js>,
     call: &ScriptCall<'_>,
     value: Value<'js>,
+    made: &Made<'js>,
     bytes: &mut u64,
 ) -> Result<HandlerResult, Violation> {
     let stage = call.stage;
@@ -459,7 +597,8 @@ pub(super) fn read_result<'js>(
         if has_status {
             return read_generated(ctx, object, bytes).map(HandlerResult::Response);
         }
-        return read_request(ctx, object, call.request, bytes).map(HandlerResult::Request);
+        return read_request(ctx, object, call.request, made, call.include_body, bytes)
+            .map(HandlerResult::Request);
     }
     let Some(before) = call.response else {
         return shape(format!("no response to update at {stage}"));

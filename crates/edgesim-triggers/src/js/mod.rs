@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rquickjs::context::EvalOptions;
+use rquickjs::function::Args;
 use rquickjs::{
     CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Runtime, Value,
 };
@@ -284,6 +285,7 @@ impl ScriptEngine for QuickJsEngine {
         meter.reset(call.interrupt_budget);
         let mut work = WorkMeter::default();
         let mut logs = Vec::new();
+        let timers_ran = std::cell::Cell::new(false);
         let outcome = self.instance.context.with(|ctx| {
             let es: Object = match ctx.globals().get("__edgesim") {
                 Ok(es) => es,
@@ -293,15 +295,17 @@ impl ScriptEngine for QuickJsEngine {
                     )));
                 }
             };
-            let result = run_in(&ctx, &es, call, &meter, &mut work);
+            let result = run_in(&ctx, &es, call, &meter, &mut work, &timers_ran);
             if let Ok(lines) = es.get::<_, rquickjs::Array>("logs")
                 && !lines.is_empty()
             {
                 logs = lines.iter::<String>().filter_map(Result::ok).collect();
             }
-            if let Ok(virtual_ms) = es
-                .get::<_, Function>("virtualMs")
-                .and_then(|f| f.call::<_, f64>(()))
+            // Simulated time only moves when a timer runs.
+            if timers_ran.get()
+                && let Ok(virtual_ms) = es
+                    .get::<_, Function>("virtualMs")
+                    .and_then(|f| f.call::<_, f64>(()))
             {
                 work.timer_wait_us = (virtual_ms * 1_000.0) as u64;
             }
@@ -328,25 +332,26 @@ fn run_in<'js>(
     call: &ScriptCall<'_>,
     meter: &InterruptMeter,
     work: &mut WorkMeter,
+    timers_ran: &std::cell::Cell<bool>,
 ) -> Result<ScriptOutput, ScriptError> {
     let fail = |e: rquickjs::Error| classify(ctx, es, meter, e);
-    let built = convert::build_event(ctx, call, &mut work.marshal_bytes).map_err(fail)?;
     let invoke: Function = es.get("invoke").map_err(fail)?;
-    let handler: Function = es.get("handler").map_err(fail)?;
     let now_ms = (call.now_us / 1_000) as f64;
     let (hi, lo) = ((call.seed >> 32) as u32 as i32, call.seed as u32 as i32);
     let timeout_ms = (call.timeout_us / 1_000) as f64;
-    let state: Object = invoke
-        .call((
-            handler,
-            built.event,
-            now_ms,
-            hi,
-            lo,
-            timeout_ms,
-            call.request_id,
-        ))
-        .map_err(fail)?;
+    let header_args = convert::header_args(&call.request.headers)
+        + call
+            .response
+            .map_or(0, |r| convert::header_args(&r.headers));
+    let mut args = Args::new(ctx.clone(), 17 + header_args);
+    args.push_arg(now_ms).map_err(fail)?;
+    args.push_arg(hi).map_err(fail)?;
+    args.push_arg(lo).map_err(fail)?;
+    args.push_arg(timeout_ms).map_err(fail)?;
+    args.push_arg(call.request_id).map_err(fail)?;
+    let made =
+        convert::push_event_args(ctx, &mut args, call, &mut work.marshal_bytes).map_err(fail)?;
+    let state: Object = args.apply(&invoke).map_err(fail)?;
     // Node's event loop: microtasks first, then the earliest timer, until the handler answers.
     let mut run_timer: Option<Function> = None;
     loop {
@@ -362,6 +367,7 @@ fn run_in<'js>(
         if run_timer.is_none() {
             run_timer = Some(es.get("runTimer").map_err(fail)?);
         }
+        timers_ran.set(true);
         let ran: bool = run_timer
             .as_ref()
             .expect("set above")
@@ -387,7 +393,7 @@ fn run_in<'js>(
     }
     let done: bool = state.get("done").map_err(fail)?;
     let result = if done {
-        convert::read_result(ctx, call, value, &mut work.marshal_bytes)
+        convert::read_result(ctx, call, value, &made, &mut work.marshal_bytes)
     } else {
         Err(crate::validate::Violation::new(
             crate::validate::ValidationRule::BadShape,
@@ -397,9 +403,9 @@ fn run_in<'js>(
     let querystring_after = if call.stage.is_request() {
         None
     } else {
-        built
-            .request
-            .get::<_, rquickjs::Coerced<String>>("querystring")
+        state
+            .get::<_, Object>("request")
+            .and_then(|request| request.get::<_, rquickjs::Coerced<String>>("querystring"))
             .ok()
             .map(|s| Str::from(s.0))
     };

@@ -443,29 +443,68 @@
     if (typeof e === 'string') return 'Error: ' + e;
     try { return 'Error: ' + JSON.stringify(e); } catch (x) { return 'Error: ' + String(e); }
   };
-  // One context object serves every call: its callbacks forward to the current call.
-  let current = null;
+  // One context object serves every call: its callbacks forward to the current call's callback.
+  let currentCb = null;
   const context = Object.create(contextProto);
-  context.done = (err, res) => current && current.cb(err, res);
-  context.succeed = (res) => current && current.cb(null, res);
-  context.fail = (err) => current && current.cb(err === undefined ? new Error('fail') : err);
+  context.done = (err, res) => currentCb && currentCb(err, res);
+  context.succeed = (res) => currentCb && currentCb(null, res);
+  context.fail = (err) => currentCb && currentCb(err === undefined ? new Error('fail') : err);
   // Start a handler call. Returns the state object; Rust drains jobs and timers until `done`.
-  es.invoke = function (handler, event, now, hi, lo, timeout, requestId) {
+  // The callback refers to the state but the state never refers to the callback: no reference
+  // cycle, so each call's objects are freed by reference counting instead of piling up for the
+  // cycle collector.
+  //
+  // The event is built here from flat values: object literals keep CloudFront's property order
+  // and use names interned once in this bytecode. Header lines arrive as rest arguments,
+  // [name, n, key1, value1, ... keyN, valueN, name, ...], one group per lowercase name: first
+  // the request's (`split` values), then the response's.
+  function headersOf(flat, from, end) {
+    const h = {};
+    let i = from;
+    while (i < end) {
+      const name = flat[i];
+      const n = flat[i + 1];
+      if (n === 1) {
+        h[name] = [{ key: flat[i + 2], value: flat[i + 3] }];
+        i += 4;
+      } else {
+        const list = [];
+        i += 2;
+        for (let j = 0; j < n; j++, i += 2) list.push({ key: flat[i], value: flat[i + 1] });
+        h[name] = list;
+      }
+    }
+    return h;
+  }
+  es.invoke = function (now, hi, lo, timeout, requestId, domain, distributionId, eventType,
+                        clientIp, method, origin, querystring, uri, body, status,
+                        statusDescription, split, ...flat) {
+    const headers = headersOf(flat, 0, split);
+    const request = origin === undefined
+      ? { clientIp, headers, method, querystring, uri }
+      : { clientIp, headers, method, origin, querystring, uri };
+    if (body !== undefined) request.body = body;
+    const config = { distributionDomainName: domain, distributionId, eventType, requestId };
+    const cf = status === undefined
+      ? { config, request }
+      : { config, request, response: { headers: headersOf(flat, split, flat.length), status, statusDescription } };
+    const event = { Records: [{ cf }] };
+    const handler = es.handler;
     nowMs = now; virtualMs = 0; timeoutMs = timeout;
     if (timers.length) timers.length = 0;
     if (logs.length) logs.length = 0;
     seedHi = hi; seedLo = lo; seeded = false;
-    const st = { done: false, failed: false, value: undefined, cb: null };
-    st.cb = (err, res) => {
+    const st = { done: false, failed: false, value: undefined, request };
+    const cb = (err, res) => {
       if (st.done) return;
       st.done = true;
       if (err !== null && err !== undefined) { st.failed = true; st.value = err; } else st.value = res;
     };
-    current = st;
+    currentCb = cb;
     context.awsRequestId = requestId;
-    const ret = handler(event, context, st.cb);
+    const ret = handler(event, context, cb);
     if (!st.done && ret !== null && typeof ret === 'object' && typeof ret.then === 'function') {
-      ret.then((v) => st.cb(null, v === undefined ? null : v), (e) => st.cb(e === undefined || e === null ? new Error('Promise rejected') : e));
+      ret.then((v) => cb(null, v === undefined ? null : v), (e) => cb(e === undefined || e === null ? new Error('Promise rejected') : e));
     }
     return st;
   };

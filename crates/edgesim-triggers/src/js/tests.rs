@@ -510,3 +510,99 @@ fn throttles_beyond_max_concurrency() {
     );
     assert_eq!(failure_kind(&second), FailureKind::Throttled);
 }
+
+/// Logs the event as JSON and the property order of its main objects.
+const DUMP_EVENT: &str = r#"exports.handler = (event, context, callback) => {
+    const cf = event.Records[0].cf;
+    console.log(JSON.stringify(event));
+    console.log(Object.keys(cf).join(','), Object.keys(cf.config).join(','), Object.keys(cf.request).join(','));
+    callback(null, cf.response || cf.request);
+};"#;
+
+#[test]
+fn the_event_is_cloudfronts_shape_in_cloudfronts_order() {
+    for stage in Stage::ALL {
+        let mut h = load(stage, DUMP_EVENT, ExecutionConfig::default());
+        let mut req = viewer_request();
+        // Two lines under one name, and CloudFront's own header added later.
+        req.headers.append("cookie", "Cookie", "theme=dark");
+        req.headers.set("CloudFront-Viewer-Country", "DE");
+        if stage.is_origin() {
+            req.origin = Some(Origin::custom("origin.example.com"));
+        }
+        let mut resp = (!stage.is_request()).then(|| {
+            let mut r = Response::new(200);
+            r.headers.set("Content-Type", "text/html");
+            r
+        });
+        let before = (req.clone(), resp.clone());
+        let inv = invoke(&mut h, stage, &mut req, resp.as_mut());
+        assert_eq!(
+            inv.outcome,
+            StageOutcome::Continue,
+            "{stage}: {:?}",
+            inv.outcome
+        );
+        assert_eq!((req.clone(), resp.clone()), before, "{stage}: unchanged");
+        let seen: serde_json::Value =
+            serde_json::from_str(inv.logs[0].strip_prefix("INFO\t").unwrap()).unwrap();
+        let expected = crate::event::CfEvent {
+            config: crate::event::EventConfig {
+                request_id: crate::script::request_id_string(1).as_str().into(),
+                ..crate::event::EventConfig::example(stage)
+            },
+            request: Request {
+                origin: if stage.is_origin() {
+                    req.origin.clone()
+                } else {
+                    None
+                },
+                ..req.clone()
+            },
+            response: resp.clone(),
+        }
+        .to_records_json();
+        assert_eq!(seen, expected, "{stage}");
+        let order = inv.logs[1].strip_prefix("INFO\t").unwrap();
+        let request_keys = if stage.is_origin() {
+            "clientIp,headers,method,origin,querystring,uri"
+        } else {
+            "clientIp,headers,method,querystring,uri"
+        };
+        let cf_keys = if stage.is_request() {
+            "config,request"
+        } else {
+            "config,request,response"
+        };
+        assert_eq!(
+            order,
+            format!(
+                "{cf_keys} distributionDomainName,distributionId,eventType,requestId {request_keys}"
+            ),
+            "{stage}"
+        );
+    }
+}
+
+#[test]
+fn changed_header_values_and_keys_are_read_back() {
+    let source = r#"exports.handler = (event, context, callback) => {
+    const request = event.Records[0].cf.request;
+    request.headers.cookie[1].value = 'theme=light';
+    request.headers['user-agent'][0].key = 'user-agent';
+    callback(null, request);
+};"#;
+    let mut h = load(Stage::ViewerRequest, source, ExecutionConfig::default());
+    let mut req = viewer_request();
+    req.headers.append("cookie", "Cookie", "theme=dark");
+    let inv = invoke(&mut h, Stage::ViewerRequest, &mut req, None);
+    assert_eq!(inv.outcome, StageOutcome::Continue);
+    let cookies: Vec<&str> = req
+        .headers
+        .get_all("cookie")
+        .map(|e| e.value.as_str())
+        .collect();
+    assert_eq!(cookies, ["session=1; X-Experiment-Name=B", "theme=light"]);
+    let ua = req.headers.iter().find(|e| e.name == "user-agent").unwrap();
+    assert_eq!(ua.key, "user-agent");
+}

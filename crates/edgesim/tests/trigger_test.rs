@@ -1,0 +1,273 @@
+//! `edgesim trigger test` as a user runs it: request bodies (include body, truncation,
+//! replacement) and the CloudFront geolocation headers.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_edgesim");
+
+/// Logs the body as the function sees it and returns the request unchanged.
+const ECHO_BODY: &str = r#"'use strict';
+exports.handler = (event, context, callback) => {
+    const request = event.Records[0].cf.request;
+    const body = request.body;
+    console.log(body === undefined ? 'no body' : `${body.inputTruncated} ${body.action} ${body.encoding} ${Buffer.from(body.data, 'base64').length}`);
+    callback(null, request);
+};
+"#;
+
+/// Logs every CloudFront-Viewer-* and CloudFront-Forwarded-Proto header as `name=value`.
+const ECHO_GEO: &str = r#"'use strict';
+exports.handler = (event, context, callback) => {
+    const request = event.Records[0].cf.request;
+    for (const name of Object.keys(request.headers).sort()) {
+        if (name.startsWith('cloudfront-viewer-') || name === 'cloudfront-forwarded-proto') {
+            console.log(name + '=' + request.headers[name][0].value);
+        }
+    }
+    callback(null, request);
+};
+"#;
+
+fn write(dir: &Path, name: &str, contents: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("trigger")
+        .arg("test")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("edgesim runs")
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.code().is_some(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn logs(report: &serde_json::Value) -> Vec<String> {
+    report["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().trim_start_matches("INFO\t").to_string())
+        .collect()
+}
+
+#[test]
+fn a_body_file_is_truncated_at_40_kb_at_viewer_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let handler = write(dir.path(), "echo.js", ECHO_BODY.as_bytes());
+    let body = write(dir.path(), "body.bin", &vec![7u8; 50 * 1024]);
+    let h = handler.to_str().unwrap();
+    let b = body.to_str().unwrap();
+
+    let out = run(
+        dir.path(),
+        &[
+            "--stage",
+            "viewer-request",
+            "--method",
+            "POST",
+            "--body",
+            b,
+            "--json",
+            h,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let report = json(&out);
+    assert_eq!(logs(&report), ["true read-only base64 40960"]);
+    assert_eq!(report["result"]["body"]["inputTruncated"], true);
+
+    // Origin stages see up to 1 MB: all of it.
+    let out = run(
+        dir.path(),
+        &["--stage", "origin-request", "--body", b, "--json", h],
+    );
+    assert_eq!(logs(&json(&out)), ["false read-only base64 51200"]);
+
+    // Without include-body the event has no body.
+    let out = run(
+        dir.path(),
+        &[
+            "--stage",
+            "origin-request",
+            "--body",
+            b,
+            "--no-include-body",
+            "--json",
+            h,
+        ],
+    );
+    assert_eq!(logs(&json(&out)), ["no body"]);
+
+    // The text output says what was cut.
+    let out = run(dir.path(), &["--stage", "viewer-request", "--body", b, h]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("51200 bytes") && stderr.contains("first 40960 (inputTruncated: true)"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("\"inputTruncated\": true"), "{stdout}");
+}
+
+#[test]
+fn a_body_in_the_event_file_is_exposed_and_bad_replacements_are_502() {
+    let dir = tempfile::tempdir().unwrap();
+    let event = r#"{"Records":[{"cf":{
+        "config":{"distributionDomainName":"d111111abcdef8.cloudfront.net","distributionId":"EDFDVBD6EXAMPLE","eventType":"viewer-request","requestId":"x"},
+        "request":{"clientIp":"203.0.113.178","method":"POST","uri":"/form","querystring":"",
+          "headers":{"host":[{"key":"Host","value":"d111111abcdef8.cloudfront.net"}]},
+          "body":{"inputTruncated":false,"action":"read-only","encoding":"base64","data":"YT0xJmI9Mg=="}}}}]}"#;
+    let event = write(dir.path(), "event.json", event.as_bytes());
+    let e = event.to_str().unwrap();
+    let echo = write(dir.path(), "echo.js", ECHO_BODY.as_bytes());
+    let out = run(
+        dir.path(),
+        &["--event", e, "--json", echo.to_str().unwrap()],
+    );
+    assert_eq!(logs(&json(&out)), ["false read-only base64 7"]);
+
+    let replace = |data: &str| {
+        format!(
+            "exports.handler = (e, c, cb) => {{ const r = e.Records[0].cf.request; \
+             r.body = {{ action: 'replace', encoding: 'base64', data: {data} }}; cb(null, r); }};"
+        )
+    };
+    let good = write(dir.path(), "good.js", replace("'Yj0z'").as_bytes());
+    let out = run(
+        dir.path(),
+        &["--event", e, "--json", good.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["result"]["body"]["data"], "Yj0z");
+
+    let bad = write(dir.path(), "bad.js", replace("'%%%'").as_bytes());
+    let out = run(dir.path(), &["--event", e, "--json", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&out);
+    assert_eq!(report["viewer_status"], 502);
+    assert_eq!(report["outcome"], "invalid");
+
+    let big = write(
+        dir.path(),
+        "big.js",
+        replace("Buffer.alloc(40 * 1024 + 1, 1).toString('base64')").as_bytes(),
+    );
+    let out = run(dir.path(), &["--event", e, "--json", big.to_str().unwrap()]);
+    assert_eq!(json(&out)["viewer_status"], 502);
+}
+
+#[test]
+fn country_fills_the_geolocation_headers_from_origin_request_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let handler = write(dir.path(), "geo.js", ECHO_GEO.as_bytes());
+    let h = handler.to_str().unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "--stage",
+            "origin-request",
+            "--country",
+            "de",
+            "--client-ip",
+            "198.51.100.10",
+            "--json",
+            h,
+        ],
+    );
+    let lines = logs(&json(&out));
+    for expected in [
+        "cloudfront-forwarded-proto=https",
+        "cloudfront-viewer-asn=3320",
+        "cloudfront-viewer-city=Berlin",
+        "cloudfront-viewer-country=DE",
+        "cloudfront-viewer-country-name=Germany",
+        "cloudfront-viewer-country-region=BE",
+        "cloudfront-viewer-country-region-name=Berlin",
+        "cloudfront-viewer-http-version=2.0",
+        "cloudfront-viewer-latitude=52.52000",
+        "cloudfront-viewer-longitude=13.40500",
+        "cloudfront-viewer-postal-code=10115",
+        "cloudfront-viewer-time-zone=Europe/Berlin",
+    ] {
+        assert!(
+            lines.iter().any(|l| l == expected),
+            "{expected} not in {lines:?}"
+        );
+    }
+    let address = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("cloudfront-viewer-address="))
+        .expect("address header");
+    assert!(address.starts_with("198.51.100.10:"), "{address}");
+    // Metro codes are a US thing.
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.starts_with("cloudfront-viewer-metro-code"))
+    );
+
+    let out = run(
+        dir.path(),
+        &[
+            "--stage",
+            "origin-request",
+            "--country",
+            "US",
+            "--city",
+            "Ann Arbor",
+            "--json",
+            h,
+        ],
+    );
+    let lines = logs(&json(&out));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "cloudfront-viewer-city=Ann Arbor"),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "cloudfront-viewer-metro-code=501"),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "cloudfront-viewer-time-zone=America/New_York")
+    );
+
+    // Added after viewer-request: that stage sees none of them.
+    let out = run(
+        dir.path(),
+        &["--stage", "viewer-request", "--country", "DE", "--json", h],
+    );
+    assert!(logs(&json(&out)).is_empty());
+
+    // --city without a country is a usage error.
+    let out = run(
+        dir.path(),
+        &["--stage", "origin-request", "--city", "Paris", h],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
