@@ -12,8 +12,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use edgesim_model::Scenario;
+use edgesim_model::replay::ReplayRequest;
 use edgesim_proto::pb::edge_agent_server::{EdgeAgent, EdgeAgentServer};
 use edgesim_proto::{PROTOCOL_VERSION, SOFTWARE_VERSION, pb, region_report_to_pb};
+use edgesim_sim::shield::ShieldReplica;
 use edgesim_sim::{Demand, RegionEpochReport, RegionSim, SimError};
 use tokio::net::TcpListener;
 use tokio::sync::Mutex;
@@ -30,6 +32,9 @@ struct ActiveRun {
     /// None while an epoch is being simulated.
     regions: Option<Vec<RegionSim>>,
     region_index: BTreeMap<String, usize>,
+    /// The Origin Shields as of the last update the coordinator sent;
+    /// every region reads it (see `edgesim_sim::shield`).
+    shield: Arc<ShieldReplica>,
 }
 
 /// The gRPC service.
@@ -193,6 +198,7 @@ impl EdgeAgent for Agent {
             run_id: req.run_id.clone(),
             regions: Some(regions),
             region_index,
+            shield: Arc::new(ShieldReplica::new()),
         });
         Ok(Response::new(pb::StartRunResponse { run_id: req.run_id }))
     }
@@ -202,12 +208,16 @@ impl EdgeAgent for Agent {
         req: Request<pb::AdvanceRequest>,
     ) -> Result<Response<pb::AdvanceResponse>, Status> {
         let req = req.into_inner();
-        let (mut regions, demand) = {
+        let (mut regions, demand, replay) = {
             let mut slot = self.run.lock().await;
             let active = checked_run(&mut slot, &req.run_id)?;
             // Only the regions the request lists advance (a catch-up call
             // for regions taken over from a failed agent lists only those).
             let mut demand: Vec<Option<Vec<Demand>>> = vec![None; active.region_index.len()];
+            // With [replay], each region's requests of the epoch instead.
+            let replaying = active.scenario.replay.is_some();
+            let mut replay: Vec<Option<Vec<ReplayRequest>>> = vec![None; demand.len()];
+            let base_us = active.scenario.simulation.epoch_span(req.epoch).start;
             for rc in &req.regions {
                 let Some(&i) = active.region_index.get(&rc.region) else {
                     return Err(Status::invalid_argument(format!(
@@ -216,11 +226,21 @@ impl EdgeAgent for Agent {
                     )));
                 };
                 demand[i] = Some(rc.demand.iter().map(Demand::from).collect::<Vec<_>>());
+                if replaying {
+                    let batch =
+                        edgesim_model::replay::decode(&rc.replay, base_us).map_err(|e| {
+                            Status::invalid_argument(format!("region \"{}\": {e}", rc.region))
+                        })?;
+                    replay[i] = Some(batch);
+                }
             }
-            let regions = active.regions.take().ok_or_else(|| {
+            let mut regions = active.regions.take().ok_or_else(|| {
                 Status::failed_precondition("an epoch is already being simulated")
             })?;
-            (regions, demand)
+            if let Some(update) = &req.shield {
+                apply_shield_update(&mut active.shield, &mut regions, update);
+            }
+            (regions, demand, replay)
         };
         let threads = self.threads;
         let epoch = req.epoch;
@@ -233,7 +253,7 @@ impl EdgeAgent for Agent {
             for r in &mut regions {
                 r.set_controls(controls.clone());
             }
-            let result = advance_all(&mut regions, &demand, epoch, threads);
+            let result = advance_all_replay(&mut regions, &demand, &replay, epoch, threads);
             (regions, result)
         })
         .await
@@ -278,6 +298,7 @@ impl EdgeAgent for Agent {
                 .map_err(|e| Status::invalid_argument(e.to_string()))?;
             sim.start_at(req.start_epoch)
                 .map_err(|e| Status::invalid_argument(e.to_string()))?;
+            sim.set_shield_replica(Arc::clone(&active.shield));
             added.push((id.clone(), sim));
         }
         let regions = active
@@ -303,6 +324,30 @@ impl EdgeAgent for Agent {
     }
 }
 
+/// Applies the coordinator's shield update (once per epoch: a catch-up
+/// call for regions taken over repeats it) to the agent's replica, which
+/// every region then reads.
+fn apply_shield_update(
+    shield: &mut Arc<ShieldReplica>,
+    regions: &mut [RegionSim],
+    update: &pb::ShieldUpdate,
+) {
+    if shield.through_epoch().is_some_and(|e| e >= update.epoch) {
+        return;
+    }
+    let update = edgesim_proto::shield_update_from_pb(update);
+    // Take the regions' references first so the replica is updated in
+    // place rather than copied.
+    let empty = Arc::new(ShieldReplica::new());
+    for r in regions.iter_mut() {
+        r.set_shield_replica(Arc::clone(&empty));
+    }
+    Arc::make_mut(shield).apply(&update);
+    for r in regions.iter_mut() {
+        r.set_shield_replica(Arc::clone(shield));
+    }
+}
+
 fn checked_run<'a>(
     slot: &'a mut Option<ActiveRun>,
     run_id: &str,
@@ -319,6 +364,9 @@ fn checked_run<'a>(
     }
 }
 
+/// A region's work for one epoch: its demand, or the requests to replay.
+type Work<'a> = (&'a mut RegionSim, &'a [Demand], Option<&'a [ReplayRequest]>);
+
 /// Advances by one epoch every region with demand (`Some`, possibly
 /// empty) on up to `threads` threads. Results are in region order
 /// whatever thread simulated them.
@@ -328,21 +376,41 @@ pub fn advance_all(
     epoch: u64,
     threads: usize,
 ) -> Result<Vec<RegionEpochReport>, SimError> {
-    let mut chosen: Vec<(&mut RegionSim, &[Demand])> = regions
+    advance_all_replay(regions, demand, &[], epoch, threads)
+}
+
+/// Like [`advance_all`]; a region with `Some` replay requests serves
+/// exactly those (a `[replay]` run) instead of its demand.
+pub fn advance_all_replay(
+    regions: &mut [RegionSim],
+    demand: &[Option<Vec<Demand>>],
+    replay: &[Option<Vec<ReplayRequest>>],
+    epoch: u64,
+    threads: usize,
+) -> Result<Vec<RegionEpochReport>, SimError> {
+    let mut chosen: Vec<Work<'_>> = regions
         .iter_mut()
         .zip(demand)
-        .filter_map(|(r, d)| Some((r, d.as_deref()?)))
+        .enumerate()
+        .filter_map(|(i, (r, d))| {
+            let rep = replay.get(i).and_then(Option::as_deref);
+            Some((r, d.as_deref()?, rep))
+        })
         .collect();
     let n = chosen.len();
     let workers = threads.min(n).max(1);
     let slots: Vec<std::sync::Mutex<Option<Result<RegionEpochReport, SimError>>>> =
         (0..n).map(|_| std::sync::Mutex::new(None)).collect();
     if workers == 1 {
-        for (i, (r, d)) in chosen.iter_mut().enumerate() {
-            *slots[i].lock().expect("unpoisoned") = Some(r.advance(epoch, d));
+        for (i, (r, d, rep)) in chosen.iter_mut().enumerate() {
+            let out = match rep {
+                Some(rep) => r.advance_replay(epoch, rep),
+                None => r.advance(epoch, d),
+            };
+            *slots[i].lock().expect("unpoisoned") = Some(out);
         }
     } else {
-        let cells: Vec<std::sync::Mutex<&mut (&mut RegionSim, &[Demand])>> =
+        let cells: Vec<std::sync::Mutex<&mut Work<'_>>> =
             chosen.iter_mut().map(std::sync::Mutex::new).collect();
         let next = AtomicUsize::new(0);
         std::thread::scope(|s| {
@@ -354,8 +422,11 @@ pub fn advance_all(
                             break;
                         }
                         let mut cell = cells[i].lock().expect("unpoisoned");
-                        let (region, d) = &mut **cell;
-                        let out = region.advance(epoch, d);
+                        let (region, d, rep) = &mut **cell;
+                        let out = match rep {
+                            Some(rep) => region.advance_replay(epoch, rep),
+                            None => region.advance(epoch, d),
+                        };
                         *slots[i].lock().expect("unpoisoned") = Some(out);
                     }
                 });

@@ -22,6 +22,10 @@ pub(crate) struct Globals {
     needs_latency: bool,
     /// Per origin: fetches per second offered in the last epoch.
     offered_rps: Vec<f64>,
+    /// Per origin with `throttle_rps`: the Slow Down limit now (it grows
+    /// under pressure with `throttle_doubling_secs`) and the limit each
+    /// epoch was given.
+    slow_down: Vec<Option<(f64, Vec<f64>)>>,
     /// Per origin: requests queued beyond what it can serve (an origin
     /// loaded past its capacity), carried from epoch to epoch.
     backlog: Vec<f64>,
@@ -48,6 +52,11 @@ impl Globals {
             migration_origins: scenario.migration.as_ref().map(|m| (m.from, m.to)),
             controller,
             offered_rps: vec![0.0; scenario.origins.len()],
+            slow_down: scenario
+                .origins
+                .iter()
+                .map(|o| o.faults.throttle_rps.map(|l| (l, Vec::new())))
+                .collect(),
             backlog: vec![0.0; scenario.origins.len()],
             down_before: vec![false; scenario.pops.len()],
             routing: None,
@@ -109,11 +118,17 @@ impl Globals {
                 out.insert(controls::MIGRATION_PROMOTED.to_owned(), 1.0);
             }
         }
-        for (o, offered) in scenario.origins.iter().zip(&self.offered_rps) {
-            if let Some(limit) = o.faults.throttle_rps
-                && *offered > limit
-            {
-                out.insert(controls::origin_throttle(&o.id), 1.0 - limit / offered);
+        for ((o, offered), slow_down) in scenario
+            .origins
+            .iter()
+            .zip(&self.offered_rps)
+            .zip(&mut self.slow_down)
+        {
+            if let Some((limit, series)) = slow_down {
+                series.push(*limit);
+                if *offered > *limit {
+                    out.insert(controls::origin_throttle(&o.id), 1.0 - *limit / offered);
+                }
             }
         }
         let span = scenario.simulation.epoch_span(epoch);
@@ -216,6 +231,21 @@ impl Globals {
         for (rps, f) in self.offered_rps.iter_mut().zip(&fetches) {
             *rps = *f as f64 / secs;
         }
+        // S3 scales a prefix under sustained pressure: the limit doubles
+        // every `throttle_doubling_secs` while the offered rate exceeds it,
+        // and stays where it got to when the pressure ends.
+        for ((o, offered), slow_down) in scenario
+            .origins
+            .iter()
+            .zip(&self.offered_rps)
+            .zip(&mut self.slow_down)
+        {
+            if let (Some((limit, _)), Some(doubling)) = (slow_down, o.faults.throttle_doubling_secs)
+                && *offered > *limit
+            {
+                *limit = (*limit * (secs / doubling).exp2()).min(*offered);
+            }
+        }
         let (Some(controller), Some((from, to))) = (&mut self.controller, self.migration_origins)
         else {
             return;
@@ -271,6 +301,12 @@ impl Globals {
             let n = o.fetches_per_epoch.len().min(series.len());
             o.utilisation_per_epoch = series[..n].iter().map(|s| s.0).collect();
             o.queue_wait_ms_per_epoch = series[..n].iter().map(|s| s.1).collect();
+        }
+        for (o, slow_down) in summary.origins.iter_mut().zip(&self.slow_down) {
+            if let Some((_, series)) = slow_down {
+                let n = o.fetches_per_epoch.len().min(series.len());
+                o.slow_down_limit_per_epoch = series[..n].to_vec();
+            }
         }
     }
 

@@ -154,6 +154,9 @@ pub enum CoordinatorError {
     /// The epoch log could not be written.
     #[error("coordinator: epoch log {0}")]
     EpochLog(#[from] EpochLogError),
+    /// The `[replay]` logs could not be read.
+    #[error("{0}")]
+    Replay(#[from] edgesim_model::replay::ReplayError),
 }
 
 /// Runs `scenario` (whose file text is `scenario_toml`) and returns its
@@ -174,6 +177,22 @@ pub async fn run(
 ) -> Result<Summary, CoordinatorError> {
     let routing = Routing::nearest(&scenario);
     let demand = routing.demand(&scenario, scenario.viewers.requests_per_sec);
+    // [replay]: read the logs before starting anything (a bad log is an
+    // error, not a report); the agents get each epoch's requests.
+    let replay = edgesim_model::replay::load(&scenario)?;
+    if let Some(plan) = &replay {
+        for (code, n) in &plan.unmapped {
+            eprintln!(
+                "warning: replay: {n} lines of edge location {code} dropped: no [[pops]] entry has city = \"{code}\""
+            );
+        }
+        if plan.after_end > 0 {
+            eprintln!(
+                "warning: replay: {} lines after the end of the run (duration_secs) dropped",
+                plan.after_end
+            );
+        }
+    }
     let mut pool = agents::start(
         &config.agents,
         config.token.as_deref(),
@@ -216,14 +235,27 @@ pub async fn run(
     // only the cheap part of the fold (global load, the migration
     // controller) stands between two epochs.
     let mut pending: Option<Completed> = None;
+    // Origin Shield: the authoritative caches, and the change of the last
+    // epoch observed, sent with the next epoch (see edgesim_sim::shield).
+    let mut shields = edgesim_sim::shield::ShieldCaches::new(&scenario);
+    let mut shield_update: Option<pb::ShieldUpdate> = None;
     for epoch in 0..epochs {
         let controls = fold.controls(epoch);
         let demand_now = fold.demand(epoch);
+        let replay_now = replay
+            .as_ref()
+            .map(|plan| replay_batches(&scenario, plan, epoch))
+            .unwrap_or_default();
         let ctx = EpochCtx {
             pool: &pool,
             scenario: &scenario,
             demand: &demand_now,
+            replay: &replay_now,
             run_id: &run_id,
+            shield: shield_update.as_ref(),
+            // Agents without regions keep their shield replica current in
+            // case they take regions over.
+            idle_too: shields.enabled(),
         };
         let started = Instant::now();
         let calls = spawn_advance(
@@ -303,6 +335,10 @@ pub async fn run(
         }
         reports.sort_by_key(|r| r.region);
         fold.observe(epoch, &reports);
+        if shields.enabled() {
+            let update = shields.apply_epoch(epoch, &reports);
+            shield_update = Some(edgesim_proto::shield_update_to_pb(&update));
+        }
         deadline.observe(started.elapsed());
         wall_secs += started.elapsed().as_secs_f64();
         pending = Some(Completed {
@@ -406,11 +442,19 @@ impl Deadline {
 }
 
 /// What every epoch call needs.
+#[derive(Clone, Copy)]
 struct EpochCtx<'a> {
     pool: &'a agents::AgentPool,
     scenario: &'a Scenario,
     demand: &'a [Vec<Demand>],
+    /// Per region, the packed requests of the epoch (`[replay]`; empty
+    /// otherwise).
+    replay: &'a [Vec<u8>],
     run_id: &'a str,
+    /// The Origin Shield update to send with the epoch, if any.
+    shield: Option<&'a pb::ShieldUpdate>,
+    /// Send the epoch to live agents without regions too.
+    idle_too: bool,
 }
 
 /// Which surviving agent takes which of `regions`: largest expected load
@@ -479,6 +523,11 @@ async fn take_over(
     .await
     .map_err(|_| format!("no answer to taking over regions within {deadline:.1?}"))?
     .map_err(|s| format!("could not take over regions: {}", status_text(&s)))?;
+    // Only the agent taking over simulates (again) this epoch.
+    let ctx = &EpochCtx {
+        idle_too: false,
+        ..*ctx
+    };
     let (reports, failures, _) = advance_epoch(
         ctx,
         &single(ctx.pool.len(), agent, regions),
@@ -492,6 +541,26 @@ async fn take_over(
         Some((_, reason)) => Err(reason),
         None => Ok(reports),
     }
+}
+
+/// Each region's requests of `epoch` in a replay, packed for the wire.
+fn replay_batches(
+    scenario: &Scenario,
+    plan: &edgesim_model::replay::ReplayPlan,
+    epoch: u64,
+) -> Vec<Vec<u8>> {
+    let span = scenario.simulation.epoch_span(epoch);
+    let start = plan.requests.partition_point(|r| r.at_us < span.start);
+    let end = plan.requests.partition_point(|r| r.at_us < span.end);
+    let mut per_region: Vec<Vec<&edgesim_model::replay::ReplayRequest>> =
+        vec![Vec::new(); scenario.regions.len()];
+    for r in &plan.requests[start..end] {
+        per_region[scenario.pops[r.pop].region].push(r);
+    }
+    per_region
+        .into_iter()
+        .map(|rs| edgesim_model::replay::encode(rs, span.start))
+        .collect()
 }
 
 /// An assignment with `regions` on `agent` and nothing elsewhere.
@@ -641,7 +710,7 @@ fn spawn_advance(
 ) -> AdvanceCalls {
     let mut calls = JoinSet::new();
     for (i, agent) in ctx.pool.iter().enumerate() {
-        if assignment[i].is_empty() || !alive[i] {
+        if !alive[i] || (assignment[i].is_empty() && !ctx.idle_too) {
             continue;
         }
         let req = pb::AdvanceRequest {
@@ -652,9 +721,11 @@ fn spawn_advance(
                 .map(|&r| pb::RegionControls {
                     region: ctx.scenario.regions[r].id.clone(),
                     demand: ctx.demand[r].iter().map(pb::Demand::from).collect(),
+                    replay: ctx.replay.get(r).cloned().unwrap_or_default(),
                 })
                 .collect(),
             controls: controls.clone().into_iter().collect(),
+            shield: ctx.shield.cloned(),
         };
         let mut client = agent.client.clone();
         calls.spawn(async move {

@@ -186,3 +186,115 @@ at_secs = -1
         "{errs:#?}"
     );
 }
+
+/// An S3 origin at 400 fetches/s behind a cache that keeps nothing.
+fn slow_down_scenario(extra: &str) -> (Arc<Scenario>, String) {
+    let text = format!(
+        r#"
+[simulation]
+duration_secs = 90
+seed = 5
+[[pops]]
+id = "fra"
+city = "FRA"
+cache_bytes = "1GiB"
+[[origins]]
+id = "bucket"
+kind = "s3"
+location = "eu-central-1"
+throttle_rps = 100
+{extra}
+[catalog]
+objects = 100000
+zipf_alpha = 0.6
+size = 1000
+ttl_secs = 0
+[viewers]
+requests_per_sec = 400
+countries = {{ DE = 1 }}
+"#
+    );
+    let s = Scenario::from_toml("slow.toml", &text).unwrap_or_else(|d| panic!("{d}"));
+    (Arc::new(s), text)
+}
+
+async fn run_inline((s, text): (Arc<Scenario>, String)) -> Summary {
+    run(
+        s,
+        &text,
+        &RunConfig::new(AgentSource::InProcess { count: 1 }),
+        |_| {},
+    )
+    .await
+    .expect("run succeeds")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_slow_down_limits_ramp_up_under_sustained_pressure() {
+    let fixed = run_inline(slow_down_scenario("")).await;
+    let ramp = run_inline(slow_down_scenario("throttle_doubling_secs = 15")).await;
+    let (f, r) = (&fixed.origins[0], &ramp.origins[0]);
+    // A fixed limit: 100 of 400 fetches/s get through, the whole run long.
+    assert!(f.slow_down_limit_per_epoch.iter().all(|&l| l == 100.0));
+    let late_share = |o: &edgesim_report::summary::OriginSummary| {
+        let errors: u64 = o.errors_per_epoch[60..].iter().sum();
+        let fetches: u64 = o.fetches_per_epoch[60..].iter().sum();
+        errors as f64 / fetches as f64
+    };
+    assert!((late_share(f) - 0.75).abs() < 0.03, "{}", late_share(f));
+    // Ramping: the limit doubles every 15 s while pressed, 100 -> 400 in
+    // two doublings (30 s plus the one-epoch lag), then the 503s stop.
+    let limits = &r.slow_down_limit_per_epoch;
+    assert_eq!(limits.len(), ramp.timeseries.len());
+    assert_eq!(limits[0], 100.0);
+    assert!(limits.windows(2).all(|w| w[1] >= w[0]), "never shrinks");
+    assert!(
+        (limits[16] / 200.0 - 1.0).abs() < 0.05,
+        "doubled after 15 s of pressure: {}",
+        limits[16]
+    );
+    assert!(limits[45] > 380.0, "{}", limits[45]);
+    assert!(late_share(r) < 0.02, "{}", late_share(r));
+    let early: u64 = r.errors_per_epoch[..30].iter().sum();
+    assert!(early > 2_000, "503s while S3 scales: {early}");
+    assert!(r.throttled < f.throttled / 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn origin_request_functions_run_again_for_the_secondary_on_failover() {
+    let path = format!(
+        "{}/../../scenarios/origin-failover.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap()
+        + r#"
+[[behaviors]]
+path = "*"
+origin_request = { builtin = "add_headers", headers = { "X-Origin-Group" = "assets" } }
+"#;
+    let text = apply_overrides(&text, &["simulation.duration_secs=250".to_owned()]).unwrap();
+    let s = Arc::new(Scenario::from_toml(&path, &text).unwrap_or_else(|d| panic!("{d}")));
+    let s = run(
+        s,
+        &text,
+        &RunConfig::new(AgentSource::InProcess { count: 2 }),
+        |_| {},
+    )
+    .await
+    .expect("run succeeds");
+    assert_eq!(s.totals.status_5xx, 0, "the secondary answers");
+    let (primary, backup) = (&s.origins[0], &s.origins[1]);
+    assert!(backup.fetches > 1_000, "{}", backup.fetches);
+    let origin_request = s
+        .triggers
+        .iter()
+        .find(|t| t.stage == "origin-request")
+        .expect("the function ran");
+    // Once per fetch from the primary, and once more for each retry on
+    // the secondary.
+    assert_eq!(origin_request.invocations, primary.fetches + backup.fetches);
+    assert_eq!(
+        s.totals.origin_fetches, primary.fetches,
+        "a viewer request counts one origin fetch, retries only at the origin"
+    );
+}

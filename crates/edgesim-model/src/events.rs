@@ -51,6 +51,10 @@ pub struct RawTraffic {
     pub growth_per_hour: Option<Spanned<f64>>,
     /// Local hour at which the run starts in UTC (default 12: noon UTC).
     pub start_utc_hour: Option<Spanned<f64>>,
+    /// 24 relative rates, one per UTC hour (index 0: 00:00-01:00 UTC),
+    /// for every country alike: a measured time-of-day curve (e.g. from
+    /// access logs) instead of `diurnal_amplitude`. Normalised to mean 1.
+    pub hourly_profile: Option<Spanned<Vec<f64>>>,
 }
 
 /// What an event does.
@@ -146,6 +150,8 @@ pub struct Traffic {
     pub growth_per_hour: f64,
     /// UTC hour at simulated time 0.
     pub start_utc_hour: f64,
+    /// Rate multiplier per UTC hour (mean 1), if given.
+    pub hourly_profile: Option<[f64; 24]>,
 }
 
 impl Default for Traffic {
@@ -155,6 +161,7 @@ impl Default for Traffic {
             peak_local_hour: 20.0,
             growth_per_hour: 0.0,
             start_utc_hour: 12.0,
+            hourly_profile: None,
         }
     }
 }
@@ -169,6 +176,10 @@ impl Traffic {
             let local = self.start_utc_hour + hours + utc_offset_hours;
             let phase = (local - self.peak_local_hour) / 24.0 * std::f64::consts::TAU;
             m *= 1.0 + self.diurnal_amplitude * phase.cos();
+        }
+        if let Some(profile) = &self.hourly_profile {
+            let utc = (self.start_utc_hour + hours).rem_euclid(24.0);
+            m *= profile[(utc as usize).min(23)];
         }
         m
     }

@@ -6,13 +6,17 @@
 //! it into validated, index-based types, collecting every problem it finds
 //! as a [`Diagnostic`] that names the file, line, column and entity.
 
+pub mod cflog;
 pub mod cost;
 pub mod dist;
 pub mod events;
+pub mod from_logs;
 pub mod geo;
 pub mod geo_tables;
+pub mod lambda;
 pub mod overrides;
 pub mod raw;
+pub mod replay;
 pub mod rng;
 pub mod scenario;
 pub mod source;
@@ -21,6 +25,6 @@ pub mod workload;
 pub use dist::Dist;
 pub use scenario::{
     AgentFailurePolicy, Catalog, CountryDemand, Device, Network, ObjectClass, Origin, OriginFaults,
-    OriginKind, Pop, Region, RegionalCache, Scenario, Simulation, Variant, Viewers,
+    OriginKind, OriginShield, Pop, Region, RegionalCache, Scenario, Simulation, Variant, Viewers,
 };
 pub use source::{Diagnostic, Diagnostics};

@@ -8,6 +8,10 @@
 //! element with an index (`pops.0.cache_bytes=4GiB`). The value is read as
 //! a TOML value (`42`, `0.5`, `"lru"`, `[1, 2]`, `{ dist = "fixed", value = 3 }`);
 //! anything that is not valid TOML is taken as a string (`4GiB`, `s3fifo`).
+//!
+//! `count` after an array of tables keeps its first N entries
+//! (`pops.count=50`: the first 50 PoPs), so that `edgesim sweep` can vary
+//! how many there are.
 
 use toml::{Table, Value};
 
@@ -71,6 +75,23 @@ fn set(table: &mut Table, keys: &[&str], value: &Value) -> Result<(), String> {
         .or_insert_with(|| Value::Table(Table::new()))
     {
         Value::Table(inner) => set(inner, rest, value),
+        Value::Array(items) if rest == ["count"] => {
+            let n = value
+                .as_integer()
+                .and_then(|n| usize::try_from(n).ok())
+                .filter(|&n| n >= 1)
+                .ok_or_else(|| {
+                    format!("`{first}.count` must be a whole number >= 1, got {value}")
+                })?;
+            if n > items.len() {
+                return Err(format!(
+                    "`{first}` has {} entries, cannot keep {n}",
+                    items.len()
+                ));
+            }
+            items.truncate(n);
+            Ok(())
+        }
         Value::Array(items) => {
             let (targets, rest): (Vec<usize>, &[&str]) = match rest[0].parse::<usize>() {
                 Ok(i) if i < items.len() => (vec![i], &rest[1..]),
@@ -103,6 +124,32 @@ fn set(table: &mut Table, keys: &[&str], value: &Value) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn count_keeps_the_first_entries_of_an_array() {
+        let text = "[[pops]]\nid = \"a\"\n[[pops]]\nid = \"b\"\n[[pops]]\nid = \"c\"\n";
+        let out = apply_overrides(text, &["pops.count=2".into()]).unwrap();
+        let t: Table = out.parse().unwrap();
+        let ids: Vec<&str> = t["pops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["a", "b"]);
+        assert_eq!(
+            apply_overrides(text, &["pops.count=4".into()])
+                .unwrap_err()
+                .to_string(),
+            "--set pops.count=4: `pops` has 3 entries, cannot keep 4"
+        );
+        assert_eq!(
+            apply_overrides(text, &["pops.count=0".into()])
+                .unwrap_err()
+                .to_string(),
+            "--set pops.count=0: `pops.count` must be a whole number >= 1, got 0"
+        );
+    }
 
     const TEXT: &str = "name = \"x\"\n[simulation]\nduration_secs = 10\n[[pops]]\nid = \"a\"\ncache_bytes = \"1GiB\"\n[[pops]]\nid = \"b\"\ncache_bytes = \"1GiB\"\n";
 

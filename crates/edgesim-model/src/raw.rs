@@ -52,6 +52,22 @@ pub struct RawScenario {
     pub variants: Vec<Spanned<RawVariant>>,
     /// The price table and price overrides for the cost estimate.
     pub cost: Option<Spanned<crate::cost::RawCost>>,
+    /// The account's Lambda@Edge quotas per region.
+    pub lambda: Option<Spanned<crate::lambda::RawLambda>>,
+    /// Replay CloudFront standard logs request by request instead of
+    /// synthesising viewers.
+    pub replay: Option<Spanned<RawReplay>>,
+}
+
+/// `[replay]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReplay {
+    /// Log files (gzip or plain), relative to the scenario file; `*` and
+    /// `?` allowed in the file name.
+    pub logs: Spanned<Vec<Spanned<String>>>,
+    /// Log seconds per simulated second (default 1; 10: ten times faster).
+    pub speedup: Option<Spanned<f64>>,
 }
 
 /// One `[[variants]]` entry: the scenario with some keys overridden.
@@ -129,6 +145,10 @@ pub struct RawOrigin {
     /// Request rate above which the origin answers the excess with 503
     /// Slow Down, as S3 does.
     pub throttle_rps: Option<Spanned<f64>>,
+    /// While the offered rate stays above the throttling limit, the limit
+    /// doubles every this many seconds (S3 scaling a prefix up); without
+    /// it the limit is fixed.
+    pub throttle_doubling_secs: Option<Spanned<f64>>,
     /// Requests it serves at once (servers); with it, fetches queue (M/M/c).
     pub concurrency: Option<Spanned<i64>>,
     /// CloudFront's origin response timeout, ms (default 30,000): a fetch
@@ -138,6 +158,13 @@ pub struct RawOrigin {
     pub failover_to: Option<Spanned<String>>,
     /// Statuses that make CloudFront fail over (default 500, 502, 503, 504).
     pub failover_on: Option<Spanned<Vec<i64>>>,
+    /// Origin Shield: the AWS region (code) of the extra cache tier every
+    /// regional edge cache goes through to this origin.
+    pub shield_region: Option<Spanned<String>>,
+    /// Origin Shield capacity (default 1TiB).
+    pub shield_cache_bytes: Option<Spanned<RawBytes>>,
+    /// Origin Shield eviction policy (default lru).
+    pub shield_policy: Option<Spanned<String>>,
 }
 
 /// One `[[behaviors]]` entry: a CloudFront cache behaviour.

@@ -93,6 +93,20 @@ pub struct Scenario {
     pub traffic: crate::events::Traffic,
     /// The price table and the scenario's price overrides (`[cost]`).
     pub cost: crate::cost::CostConfig,
+    /// The account's Lambda@Edge quotas per region (`[lambda]`).
+    pub lambda: crate::lambda::LambdaQuotas,
+    /// Logs to replay request by request instead of synthetic viewers.
+    pub replay: Option<Replay>,
+}
+
+/// `[replay]`: CloudFront standard logs the coordinator reads and replays
+/// line by line (the agents never see the files).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replay {
+    /// Log file patterns as written, relative to the scenario file.
+    pub logs: Vec<String>,
+    /// Log seconds per simulated second.
+    pub speedup: f64,
 }
 
 /// A validated `[migration]`: the controller's configuration and the
@@ -320,6 +334,22 @@ pub struct Origin {
     pub timeout_us: u64,
     /// Origin group: (the origin to fail over to, the statuses that do).
     pub failover: Option<(usize, Vec<u16>)>,
+    /// CloudFront Origin Shield for this origin, when enabled.
+    pub shield: Option<OriginShield>,
+}
+
+/// CloudFront Origin Shield: one more cache tier, in one AWS region,
+/// between every regional edge cache (or PoP without one) and an origin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OriginShield {
+    /// AWS region code, e.g. "us-east-1".
+    pub region: String,
+    /// Where it is (the AWS region's city).
+    pub location: LatLon,
+    /// Capacity, bytes.
+    pub cache_bytes: u64,
+    /// Eviction policy.
+    pub policy: PolicyKind,
 }
 
 /// How an origin misbehaves (all off by default).
@@ -333,8 +363,12 @@ pub struct OriginFaults {
     /// Share of objects answered 404 (chosen per object, apart from the
     /// failing ones).
     pub missing_share: f64,
-    /// Request rate above which the excess is answered 503 Slow Down.
+    /// Request rate above which the excess is answered 503 Slow Down (at
+    /// the start of the run).
     pub throttle_rps: Option<f64>,
+    /// While the offered rate exceeds the limit, the limit doubles every
+    /// this many seconds, as S3 scales up a busy prefix (None: fixed).
+    pub throttle_doubling_secs: Option<f64>,
 }
 
 impl OriginFaults {
@@ -639,7 +673,12 @@ impl Validator {
         let cost = raw.cost.as_ref().map_or_else(Default::default, |c| {
             crate::cost::validate(c, &origins, &self.map, &mut self.diags)
         });
+        let lambda = raw.lambda.as_ref().map_or_else(Default::default, |l| {
+            crate::lambda::validate(l, &self.map, &mut self.diags)
+        });
+        let replay = raw.replay.as_ref().map(|r| self.replay(r));
         Scenario {
+            replay,
             name,
             description: raw.description.unwrap_or_default(),
             source_name: self.map.name().to_owned(),
@@ -658,6 +697,7 @@ impl Validator {
             events,
             traffic,
             cost,
+            lambda,
         }
     }
 
@@ -1191,6 +1231,28 @@ impl Validator {
                 }
                 t => t.as_ref().map(|t| *t.get_ref()),
             };
+            let throttle_doubling_secs = match &o.throttle_doubling_secs {
+                Some(t) if !(t.get_ref().is_finite() && *t.get_ref() > 0.0) => {
+                    self.err(
+                        t.span(),
+                        &entity,
+                        format!(
+                            "throttle_doubling_secs must be a positive number of seconds, got {}",
+                            t.get_ref()
+                        ),
+                    );
+                    None
+                }
+                Some(t) if throttle_rps.is_none() && o.throttle_rps.is_none() => {
+                    self.err(
+                        t.span(),
+                        &entity,
+                        "throttle_doubling_secs needs throttle_rps (the limit it starts from)",
+                    );
+                    None
+                }
+                t => t.as_ref().map(|t| *t.get_ref()),
+            };
             out.push(Origin {
                 id,
                 kind,
@@ -1203,6 +1265,7 @@ impl Validator {
                     error_status,
                     missing_share,
                     throttle_rps,
+                    throttle_doubling_secs,
                 },
                 concurrency: match &o.concurrency {
                     Some(c) if !(1..=1_000_000).contains(c.get_ref()) => {
@@ -1228,9 +1291,59 @@ impl Validator {
                     None => 30_000_000,
                 },
                 failover: None,
+                shield: self.origin_shield(o, &entity),
             });
         }
         out
+    }
+
+    /// `shield_region`, `shield_cache_bytes`, `shield_policy` of an origin.
+    fn origin_shield(&mut self, o: &raw::RawOrigin, entity: &str) -> Option<OriginShield> {
+        let Some(region) = &o.shield_region else {
+            for (span, field) in [
+                (
+                    o.shield_cache_bytes.as_ref().map(|x| x.span()),
+                    "shield_cache_bytes",
+                ),
+                (o.shield_policy.as_ref().map(|x| x.span()), "shield_policy"),
+            ] {
+                if let Some(span) = span {
+                    self.err(
+                        span,
+                        entity,
+                        format!(
+                            "{field} needs shield_region (the AWS region of the Origin Shield)"
+                        ),
+                    );
+                }
+            }
+            return None;
+        };
+        let Some(aws) = geo_tables::aws_region(region.get_ref()) else {
+            self.err(
+                region.span(),
+                entity,
+                format!(
+                    "shield_region: unknown AWS region \"{}\" (Origin Shield sits in an AWS region, e.g. \"us-east-1\")",
+                    region.get_ref()
+                ),
+            );
+            return None;
+        };
+        let cache_bytes = match &o.shield_cache_bytes {
+            Some(b) => self.bytes(b, entity, "shield_cache_bytes", false),
+            None => 1 << 40,
+        };
+        let policy = self.policy(&o.shield_policy, entity);
+        (cache_bytes > 0).then(|| OriginShield {
+            region: aws.code.to_owned(),
+            location: LatLon {
+                lat: aws.lat,
+                lon: aws.lon,
+            },
+            cache_bytes,
+            policy,
+        })
     }
 
     /// Origin groups: `failover_to` names another origin.
@@ -1508,6 +1621,32 @@ impl Validator {
         out
     }
 
+    /// `[replay]`.
+    fn replay(&mut self, raw: &Spanned<raw::RawReplay>) -> Replay {
+        let r = raw.get_ref();
+        if r.logs.get_ref().is_empty() {
+            self.err(r.logs.span(), "replay", "logs must name at least one file");
+        }
+        let mut speedup = 1.0;
+        if let Some(s) = &r.speedup {
+            let v = *s.get_ref();
+            if v.is_finite() && v > 0.0 {
+                speedup = v;
+            } else {
+                self.err(s.span(), "replay", format!("speedup must be > 0, got {v}"));
+            }
+        }
+        Replay {
+            logs: r
+                .logs
+                .get_ref()
+                .iter()
+                .map(|l| l.get_ref().clone())
+                .collect(),
+            speedup,
+        }
+    }
+
     /// `[traffic]`.
     fn traffic(&mut self, raw: &Spanned<crate::events::RawTraffic>) -> crate::events::Traffic {
         let t = raw.get_ref();
@@ -1562,6 +1701,38 @@ impl Validator {
             "in [0, 24)",
             &mut out.start_utc_hour,
         );
+        if let Some(p) = &t.hourly_profile {
+            let values = p.get_ref();
+            let sum: f64 = values.iter().sum();
+            if values.len() != 24 {
+                self.err(
+                    p.span(),
+                    "traffic",
+                    format!(
+                        "hourly_profile must have 24 values (UTC hours 0..23), got {}",
+                        values.len()
+                    ),
+                );
+            } else if values.iter().any(|v| !(v.is_finite() && *v >= 0.0)) || sum <= 0.0 {
+                self.err(
+                    p.span(),
+                    "traffic",
+                    "hourly_profile values must be >= 0 and not all 0",
+                );
+            } else if out.diurnal_amplitude > 0.0 {
+                self.err(
+                    p.span(),
+                    "traffic",
+                    "give either hourly_profile or diurnal_amplitude, not both",
+                );
+            } else {
+                let mut profile = [0.0; 24];
+                for (slot, v) in profile.iter_mut().zip(values) {
+                    *slot = v * 24.0 / sum;
+                }
+                out.hourly_profile = Some(profile);
+            }
+        }
         out
     }
 
@@ -1576,7 +1747,12 @@ impl Validator {
                 continue;
             }
             let Some(region) = regions.iter_mut().find(|x| &x.id == r.id.get_ref()) else {
-                self.err(r.id.span(), &entity, "no PoP belongs to this region");
+                // A regional cache of a real AWS region that no PoP uses
+                // (e.g. with `--set pops.count=N`) is simply idle; an id
+                // that is no AWS region at all is a mistake.
+                if crate::geo_tables::aws_region(r.id.get_ref()).is_none() {
+                    self.err(r.id.span(), &entity, "no PoP belongs to this region");
+                }
                 continue;
             };
             let cache_bytes = self.bytes(&r.cache_bytes, &entity, "cache_bytes", true);

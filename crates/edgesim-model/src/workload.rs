@@ -26,7 +26,8 @@ pub struct Object {
     pub key: u64,
     /// Index into the catalog's classes.
     pub class: usize,
-    /// Popularity rank within the class, 1 = most popular.
+    /// Popularity rank within the class, 1 = most popular; 0: an object
+    /// named by its URI (a replayed log line, see `explicit_object`).
     pub rank: u64,
 }
 
@@ -38,6 +39,8 @@ pub struct ObjectSampler {
     /// Cumulative class shares.
     cum_share: Vec<f64>,
     seed: u64,
+    /// Objects named by URI (replayed logs, rank 0): key -> (path, size).
+    explicit: std::collections::HashMap<u64, (std::sync::Arc<str>, u64)>,
 }
 
 impl ObjectSampler {
@@ -65,6 +68,35 @@ impl ObjectSampler {
             classes,
             cum_share,
             seed,
+            explicit: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The object with URI path `path` and size `size` (a replayed log
+    /// line): its key is a hash of the path (top bit set, apart from every
+    /// synthetic key), its class the one with the longest matching
+    /// `path_prefix` (else the first), its rank 0; [`Self::size_of`] and
+    /// [`Self::path_of`] give `size` and `path` back. A later call with
+    /// another size for the same path replaces it.
+    pub fn explicit_object(&mut self, path: &str, size: u64) -> Object {
+        let key = mix64(crate::rng::hash_str(path)) | (1 << 63);
+        let class = self
+            .classes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| path.starts_with(c.1.path_prefix.as_str()))
+            .max_by_key(|(i, c)| (c.1.path_prefix.len(), usize::MAX - i))
+            .map_or(0, |(i, _)| i);
+        match self.explicit.get_mut(&key) {
+            Some(e) if &*e.0 == path => e.1 = size,
+            _ => {
+                self.explicit.insert(key, (path.into(), size));
+            }
+        }
+        Object {
+            key,
+            class,
+            rank: 0,
         }
     }
 
@@ -107,6 +139,9 @@ impl ObjectSampler {
     /// The object's size in bytes (at least 1); the same on every call.
     #[inline]
     pub fn size_of(&self, object: &Object) -> u64 {
+        if object.rank == 0 {
+            return self.explicit.get(&object.key).map_or(1, |e| e.1.max(1));
+        }
         let mut rng = Pcg64Mcg::seed_from_u64(mix64(self.seed ^ OBJECT_SALT ^ mix64(object.key)));
         (self.classes[object.class]
             .1
@@ -130,6 +165,11 @@ impl ObjectSampler {
 
     /// The object's URI path, e.g. `/images/42`.
     pub fn path_of(&self, object: &Object) -> String {
+        if object.rank == 0
+            && let Some(e) = self.explicit.get(&object.key)
+        {
+            return e.0.to_string();
+        }
         format!(
             "{}{}",
             self.classes[object.class].1.path_prefix, object.rank

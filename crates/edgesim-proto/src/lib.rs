@@ -10,9 +10,10 @@ pub mod pb {
     tonic::include_proto!("edgesim.v1");
 }
 
+use edgesim_sim::shield::{ShieldAccess, ShieldAccessKind, ShieldEntry, ShieldUpdate};
 use edgesim_sim::{
-    Counters, Demand, GroupEpoch, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch,
-    TriggerEpoch, VariantEpoch,
+    Counters, Demand, GroupEpoch, LambdaEpoch, OriginEpoch, PopEpoch, RegionEpochReport,
+    RouteEpoch, TriggerEpoch, VariantEpoch,
 };
 
 /// The protocol version this build speaks; bumped on any incompatible
@@ -41,6 +42,7 @@ impl From<&Counters> for pb::Counters {
             status_5xx: c.status_5xx,
             function_answers: c.function_answers,
             viewers_exposed: c.viewers_exposed,
+            shield_answers: c.shield_answers,
         }
     }
 }
@@ -64,6 +66,7 @@ impl From<&pb::Counters> for Counters {
             status_5xx: c.status_5xx,
             function_answers: c.function_answers,
             viewers_exposed: c.viewers_exposed,
+            shield_answers: c.shield_answers,
         }
     }
 }
@@ -156,6 +159,12 @@ pub fn region_report_to_pb(r: RegionEpochReport) -> pb::RegionReport {
             .collect(),
         devices: r.devices.into_iter().map(group_to_pb).collect(),
         content_origins: r.content_origins.into_iter().map(group_to_pb).collect(),
+        shield: r.shield.iter().map(shield_access_to_pb).collect(),
+        lambda: (r.lambda != LambdaEpoch::default()).then_some(pb::LambdaReport {
+            peak_concurrency: r.lambda.peak_concurrency,
+            throttled_concurrency: r.lambda.throttled_concurrency,
+            throttled_rate: r.lambda.throttled_rate,
+        }),
     }
 }
 
@@ -227,6 +236,87 @@ pub fn region_report_from_pb(epoch: u64, r: pb::RegionReport) -> RegionEpochRepo
             .collect(),
         devices: r.devices.into_iter().map(group_from_pb).collect(),
         content_origins: r.content_origins.into_iter().map(group_from_pb).collect(),
+        shield: r.shield.iter().map(shield_access_from_pb).collect(),
+        lambda: r.lambda.map_or_else(LambdaEpoch::default, |l| LambdaEpoch {
+            peak_concurrency: l.peak_concurrency,
+            throttled_concurrency: l.throttled_concurrency,
+            throttled_rate: l.throttled_rate,
+        }),
+    }
+}
+
+fn shield_access_to_pb(a: &ShieldAccess) -> pb::ShieldAccess {
+    pb::ShieldAccess {
+        at_us: a.at_us,
+        origin: a.origin as u32,
+        key: a.key,
+        size: a.size,
+        expires_at_us: a.expires_at_us,
+        tag: a.tag,
+        kind: a.kind.code(),
+    }
+}
+
+fn shield_access_from_pb(a: &pb::ShieldAccess) -> ShieldAccess {
+    ShieldAccess {
+        at_us: a.at_us,
+        origin: a.origin as usize,
+        key: a.key,
+        size: a.size,
+        expires_at_us: a.expires_at_us,
+        tag: a.tag,
+        kind: ShieldAccessKind::from_code(a.kind),
+    }
+}
+
+/// Encodes the change of the coordinator's Origin Shields over an epoch.
+pub fn shield_update_to_pb(u: &ShieldUpdate) -> pb::ShieldUpdate {
+    pb::ShieldUpdate {
+        epoch: u.epoch,
+        stored: u
+            .stored
+            .iter()
+            .map(|e| pb::ShieldEntry {
+                origin: e.origin as u32,
+                key: e.key,
+                size: e.entry.size,
+                expires_at_us: e.entry.expires_at_us,
+                tag: e.entry.tag,
+            })
+            .collect(),
+        evicted: u
+            .evicted
+            .iter()
+            .map(|&(origin, key)| pb::ShieldKey {
+                origin: origin as u32,
+                key,
+            })
+            .collect(),
+    }
+}
+
+/// Decodes [`shield_update_to_pb`].
+pub fn shield_update_from_pb(u: &pb::ShieldUpdate) -> ShieldUpdate {
+    ShieldUpdate {
+        epoch: u.epoch,
+        stored: u
+            .stored
+            .iter()
+            .map(|e| ShieldEntry {
+                origin: e.origin as usize,
+                key: e.key,
+                entry: edgesim_sim::shield::Entry {
+                    size: e.size,
+                    expires_at_us: e.expires_at_us,
+                    tag: e.tag,
+                },
+            })
+            .collect(),
+        evicted: u
+            .evicted
+            .iter()
+            .map(|k| (k.origin as usize, k.key))
+            .collect(),
     }
 }
 
@@ -274,6 +364,7 @@ mod tests {
                     status_4xx: 0,
                     status_5xx: 1,
                     viewers_exposed: 1,
+                    shield_answers: 0,
                 },
                 latency_v2: vec![1, 2, 3],
             }],
@@ -319,7 +410,35 @@ mod tests {
                 requests: 2,
                 latency_v2: vec![7],
             }],
+            shield: vec![ShieldAccess {
+                at_us: 12,
+                origin: 1,
+                key: 99,
+                size: 2048,
+                expires_at_us: 5_000_000,
+                tag: 200,
+                kind: ShieldAccessKind::Store,
+            }],
+            ..RegionEpochReport::default()
         };
         assert_eq!(region_report_from_pb(7, region_report_to_pb(r.clone())), r);
+    }
+
+    #[test]
+    fn shield_update_round_trips() {
+        let u = ShieldUpdate {
+            epoch: 3,
+            stored: vec![ShieldEntry {
+                origin: 0,
+                key: 7,
+                entry: edgesim_sim::shield::Entry {
+                    size: 10,
+                    expires_at_us: 20,
+                    tag: 200,
+                },
+            }],
+            evicted: vec![(0, 5), (1, 9)],
+        };
+        assert_eq!(shield_update_from_pb(&shield_update_to_pb(&u)), u);
     }
 }

@@ -9,15 +9,16 @@ use std::sync::Arc;
 
 use edgesim_model::{OriginKind, Scenario};
 use edgesim_sim::metrics::new_latency_histogram;
-use edgesim_sim::{Counters, LatencyHistogram, RegionEpochReport, TriggerEpoch};
+use edgesim_sim::{Counters, LambdaEpoch, LatencyHistogram, RegionEpochReport, TriggerEpoch};
 
 use crate::histograms::RunHistograms;
+use crate::shield::{ShieldCounters, ShieldSummary};
 use crate::sparse::SparseHistogram;
 use crate::summary::EntitySeries;
 use crate::summary::{
-    CountrySummary, EpochRow, LatencyMs, OriginSummary, PopSummary, RegionSummary, RouteSummary,
-    SCHEMA_VERSION, Summary, TIMESERIES_BY_TOP_N, TimeseriesBy, Totals, TriggerSummary,
-    VariantSummary,
+    CountrySummary, EpochRow, LambdaQuotasSummary, LatencyMs, OriginSummary, PopSummary,
+    RegionLambda, RegionSummary, RouteSummary, SCHEMA_VERSION, Summary, TIMESERIES_BY_TOP_N,
+    TimeseriesBy, Totals, TriggerSummary, VariantSummary,
 };
 
 /// A report that does not fit the run it is added to.
@@ -61,6 +62,8 @@ pub struct RunAccumulator {
     pops: Vec<(Counters, LatencyHistogram)>,
     routes: BTreeMap<(usize, usize), (u64, LatencyHistogram)>,
     origins: Vec<OriginLoad>,
+    /// Per region: its Lambda@Edge quota usage in every epoch.
+    lambda: Vec<Vec<LambdaEpoch>>,
     rows: Vec<EpochRow>,
     triggers: BTreeMap<(usize, usize), TriggerEpoch>,
     /// By name: requests, edge hits, origin fetches, latency.
@@ -79,6 +82,8 @@ pub struct RunAccumulator {
     /// Any latency histogram: its bucket layout turns bucket values into
     /// the percentiles hdrhistogram reports.
     shape: LatencyHistogram,
+    /// Per origin: its Origin Shield's counters per epoch.
+    shield_epochs: Vec<Vec<ShieldCounters>>,
 }
 
 /// One entity's requests and latency percentiles (ms; p50, p90, p99,
@@ -184,6 +189,7 @@ impl RunAccumulator {
                 .iter()
                 .map(|_| OriginLoad::default())
                 .collect(),
+            lambda: vec![Vec::new(); scenario.regions.len()],
             rows: Vec::new(),
             triggers: BTreeMap::new(),
             variants: BTreeMap::new(),
@@ -195,6 +201,7 @@ impl RunAccumulator {
             device_totals: (0..4).map(|_| new_latency_histogram()).collect(),
             by_origin: vec![EntityTrack::default(); scenario.origins.len()],
             shape: new_latency_histogram(),
+            shield_epochs: vec![Vec::new(); scenario.origins.len()],
             scenario,
         }
     }
@@ -234,6 +241,16 @@ impl RunAccumulator {
                     }
                 })?;
                 variant_latency.push(h);
+            }
+            if let Some(a) = r
+                .shield
+                .iter()
+                .find(|a| a.origin >= self.scenario.origins.len())
+            {
+                return Err(AccumulateError::Malformed {
+                    epoch,
+                    problem: format!("shield access for unknown origin index {}", a.origin),
+                });
             }
             if let Some(t) = r
                 .triggers
@@ -391,6 +408,25 @@ impl RunAccumulator {
         for (track, (requests, h)) in self.by_country.iter_mut().zip(&country_epoch) {
             track.push(*requests, h, &self.shape);
         }
+        for per_epoch in &mut self.lambda {
+            per_epoch.push(LambdaEpoch::default());
+        }
+        for r in reports {
+            *self.lambda[r.region].last_mut().expect("pushed above") = r.lambda;
+        }
+        let mut shield_epoch = ShieldCounters::default();
+        for per_epoch in &mut self.shield_epochs {
+            per_epoch.push(ShieldCounters::default());
+        }
+        for r in reports {
+            for a in &r.shield {
+                self.shield_epochs[a.origin]
+                    .last_mut()
+                    .expect("pushed above")
+                    .count(a);
+                shield_epoch.count(a);
+            }
+        }
         self.total.add(&epoch_counters);
         add_histogram(&mut self.latency, &self.epoch_latency);
         let span = self.scenario.simulation.epoch_span(epoch);
@@ -414,6 +450,9 @@ impl RunAccumulator {
             p999_ms: l.p999,
             regional_requests: epoch_counters.regional_requests,
             regional_collapsed: epoch_counters.regional_collapsed,
+            shield_requests: shield_epoch.requests,
+            shield_hits: shield_epoch.hits,
+            shield_collapsed: shield_epoch.collapsed,
         });
         Ok(self.rows.last().expect("just pushed"))
     }
@@ -530,6 +569,7 @@ impl RunAccumulator {
                     regional_hits: c.regional_hits,
                     regional_collapsed: c.regional_collapsed,
                     origin_fetches: c.origin_fetches,
+                    shield_answers: c.shield_answers,
                     viewer_bytes: c.viewer_bytes,
                     origin_bytes: c.origin_bytes,
                     hit_ratio: c.hit_ratio(),
@@ -539,12 +579,14 @@ impl RunAccumulator {
             regions: s
                 .regions
                 .iter()
-                .map(|r| {
+                .enumerate()
+                .map(|(i, r)| {
                     let mut c = Counters::default();
                     for &p in &r.pops {
                         c.add(&self.pops[p].0);
                     }
                     RegionSummary {
+                        lambda: RegionLambda::of(&self.lambda[i]),
                         id: r.id.clone(),
                         cache_bytes: r.cache.map_or(0, |x| x.cache_bytes),
                         requests: c.requests,
@@ -555,6 +597,18 @@ impl RunAccumulator {
                         origin_fetches: c.origin_fetches,
                         offload_requests: c.offload_requests(),
                     }
+                })
+                .collect(),
+            shields: s
+                .origins
+                .iter()
+                .zip(&self.shield_epochs)
+                .filter_map(|(o, per_epoch)| {
+                    let mut total = ShieldCounters::default();
+                    for c in per_epoch {
+                        total.add(c);
+                    }
+                    ShieldSummary::of(o, &total, per_epoch)
                 })
                 .collect(),
             countries,
@@ -590,9 +644,18 @@ impl RunAccumulator {
                     served: load.served,
                     served_hits: load.served_hits,
                     utilisation_per_epoch: Vec::new(),
+                    slow_down_limit_per_epoch: Vec::new(),
                     queue_wait_ms_per_epoch: Vec::new(),
                 })
                 .collect(),
+            lambda_quotas: s
+                .behaviors
+                .iter()
+                .any(|b| b.triggers.iter().any(Option::is_some))
+                .then_some(LambdaQuotasSummary {
+                    concurrency_limit: s.lambda.concurrency_limit,
+                    rate_limit_rps: s.lambda.rate_limit_rps,
+                }),
             triggers: self
                 .triggers
                 .values()
@@ -658,6 +721,16 @@ impl RunAccumulator {
                     .collect(),
             },
         };
+        let mut shield = ShieldCounters::default();
+        for c in self.shield_epochs.iter().flatten() {
+            shield.add(c);
+        }
+        let t = &mut summary.totals;
+        t.shield_requests = shield.requests;
+        t.shield_hits = shield.hits;
+        t.shield_collapsed = shield.collapsed;
+        t.shield_hit_ratio = shield.hit_ratio();
+        t.shield_bytes = shield.bytes_served;
         summary.cost = crate::cost::run_cost(&summary, s);
         summary
     }

@@ -2,8 +2,8 @@
 //! out by pricing region group (volume tiers counted per group, on the
 //! monthly volume), HTTPS requests, Lambda@Edge requests and GB-seconds
 //! (billed per 1 ms), origin requests (S3 GETs) and origin egress (custom
-//! origins; S3 to CloudFront is free), and Origin Shield requests (0: the
-//! simulator has no Origin Shield yet).
+//! origins; S3 to CloudFront is free), and Origin Shield requests (by the
+//! group of the shield's AWS region).
 //!
 //! Prices come from a versioned table in `crates/edgesim-report/prices/`
 //! (embedded at build time), chosen and overridden by the scenario's
@@ -264,7 +264,7 @@ pub struct CostItems {
     pub origin_requests: f64,
     /// Origin egress to CloudFront.
     pub origin_egress: f64,
-    /// Origin Shield requests (0: no Origin Shield in the simulator yet).
+    /// Origin Shield requests (0 without Origin Shield).
     pub origin_shield: f64,
 }
 
@@ -508,7 +508,27 @@ pub fn estimate(summary: &Summary, prices: &Prices, trigger_memory_mb: &[u32]) -
             run.origin_egress += gb * price;
         }
     }
-    // Origin Shield: not simulated yet; stays 0.
+    // Origin Shield: requests into each shield, priced by the group of
+    // its AWS region.
+    for sh in &summary.shields {
+        let Some(aws) = edgesim_model::geo_tables::aws_region(&sh.region) else {
+            continue;
+        };
+        let group = PriceRegion::of_pop(
+            None,
+            LatLon {
+                lat: aws.lat,
+                lon: aws.lon,
+            },
+        );
+        let price = prices
+            .origin_shield_per_10k
+            .get(&group)
+            .copied()
+            .unwrap_or(0.0);
+        run.origin_shield += sh.requests as f64 * price / 10_000.0;
+    }
+    monthly.origin_shield = run.origin_shield * scale;
     monthly.lambda_requests = run.lambda_requests * scale;
     monthly.lambda_duration = run.lambda_duration * scale;
     monthly.origin_requests = run.origin_requests * scale;

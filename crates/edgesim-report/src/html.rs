@@ -229,6 +229,7 @@ pub fn index_html(summary: &Summary, plots: &[RenderedPlot]) -> String {
     pop_table(&mut h, s);
     country_table(&mut h, s);
     region_table(&mut h, s);
+    shield_table(&mut h, s);
     origin_table(&mut h, s);
     trigger_table(&mut h, s);
     variant_table(&mut h, s);
@@ -345,16 +346,33 @@ fn headline(h: &mut String, s: &Summary) {
             bytes(t.viewer_bytes),
             format!("{} fetched from origins", bytes(t.origin_bytes)),
         ),
-        (
-            "Requests by tier",
-            format!(
-                "{} / {} / {}",
-                pct(s.tiers().edge),
-                pct(s.tiers().regional),
-                pct(s.tiers().origin)
-            ),
-            "edge (hit or collapsed) / regional cache / origin".into(),
-        ),
+        if s.shields.is_empty() {
+            (
+                "Requests by tier",
+                format!(
+                    "{} / {} / {}",
+                    pct(s.tiers().edge),
+                    pct(s.tiers().regional),
+                    pct(s.tiers().origin)
+                ),
+                "edge (hit or collapsed) / regional cache / origin".into(),
+            )
+        } else {
+            (
+                "Requests by tier",
+                format!(
+                    "{} / {} / {} / {}",
+                    pct(s.tiers().edge),
+                    pct(s.tiers().regional),
+                    pct(s.tiers().shield),
+                    pct(s.tiers().origin)
+                ),
+                format!(
+                    "edge (hit or collapsed) / regional cache / Origin Shield ({} hit ratio) / origin",
+                    pct(t.shield_hit_ratio)
+                ),
+            )
+        },
         ("Cost per month (USD)", cost.0, cost.1),
     ];
     h.push_str("<h2 id=\"headline\">Headline</h2>\n<table class=\"headline\">\n<tbody>\n");
@@ -483,6 +501,46 @@ fn region_table(h: &mut String, s: &Summary) {
     h.push_str("</tbody>\n</table>\n");
 }
 
+/// The Origin Shield tier, mirroring the regions' table (only when the
+/// scenario has shields).
+fn shield_table(h: &mut String, s: &Summary) {
+    if s.shields.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<h2 id=\"shields\">Origin Shield</h2>\n<table>\n<thead><tr><th>origin</th><th>shield region</th>\
+         <th class=\"n\">cache</th><th class=\"n\">requests</th><th class=\"n\">hits</th>\
+         <th class=\"n\">collapsed</th><th class=\"n\">hit ratio</th><th class=\"n\">origin fetches</th>\
+         <th class=\"n\">offload</th><th class=\"n\">bytes served</th></tr></thead>\n<tbody>\n",
+    );
+    for x in &s.shields {
+        let ratio = |v: f64| {
+            if x.requests == 0 {
+                "–".to_owned()
+            } else {
+                pct(v)
+            }
+        };
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td></tr>",
+            escape(&x.origin),
+            escape(&x.region),
+            bytes(x.cache_bytes),
+            thousands(x.requests),
+            thousands(x.hits),
+            thousands(x.collapsed),
+            ratio(x.hit_ratio),
+            thousands(x.misses),
+            ratio(x.offload_requests),
+            bytes(x.bytes_served),
+        );
+    }
+    h.push_str("</tbody>\n</table>\n");
+}
+
 fn origin_table(h: &mut String, s: &Summary) {
     h.push_str(
         "<h2 id=\"origins\">Origins</h2>\n<table>\n<thead><tr><th>origin</th><th>kind</th><th>location</th>\
@@ -546,6 +604,34 @@ fn trigger_table(h: &mut String, s: &Summary) {
             thousands(t.errors + t.timeouts + t.out_of_memory + t.throttled),
             thousands(t.cold_starts),
             ms(t.mean_duration_ms),
+        );
+    }
+    h.push_str("</tbody>\n</table>\n");
+    let regions: Vec<_> = s
+        .regions
+        .iter()
+        .filter_map(|r| Some((r, r.lambda.as_ref()?)))
+        .collect();
+    let Some(quotas) = s.lambda_quotas.filter(|_| !regions.is_empty()) else {
+        return;
+    };
+    let _ = writeln!(
+        h,
+        "<p class=\"meta\">Per region, all functions together against the account's quotas \
+         ({} concurrent executions, {} requests/s).</p>\n<table>\n<thead><tr><th>region</th>\
+         <th class=\"n\">peak concurrent executions</th><th class=\"n\">throttled at the concurrency limit</th>\
+         <th class=\"n\">throttled at the rate limit</th></tr></thead>\n<tbody>",
+        thousands(u64::from(quotas.concurrency_limit)),
+        thousands(quotas.rate_limit_rps.round() as u64),
+    );
+    for (r, l) in regions {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(&r.id),
+            thousands(l.peak_concurrency),
+            thousands(l.throttled_concurrency),
+            thousands(l.throttled_rate),
         );
     }
     h.push_str("</tbody>\n</table>\n");

@@ -11,6 +11,7 @@ pub mod cost;
 pub mod histograms;
 pub mod html;
 pub mod plot;
+pub mod shield;
 pub mod sparse;
 pub mod summary;
 pub mod write;

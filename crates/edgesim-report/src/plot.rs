@@ -8,6 +8,7 @@
 //! have their own fixed colours.
 
 mod by;
+mod capacity;
 mod cdf;
 mod overlay;
 mod pops;
@@ -26,6 +27,7 @@ use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
 pub use by::{LATENCY_BY_MAX_POINTS, LatencyBy, latency_by_epochs_per_point};
+pub use capacity::OriginCapacity;
 pub use cdf::{CdfCurve, LatencyCdf};
 pub use overlay::{
     OverlayPanel, OverlayRun, RunBars, SweepLine, TimeOverlay, bucket_offload_pct,
@@ -112,6 +114,9 @@ pub const TIER_COLOURS: [RGBColor; 4] = [
     RGBColor(44, 160, 44),
     RGBColor(230, 120, 20),
 ];
+
+/// Tier colour of the Origin Shield (between regional cache and origin).
+pub const SHIELD_COLOUR: RGBColor = RGBColor(148, 103, 189);
 
 /// Colour of a share in 0..=1 on the viridis scale (perceptually
 /// uniform, colour-blind safe, readable in greyscale).

@@ -41,6 +41,10 @@ pub struct Summary {
     pub pops: Vec<PopSummary>,
     /// Per region (regional edge cache tier), sorted by id.
     pub regions: Vec<RegionSummary>,
+    /// Per origin with an Origin Shield (the tier between regional edge
+    /// caches and the origin), scenario order; absent without shields.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shields: Vec<crate::shield::ShieldSummary>,
     /// Per viewer country, scenario order (by code), countries without
     /// traffic included.
     pub countries: Vec<CountrySummary>,
@@ -52,6 +56,10 @@ pub struct Summary {
     /// stage order.
     #[serde(default)]
     pub triggers: Vec<TriggerSummary>,
+    /// The account's Lambda@Edge quotas per region (present when the
+    /// scenario has functions); usage is in `regions[].lambda`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lambda_quotas: Option<LambdaQuotasSummary>,
     /// Per A/B variant (built-in `ab_test`), by name.
     #[serde(default)]
     pub variants: Vec<VariantSummary>,
@@ -87,6 +95,7 @@ impl Summary {
             t.regional_hits + t.regional_collapsed,
             t.origin_fetches,
         )
+        .with_shield(t.requests, t.shield_hits + t.shield_collapsed)
     }
 }
 
@@ -99,6 +108,8 @@ pub struct TierShares {
     pub edge: f64,
     /// Answered by the regional edge cache: regional hits and collapsed.
     pub regional: f64,
+    /// Answered by an Origin Shield: shield hits and collapsed.
+    pub shield: f64,
     /// Sent to an origin.
     pub origin: f64,
 }
@@ -113,9 +124,29 @@ impl TierShares {
         TierShares {
             edge: share(edge),
             regional: share(regional),
+            shield: 0.0,
             origin: share(origin),
         }
     }
+
+    /// The same with `shield` of `requests` answered by Origin Shields.
+    pub fn with_shield(self, requests: u64, shield: u64) -> TierShares {
+        if requests == 0 {
+            return self;
+        }
+        TierShares {
+            shield: shield as f64 / requests as f64,
+            ..self
+        }
+    }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_zero_f64(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// Run totals and the ratios derived from them.
@@ -149,6 +180,22 @@ pub struct Totals {
     pub hit_ratio: f64,
     /// regional_hits / regional_requests.
     pub regional_hit_ratio: f64,
+    /// Requests regional edge caches (or PoPs without one) sent to Origin
+    /// Shields (absent without shields).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shield_requests: u64,
+    /// Of those, answered from the shield's cache.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shield_hits: u64,
+    /// Of those, collapsed onto a fetch already in flight from the shield.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shield_collapsed: u64,
+    /// shield_hits / shield_requests.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub shield_hit_ratio: f64,
+    /// Bytes Origin Shields answered from their caches.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shield_bytes: u64,
     /// Requests a Lambda@Edge function answered (generated response or
     /// failure) without the cache or the origin.
     #[serde(default)]
@@ -296,6 +343,11 @@ impl From<&Counters> for Totals {
             offload_bytes: c.offload_bytes(),
             hit_ratio: c.hit_ratio(),
             regional_hit_ratio: c.regional_hit_ratio(),
+            shield_requests: 0,
+            shield_hits: 0,
+            shield_collapsed: 0,
+            shield_hit_ratio: 0.0,
+            shield_bytes: 0,
             function_answers: c.function_answers,
             status_2xx: c.status_2xx,
             status_3xx: c.status_3xx,
@@ -376,6 +428,9 @@ pub struct PopSummary {
     pub regional_collapsed: u64,
     /// Origin fetches caused by this PoP's requests.
     pub origin_fetches: u64,
+    /// Of this PoP's requests, answered by an Origin Shield.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shield_answers: u64,
     /// Bytes sent to viewers.
     pub viewer_bytes: u64,
     /// Bytes fetched from origins for this PoP's requests.
@@ -407,6 +462,50 @@ pub struct RegionSummary {
     pub origin_fetches: u64,
     /// 1 - origin_fetches / requests, over the region's viewer requests.
     pub offload_requests: f64,
+    /// Lambda@Edge in the region against the account's quotas (absent
+    /// when no function ran there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<RegionLambda>,
+}
+
+/// The account's Lambda@Edge quotas in every region.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LambdaQuotasSummary {
+    /// Concurrent executions per region across all functions.
+    pub concurrency_limit: u32,
+    /// Invocations per second per region across all functions.
+    pub rate_limit_rps: f64,
+}
+
+/// One region's Lambda@Edge executions against the account's quotas.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionLambda {
+    /// Most executions running at once.
+    pub peak_concurrency: u64,
+    /// Invocations refused at the concurrency limit (503).
+    pub throttled_concurrency: u64,
+    /// Invocations refused at the requests-per-second limit (503).
+    pub throttled_rate: u64,
+    /// Peak concurrency of every epoch.
+    pub peak_concurrency_per_epoch: Vec<u64>,
+}
+
+impl RegionLambda {
+    /// The run's figures from each epoch's; None when nothing ran.
+    pub fn of(epochs: &[edgesim_sim::LambdaEpoch]) -> Option<RegionLambda> {
+        if epochs
+            .iter()
+            .all(|e| *e == edgesim_sim::LambdaEpoch::default())
+        {
+            return None;
+        }
+        Some(RegionLambda {
+            peak_concurrency: epochs.iter().map(|e| e.peak_concurrency).max().unwrap_or(0),
+            throttled_concurrency: epochs.iter().map(|e| e.throttled_concurrency).sum(),
+            throttled_rate: epochs.iter().map(|e| e.throttled_rate).sum(),
+            peak_concurrency_per_epoch: epochs.iter().map(|e| e.peak_concurrency).collect(),
+        })
+    }
 }
 
 impl PopSummary {
@@ -418,6 +517,7 @@ impl PopSummary {
             self.regional_hits + self.regional_collapsed,
             self.origin_fetches,
         )
+        .with_shield(self.requests, self.shield_answers)
     }
 }
 
@@ -495,6 +595,11 @@ pub struct OriginSummary {
     /// epoch, ms.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub queue_wait_ms_per_epoch: Vec<f64>,
+    /// With `throttle_rps`: the request rate above which the origin
+    /// answered 503 Slow Down in each epoch (growing under pressure with
+    /// `throttle_doubling_secs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slow_down_limit_per_epoch: Vec<f64>,
 }
 
 /// Something that happened to the run itself rather than to the simulated
@@ -680,6 +785,15 @@ pub struct EpochRow {
     pub regional_requests: u64,
     /// Of those, collapsed onto a fetch in flight from the regional cache.
     pub regional_collapsed: u64,
+    /// Requests sent to Origin Shields (absent without shields).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shield_requests: u64,
+    /// Of those, shield hits.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shield_hits: u64,
+    /// Of those, collapsed onto a fetch in flight from the shield.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shield_collapsed: u64,
 }
 
 impl EpochRow {
@@ -691,6 +805,7 @@ impl EpochRow {
             self.regional_hits + self.regional_collapsed,
             self.origin_fetches,
         )
+        .with_shield(self.requests, self.shield_hits + self.shield_collapsed)
     }
 
     /// The CSV header, matching [`EpochRow::csv_line`]. Columns added

@@ -10,8 +10,8 @@ use crate::histograms::RunHistograms;
 use crate::html::{RenderedPlot, index_html};
 use crate::plot::{
     ArmEpoch, CdfCurve, Figure, LatencyBy, LatencyCdf, LatencyOffload, MigrationArms,
-    MigrationShift, OffloadTiers, OriginLoad, PlotError, PopHitRatio, PopMap, ShiftSeries,
-    TriggerPanels, entity_colour, latency_by_epochs_per_point, write_svg_and_png,
+    MigrationShift, OffloadTiers, OriginCapacity, OriginLoad, PlotError, PopHitRatio, PopMap,
+    ShiftSeries, TriggerPanels, entity_colour, latency_by_epochs_per_point, write_svg_and_png,
 };
 use crate::summary::{EpochRow, LatencyMs, MigrationSummary, Summary};
 
@@ -562,6 +562,21 @@ pub fn draw_plots(dir: &Path, summary: &Summary) -> Result<Vec<RenderedPlot>, Pl
             origins: &s.origins,
         },
     )?;
+
+    if OriginCapacity::applies(&s.origins) {
+        add(
+            "origin_capacity",
+            "Origin capacity",
+            format!(
+                "For origins with limited concurrency: the utilisation the M/M/c model applied (offered fetches of the epoch before over capacity) and the mean queueing delay per fetch; for origins with a 503 Slow Down limit: fetches per second against the limit (which grows under pressure with throttle_doubling_secs). Per epoch{bucketed}; colours match the origins table."
+            ),
+            &OriginCapacity {
+                title: format!("{name}: origin capacity"),
+                rows: &s.timeseries,
+                origins: &s.origins,
+            },
+        )?;
+    }
 
     if !s.triggers.is_empty() {
         let failed: u64 = s.triggers.iter().map(|t| t.failures()).sum();

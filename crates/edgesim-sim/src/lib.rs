@@ -12,10 +12,11 @@ pub mod network;
 pub mod queueing;
 pub mod region;
 pub mod routing;
+pub mod shield;
 
 pub use metrics::{
-    Counters, GroupEpoch, LatencyHistogram, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch,
-    TriggerEpoch, VariantEpoch,
+    Counters, EpochLatency, GroupEpoch, LambdaEpoch, LatencyHistogram, OriginEpoch, PopEpoch,
+    RegionEpochReport, RouteEpoch, TriggerEpoch, VariantEpoch,
 };
 pub use region::{RegionSim, SimError};
 pub use routing::{Demand, Routing};

@@ -21,13 +21,15 @@ use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
 use crate::metrics::{
-    Counters, GroupEpoch, LatencyHistogram, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch,
-    VariantEpoch, encode_histogram, new_latency_histogram, record_latency,
+    Counters, EpochLatency, GroupEpoch, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch,
+    VariantEpoch,
 };
 use crate::network::{Path, sample_rtt_us};
 use crate::routing::Demand;
+use crate::shield::{RegionShield, ShieldAccessKind, ShieldLookup, ShieldReplica};
 
 mod pipeline;
+mod quotas;
 
 use pipeline::{Arrival, BehaviorRuntime, VariantState};
 
@@ -140,7 +142,7 @@ struct PopState {
     cache: AnyCache,
     in_flight: InFlight,
     counters: Counters,
-    latency: LatencyHistogram,
+    latency: EpochLatency,
     /// Round trip to each origin (scenario order).
     origin_paths: Vec<Path>,
     /// Round trip to the region's regional edge cache.
@@ -162,6 +164,9 @@ enum Tier {
     Regional,
     /// A PoP, by local index.
     Pop(usize),
+    /// An origin's Origin Shield, by origin index (recorded in the
+    /// region's shield overlay and log, not in the fill queue).
+    Shield(usize),
 }
 
 /// A (country, PoP) route; kept across epochs so its histogram is reused.
@@ -171,7 +176,7 @@ struct RouteState {
     pop_local: usize,
     path: Path,
     requests: u64,
-    latency: LatencyHistogram,
+    latency: EpochLatency,
 }
 
 /// A cache fill scheduled for when an answer reaches a tier.
@@ -221,13 +226,17 @@ pub struct RegionSim {
     /// requests (scenario order) that ask for them.
     flash: (u64, Vec<f64>),
     /// Requests and latency of the epoch per device class.
-    device_latency: Vec<(u64, LatencyHistogram)>,
+    device_latency: Vec<(u64, EpochLatency)>,
     /// Requests and latency of the epoch per origin of the content.
-    origin_latency: Vec<(u64, LatencyHistogram)>,
+    origin_latency: Vec<(u64, EpochLatency)>,
     /// The origin of the content of the answer being counted.
     last_origin: Option<usize>,
     /// Requests seen, for functions' request ids.
     request_seq: u64,
+    /// The Origin Shields, when an origin has one (see [`crate::shield`]).
+    shield: Option<RegionShield>,
+    /// The account's Lambda@Edge quotas in this region.
+    lambda_quotas: quotas::RegionQuotas,
     fills: BinaryHeap<Reverse<Fill>>,
     fill_seq: u64,
     next_epoch: u64,
@@ -280,7 +289,7 @@ impl RegionSim {
                     cache: edgesim_cache::build(p.policy, Capacity::Bytes(p.cache_bytes)),
                     in_flight: InFlight::default(),
                     counters: Counters::default(),
-                    latency: new_latency_histogram(),
+                    latency: EpochLatency::default(),
                     origin_paths: scenario
                         .origins
                         .iter()
@@ -301,17 +310,19 @@ impl RegionSim {
                 .map(|o| edgesim_model::rng::hash_str(&o.id))
                 .collect(),
             exposed: HashSet::default(),
+            shield: RegionShield::new(&scenario, region),
             origin_now: vec![OriginNow::default(); scenario.origins.len()],
             regional_down: false,
             flash: (0, vec![0.0; scenario.viewers.countries.len()]),
-            device_latency: (0..4).map(|_| (0, new_latency_histogram())).collect(),
+            device_latency: (0..4).map(|_| (0, EpochLatency::default())).collect(),
             origin_latency: scenario
                 .origins
                 .iter()
-                .map(|_| (0, new_latency_histogram()))
+                .map(|_| (0, EpochLatency::default()))
                 .collect(),
             last_origin: None,
             request_seq: 0,
+            lambda_quotas: quotas::RegionQuotas::new(scenario.lambda),
             objects: ObjectSampler::new(&scenario.catalog, seed),
             viewers: ViewerPool::new(&scenario.viewers, seed),
             origins: (0..scenario.origins.len())
@@ -379,6 +390,16 @@ impl RegionSim {
                 .clamp(0.0, 1.0);
         }
         self.controls = controls;
+    }
+
+    /// Sets the read-only copy of the Origin Shields the coming epochs
+    /// consult (with this region's own fetches since then on top); returns
+    /// the one it replaces. No-op (returns it back) without shields.
+    pub fn set_shield_replica(&mut self, replica: Arc<ShieldReplica>) -> Arc<ShieldReplica> {
+        match &mut self.shield {
+            Some(s) => s.set_replica(replica),
+            None => replica,
+        }
     }
 
     /// Makes a fresh region (cold caches) start at `epoch` instead of 0:
@@ -492,7 +513,7 @@ impl RegionSim {
                             pop_local,
                             path,
                             requests: 0,
-                            latency: new_latency_histogram(),
+                            latency: EpochLatency::default(),
                         },
                     );
                     // Indices after i moved: fix those already picked.
@@ -518,9 +539,7 @@ impl RegionSim {
     /// (see `pipeline.rs`); the others this direct path, which runs the
     /// same steps with every stage empty.
     fn handle_request(&mut self, route_index: usize, now_us: u64, rngs: &mut EpochRngs) {
-        let net = self.scenario.network;
         let route = &self.routes[route_index];
-        let pop_local = route.pop_local;
         let viewer = self.viewers.sample(route.country, &mut rngs.requests);
         let flash_share = self.flash.1[route.country];
         let object = if flash_share > 0.0 && rngs.requests.random::<f64>() < flash_share {
@@ -533,6 +552,119 @@ impl RegionSim {
         } else {
             self.objects.sample(&mut rngs.requests)
         };
+        self.serve(route_index, viewer, object, now_us, rngs);
+    }
+
+    /// Simulates epoch `epoch` serving exactly `requests` (a replayed log:
+    /// in time order, each at its PoP) instead of Poisson arrivals.
+    pub fn advance_replay(
+        &mut self,
+        epoch: u64,
+        requests: &[edgesim_model::replay::ReplayRequest],
+    ) -> Result<RegionEpochReport, SimError> {
+        let sim = self.scenario.simulation;
+        if epoch != self.next_epoch {
+            return Err(SimError::EpochOutOfOrder {
+                region: self.region_id().to_owned(),
+                got: epoch,
+                expected: self.next_epoch,
+            });
+        }
+        if epoch >= sim.epochs() {
+            return Err(SimError::PastEnd {
+                region: self.region_id().to_owned(),
+                epoch,
+                epochs: sim.epochs(),
+            });
+        }
+        let span = sim.epoch_span(epoch);
+        let mut routes = Vec::with_capacity(requests.len());
+        for r in requests {
+            let bad = |what: String| SimError::BadDemand {
+                region: self.region_id().to_owned(),
+                what,
+            };
+            if !span.contains(&r.at_us) {
+                return Err(bad(format!(
+                    "a replayed request at {} µs, outside the epoch",
+                    r.at_us
+                )));
+            }
+            if self.scenario.viewers.countries.get(r.country).is_none() {
+                return Err(bad(format!("country #{}", r.country)));
+            }
+            let Some(pop_local) = self.local_pop.get(r.pop).copied().flatten() else {
+                return Err(bad(format!("PoP #{}", r.pop)));
+            };
+            routes.push(self.route_for(r.country, r.pop, pop_local));
+        }
+        self.next_epoch += 1;
+        let owner = self.region_id().to_owned();
+        let mut rngs = EpochRngs {
+            arrivals: stream(sim.seed, &owner, Purpose::Arrivals, epoch),
+            requests: stream(sim.seed, &owner, Purpose::Requests, epoch),
+            network: stream(sim.seed, &owner, Purpose::Network, epoch),
+            origin: stream(sim.seed, &owner, Purpose::Origin, epoch),
+            triggers: stream(sim.seed, &owner, Purpose::Triggers, epoch),
+        };
+        for (r, route) in requests.iter().zip(routes) {
+            // Route indices shift as routes are added: look it up again.
+            let route_index = self
+                .routes
+                .binary_search_by_key(&route, |x| (x.country, x.pop_global))
+                .unwrap_or(0);
+            self.apply_fills_until(r.at_us);
+            let object = self.objects.explicit_object(&r.path, r.size);
+            let viewer = edgesim_model::workload::Viewer {
+                id: r.viewer_id,
+                device: r.device,
+            };
+            self.serve(route_index, viewer, object, r.at_us, &mut rngs);
+        }
+        self.apply_fills_until(span.end.saturating_sub(1));
+        Ok(self.take_report(epoch))
+    }
+
+    /// The route (country, PoP), made if new; returns its key.
+    fn route_for(&mut self, country: usize, pop: usize, pop_local: usize) -> (usize, usize) {
+        let key = (country, pop);
+        if let Err(i) = self
+            .routes
+            .binary_search_by_key(&key, |r| (r.country, r.pop_global))
+        {
+            let path = Path::between(
+                &self.scenario.network,
+                self.scenario.viewers.countries[country].location,
+                self.scenario.pops[pop].location,
+            );
+            self.routes.insert(
+                i,
+                RouteState {
+                    country,
+                    pop_global: pop,
+                    pop_local,
+                    path,
+                    requests: 0,
+                    latency: EpochLatency::default(),
+                },
+            );
+        }
+        key
+    }
+
+    /// Serves one request of `viewer` for `object` arriving at the PoP of
+    /// route `route_index` at `now_us`.
+    fn serve(
+        &mut self,
+        route_index: usize,
+        viewer: edgesim_model::workload::Viewer,
+        object: Object,
+        now_us: u64,
+        rngs: &mut EpochRngs,
+    ) {
+        let net = self.scenario.network;
+        let route = &self.routes[route_index];
+        let pop_local = route.pop_local;
         let viewer_rtt_us =
             sample_rtt_us(&net, &route.path, Some(viewer.device), &mut rngs.network);
         let base_us = (viewer_rtt_us + net.edge_processing_ms * 1000.0).round() as u64;
@@ -573,7 +705,7 @@ impl RegionSim {
                 }
                 Lookup::Miss { stale } => {
                     let (ready, tag, size) =
-                        match self.upstream_lookup(pop_local, key, stale, now_us, rngs) {
+                        match self.upstream_lookup(pop_local, key, origin, stale, now_us, rngs) {
                             Upstream::Answered {
                                 ready_at_pop_us,
                                 tag,
@@ -585,17 +717,8 @@ impl RegionSim {
                                 let at_tier_us = go.at_us + fetch_us;
                                 let tag = response_tag(status, origin);
                                 let size = body_bytes(status, size);
-                                if let (true, Some(ttl_us)) =
-                                    (go.via_regional, self.ttl_us(&object, status))
-                                {
-                                    self.schedule_fill(
-                                        Tier::Regional,
-                                        key,
-                                        size,
-                                        at_tier_us,
-                                        ttl_us,
-                                        tag,
-                                    );
+                                if let Some(ttl_us) = self.ttl_us(&object, status) {
+                                    self.fill_upstream(&go, key, size, at_tier_us, ttl_us, tag);
                                 }
                                 (at_tier_us + go.back_us, tag, size)
                             }
@@ -672,16 +795,16 @@ impl RegionSim {
     /// Records a request's latency for its PoP and route.
     fn record_latency(&mut self, route_index: usize, device: usize, latency_us: u64) {
         let route = &mut self.routes[route_index];
-        record_latency(&mut self.pops[route.pop_local].latency, latency_us);
+        self.pops[route.pop_local].latency.record(latency_us);
         route.requests += 1;
-        record_latency(&mut route.latency, latency_us);
+        route.latency.record(latency_us);
         let d = &mut self.device_latency[device];
         d.0 += 1;
-        record_latency(&mut d.1, latency_us);
+        d.1.record(latency_us);
         if let Some(o) = self.last_origin.take() {
             let o = &mut self.origin_latency[o];
             o.0 += 1;
-            record_latency(&mut o.1, latency_us);
+            o.1.record(latency_us);
         }
     }
 
@@ -697,13 +820,15 @@ impl RegionSim {
             .position(|b| b.matches(&path))
     }
 
-    /// Asks the regional cache (when the region has one) for an object the
-    /// PoP does not have fresh: it answers, or the request must go on to
-    /// the origin from the regional cache or straight from the PoP.
+    /// Asks the regional cache (when the region has one), then the Origin
+    /// Shield of `origin` (when it has one) for an object the PoP does not
+    /// have fresh: one answers, or the request must go on to the origin
+    /// from the shield, the regional cache or straight from the PoP.
     fn upstream_lookup(
         &mut self,
         pop_local: usize,
         key: u64,
+        origin: usize,
         pop_has_stale: bool,
         now_us: u64,
         rngs: &mut EpochRngs,
@@ -716,12 +841,14 @@ impl RegionSim {
             self.regional.as_mut()
         };
         let Some(regional) = regional else {
-            return Upstream::Origin(OriginTrip {
+            let trip = OriginTrip {
                 at_us: now_us,
                 back_us: 0,
                 via_regional: false,
                 revalidate: pop_has_stale,
-            });
+                shield: None,
+            };
+            return self.shield_lookup(pop_local, origin, key, trip, rngs);
         };
         pop.counters.regional_requests += 1;
         let half_rtt_us =
@@ -749,12 +876,110 @@ impl RegionSim {
                     size: p.size,
                 }
             }
-            Lookup::Miss { stale } => Upstream::Origin(OriginTrip {
-                at_us: at_regional_us,
-                back_us: half_rtt_us,
-                via_regional: true,
-                revalidate: stale,
-            }),
+            Lookup::Miss { stale } => {
+                let trip = OriginTrip {
+                    at_us: at_regional_us,
+                    back_us: half_rtt_us,
+                    via_regional: true,
+                    revalidate: stale,
+                    shield: None,
+                };
+                self.shield_lookup(pop_local, origin, key, trip, rngs)
+            }
+        }
+    }
+
+    /// Past the regional cache (or from a PoP without one): the Origin
+    /// Shield of `origin`, when it has one, answers (a hit, or a fetch of
+    /// this region's in flight) or sends the fetch on to the origin.
+    fn shield_lookup(
+        &mut self,
+        pop_local: usize,
+        origin: usize,
+        key: u64,
+        trip: OriginTrip,
+        rngs: &mut EpochRngs,
+    ) -> Upstream {
+        let net = self.scenario.network;
+        let Some(shield) = self.shield.as_mut() else {
+            return Upstream::Origin(trip);
+        };
+        let path = if trip.via_regional {
+            shield.from_regional[origin].as_ref()
+        } else {
+            shield.from_pop[pop_local][origin].as_ref()
+        };
+        let Some(path) = path else {
+            return Upstream::Origin(trip);
+        };
+        let half_us = (sample_rtt_us(&net, path, None, &mut rngs.network) / 2.0).round() as u64;
+        let at_shield_us = trip.at_us + half_us;
+        let back_us = trip.back_us + half_us;
+        let (ready_us, tag, size, expires_at_us) = match shield.lookup(origin, key, at_shield_us) {
+            ShieldLookup::Fresh(tag, size, expires) => {
+                self.pops[pop_local].counters.shield_answers += 1;
+                shield.record(origin, key, at_shield_us, size, ShieldAccessKind::Hit);
+                (at_shield_us, tag, size, expires)
+            }
+            ShieldLookup::InFlight(ready_us, tag, size, expires) => {
+                self.pops[pop_local].counters.shield_answers += 1;
+                shield.record(origin, key, at_shield_us, size, ShieldAccessKind::Collapsed);
+                (ready_us, tag, size, expires)
+            }
+            ShieldLookup::Miss(stale) => {
+                shield.record(origin, key, at_shield_us, 0, ShieldAccessKind::Miss);
+                return Upstream::Origin(OriginTrip {
+                    at_us: at_shield_us,
+                    back_us,
+                    via_regional: trip.via_regional,
+                    // The origin sees the shield's request: conditional
+                    // when the shield has a stale copy.
+                    revalidate: stale,
+                    shield: Some(ShieldHop {
+                        origin,
+                        back_us: half_us,
+                    }),
+                });
+            }
+        };
+        if trip.via_regional {
+            // The regional cache keeps what is left of the shield's TTL.
+            let at_regional_us = ready_us + half_us;
+            self.schedule_fill(
+                Tier::Regional,
+                key,
+                size,
+                at_regional_us,
+                expires_at_us.saturating_sub(at_regional_us),
+                tag,
+            );
+        }
+        Upstream::Answered {
+            ready_at_pop_us: ready_us + back_us,
+            tag,
+            size,
+        }
+    }
+
+    /// Stores the answer to a fetch sent for `trip`, which reached the
+    /// sending tier at `at_us`, at the tiers it passes on its way back to
+    /// the PoP: the Origin Shield, then the regional cache.
+    fn fill_upstream(
+        &mut self,
+        trip: &OriginTrip,
+        key: u64,
+        size: u64,
+        at_us: u64,
+        ttl_us: u64,
+        tag: u32,
+    ) {
+        let mut at_us = at_us;
+        if let Some(hop) = &trip.shield {
+            self.schedule_fill(Tier::Shield(hop.origin), key, size, at_us, ttl_us, tag);
+            at_us += hop.back_us;
+        }
+        if trip.via_regional {
+            self.schedule_fill(Tier::Regional, key, size, at_us, ttl_us, tag);
         }
     }
 
@@ -805,8 +1030,14 @@ impl RegionSim {
     ) -> (u64, u16) {
         let net = self.scenario.network;
         let pop = &mut self.pops[pop_local];
-        let path = match (&self.regional, trip.via_regional) {
-            (Some(r), true) => &r.origin_paths[origin],
+        let path = match (
+            &self.regional,
+            trip.via_regional,
+            &trip.shield,
+            &self.shield,
+        ) {
+            (_, _, Some(hop), Some(s)) => &s.to_origin[hop.origin][origin],
+            (Some(r), true, _, _) => &r.origin_paths[origin],
             _ => &pop.origin_paths[origin],
         };
         let o = &self.scenario.origins[origin];
@@ -862,7 +1093,20 @@ impl RegionSim {
         ttl_us: u64,
         tag: u32,
     ) {
+        if let Tier::Shield(origin) = tier {
+            let epoch = self.next_epoch.saturating_sub(1);
+            if let Some(s) = &mut self.shield {
+                let entry = Entry {
+                    size,
+                    expires_at_us: at_us + ttl_us,
+                    tag,
+                };
+                s.store(epoch, origin, key, at_us, entry);
+            }
+            return;
+        }
         let in_flight = match tier {
+            Tier::Shield(_) => return,
             Tier::Pop(i) => &mut self.pops[i].in_flight,
             Tier::Regional => {
                 &mut self
@@ -900,6 +1144,7 @@ impl RegionSim {
             }
             let Reverse(fill) = self.fills.pop().expect("peeked");
             let (cache, in_flight) = match fill.tier {
+                Tier::Shield(_) => continue,
                 Tier::Pop(i) => {
                     let p = &mut self.pops[i];
                     (&mut p.cache, &mut p.in_flight)
@@ -938,7 +1183,7 @@ impl RegionSim {
                 report.pops.push(PopEpoch {
                     pop: p.global,
                     counters: std::mem::take(&mut p.counters),
-                    latency_v2: encode_histogram(&p.latency),
+                    latency_v2: p.latency.take_encoded(),
                 });
                 p.latency.reset();
             }
@@ -950,7 +1195,7 @@ impl RegionSim {
                     country: r.country,
                     pop: r.pop_global,
                     requests: std::mem::take(&mut r.requests),
-                    latency_v2: encode_histogram(&r.latency),
+                    latency_v2: r.latency.take_encoded(),
                 });
                 r.latency.reset();
             }
@@ -976,7 +1221,7 @@ impl RegionSim {
                     out.push(GroupEpoch {
                         index,
                         requests: std::mem::take(requests),
-                        latency_v2: encode_histogram(h),
+                        latency_v2: h.take_encoded(),
                     });
                     h.reset();
                 }
@@ -988,8 +1233,12 @@ impl RegionSim {
                 requests: v.requests,
                 edge_hits: v.edge_hits,
                 origin_fetches: v.origin_fetches,
-                latency_v2: v.latency.as_ref().map(encode_histogram).unwrap_or_default(),
+                latency_v2: v.latency.map(|mut h| h.take_encoded()).unwrap_or_default(),
             });
+        }
+        report.lambda = self.lambda_quotas.take_epoch();
+        if let Some(s) = &mut self.shield {
+            report.shield = std::mem::take(&mut s.log);
         }
         report
     }
@@ -1055,6 +1304,17 @@ struct OriginTrip {
     via_regional: bool,
     /// The sending tier has a stale copy: a conditional request (304).
     revalidate: bool,
+    /// Sent by an Origin Shield (which then stores the answer).
+    shield: Option<ShieldHop>,
+}
+
+/// The Origin Shield hop of a fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ShieldHop {
+    /// The origin whose shield it is.
+    origin: usize,
+    /// Time from the shield back to the tier that asked it, µs.
+    back_us: u64,
 }
 
 /// The tag stored with a cached answer of `status` from `origin`: the

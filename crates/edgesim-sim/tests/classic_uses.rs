@@ -40,6 +40,10 @@ fn run(name: &str) -> Run {
         .join("../../scenarios")
         .join(format!("{name}.toml"));
     let scenario = Arc::new(Scenario::load(&path).unwrap_or_else(|e| panic!("{name}: {e}")));
+    run_scenario(scenario)
+}
+
+fn run_scenario(scenario: Arc<Scenario>) -> Run {
     let demand = Routing::nearest(&scenario).demand(&scenario, scenario.viewers.requests_per_sec);
     let mut out = Run {
         counters: Counters::default(),
@@ -77,13 +81,15 @@ fn run(name: &str) -> Run {
     assert_eq!(
         c.requests,
         c.outcomes(),
-        "{name}: every request ends one way: {c:?} {:?}",
+        "{}: every request ends one way: {c:?} {:?}",
+        out.scenario.name,
         out.triggers
     );
     assert_eq!(
         c.requests,
         c.status_2xx + c.status_3xx + c.status_4xx + c.status_5xx,
-        "{name}: every request has a status"
+        "{}: every request has a status",
+        out.scenario.name
     );
     out
 }
@@ -212,4 +218,65 @@ fn assert_geo(name: &str) {
 fn geo_content_routes_by_country_and_redirects() {
     assert_geo("geo-content");
     assert_geo("geo-content-js");
+}
+
+/// Setting a TTL at origin-response (a classic use: the origin sends no
+/// Cache-Control, a function adds one): CloudFront reads the function's
+/// Cache-Control like an origin's, within the cache policy's TTLs.
+#[test]
+fn a_cache_control_set_at_origin_response_decides_the_ttl() {
+    let with = |origin_response: &str| {
+        let text = format!(
+            r#"
+[simulation]
+duration_secs = 60
+seed = 3
+[[pops]]
+id = "fra"
+city = "FRA"
+cache_bytes = "1GiB"
+[[origins]]
+id = "o"
+kind = "s3"
+location = "eu-central-1"
+[catalog]
+objects = 200
+zipf_alpha = 0.8
+size = "10KiB"
+ttl_secs = 3600
+[viewers]
+requests_per_sec = 200
+countries = {{ DE = 1 }}
+[[behaviors]]
+path = "*"
+{origin_response}
+"#
+        );
+        run_scenario(Arc::new(
+            Scenario::from_toml("ttl.toml", &text).unwrap_or_else(|d| panic!("{d}")),
+        ))
+    };
+    let class_ttl =
+        with(r#"origin_response = { builtin = "add_headers", headers = { "X-Seen" = "1" } }"#);
+    let short = with(
+        r#"origin_response = { builtin = "add_headers", headers = { "Cache-Control" = "max-age=5" } }"#,
+    );
+    let no_store = with(
+        r#"origin_response = { builtin = "add_headers", headers = { "Cache-Control" = "no-store" } }"#,
+    );
+    // 200 objects under a 1-hour TTL: each is fetched about once.
+    assert!(
+        class_ttl.counters.origin_fetches <= 200,
+        "{:?}",
+        class_ttl.counters
+    );
+    // max-age=5: refetched (revalidated) every 5 s while requested.
+    let refreshes = short.counters.origin_fetches + short.counters.origin_revalidations;
+    assert!(
+        refreshes > 5 * class_ttl.counters.origin_fetches,
+        "{:?}",
+        short.counters
+    );
+    // no-store: every request goes to the origin.
+    assert_eq!(no_store.counters.origin_fetches, no_store.counters.requests);
 }

@@ -9,6 +9,7 @@ mod cmd_run;
 mod cmd_sweep;
 mod cmd_trigger;
 mod cmd_validate;
+mod cmd_workload;
 
 use std::process::ExitCode;
 
@@ -47,6 +48,9 @@ enum Command {
     /// Work with Lambda@Edge trigger handlers.
     #[command(subcommand)]
     Trigger(TriggerCommand),
+    /// Workloads from CloudFront standard logs.
+    #[command(subcommand)]
+    Workload(cmd_workload::Command),
 }
 
 #[derive(Subcommand, Debug)]
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => cmd_replay::run(*args),
         Command::Report(args) => cmd_report::run(args),
         Command::Trigger(TriggerCommand::Test(args)) => cmd_trigger::run(*args),
+        Command::Workload(command) => cmd_workload::run(command),
     };
     match result {
         Ok(code) => code,

@@ -607,3 +607,63 @@ fn compare_runs_several_scenario_files_each_named_after_its_stem() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--only"), "{}", stderr(&o));
 }
+
+/// The shipped cost comparison: bigger PoP caches send fewer requests to
+/// S3, so the month costs less; what viewers download costs the same.
+#[test]
+fn the_shipped_cache_size_comparison_prices_fewer_origin_requests_for_bigger_caches() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/cache-sizes.toml");
+    let o = edgesim(
+        dir.path(),
+        &[
+            "compare",
+            scenario.to_str().unwrap(),
+            "--agents",
+            "1",
+            "--set",
+            "simulation.duration_secs=60",
+            "--rank-by",
+            "cost_monthly_usd",
+            "--out",
+            "cmp",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cmp = json(&dir.path().join("cmp/compare.json"));
+    let monthly = |v: &str| metric(&cmp, v, "cost_monthly_usd");
+    assert!(
+        monthly("small") > monthly("baseline") && monthly("baseline") > monthly("large"),
+        "small {} baseline {} large {}",
+        monthly("small"),
+        monthly("baseline"),
+        monthly("large")
+    );
+    let cost = |v: &str| {
+        let s = json(&dir.path().join("cmp").join(v).join("summary.json"));
+        s["cost"]["monthly_usd"].clone()
+    };
+    let (small, large) = (cost("small"), cost("large"));
+    let item = |c: &serde_json::Value, k: &str| c[k].as_f64().unwrap();
+    // The difference is the origin's requests (S3 GETs), which scale with
+    // the misses; viewers are billed for the same transfer either way.
+    // (A minute from cold caches: compulsory misses dominate, yet the
+    // small caches already miss a fifth more.)
+    assert!(
+        item(&small, "origin_requests") > 1.15 * item(&large, "origin_requests"),
+        "{small} {large}"
+    );
+    let transfer = (item(&small, "data_transfer"), item(&large, "data_transfer"));
+    assert!((transfer.0 / transfer.1 - 1.0).abs() < 0.02, "{transfer:?}");
+    let saving = item(&small, "total") - item(&large, "total");
+    let origin_saving = item(&small, "origin_requests") - item(&large, "origin_requests")
+        + item(&small, "origin_egress")
+        - item(&large, "origin_egress");
+    assert!(
+        (saving - origin_saving).abs() < 0.02 * saving.abs() + 1.0,
+        "the saving is the origin's: {saving} vs {origin_saving}"
+    );
+    // The ranking puts the cheapest first.
+    assert_eq!(cmp["ranking"][0]["name"], "large");
+    assert_eq!(cmp["ranking"][2]["name"], "small");
+}

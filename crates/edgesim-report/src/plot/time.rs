@@ -9,8 +9,8 @@ use plotters::prelude::*;
 use crate::plot::time_panel;
 
 use super::{
-    Figure, PALETTE, TIER_COLOURS, byte_rate_unit, draw_legend, entity_colour, err, headroom,
-    legend_box, legend_line, time_buckets, titled,
+    Figure, PALETTE, SHIELD_COLOUR, TIER_COLOURS, byte_rate_unit, draw_legend, entity_colour, err,
+    headroom, legend_box, legend_line, time_buckets, titled,
 };
 use crate::summary::{EpochRow, OriginSummary, Totals};
 
@@ -24,6 +24,7 @@ struct Bucket {
     edge_hits: u64,
     edge_collapsed: u64,
     regional: u64,
+    shield: u64,
     origin_fetches: u64,
     viewer_bytes: u64,
     origin_bytes: u64,
@@ -45,6 +46,7 @@ impl Bucket {
             b.edge_hits += r.edge_hits;
             b.edge_collapsed += r.edge_collapsed;
             b.regional += r.regional_hits + r.regional_collapsed;
+            b.shield += r.shield_hits + r.shield_collapsed;
             b.origin_fetches += r.origin_fetches;
             b.viewer_bytes += r.viewer_bytes;
             b.origin_bytes += r.origin_bytes;
@@ -71,13 +73,19 @@ impl Bucket {
         }
     }
 
-    /// Cumulative tier boundaries (edge hit, + collapsed, + regional, + origin), %.
-    fn tier_stack(&self) -> [f64; 4] {
+    /// Cumulative tier boundaries (edge hit, + collapsed, + regional,
+    /// + Origin Shield, + origin), %.
+    fn tier_stack(&self) -> [f64; 5] {
         let pct = |n: u64| 100.0 * n as f64 / self.requests as f64;
         let a = pct(self.edge_hits);
         let b = a + pct(self.edge_collapsed);
         let c = b + pct(self.regional);
-        [a, b, c, c + pct(self.origin_fetches)]
+        let d = if self.shield == 0 {
+            c
+        } else {
+            c + pct(self.shield)
+        };
+        [a, b, c, d, d + pct(self.origin_fetches)]
     }
 }
 
@@ -215,24 +223,46 @@ impl Figure for OffloadTiers<'_> {
         )?;
         let t = self.totals;
         let share = |n: u64| 100.0 * n as f64 / t.requests.max(1) as f64;
-        let names = [
-            format!("edge hit ({:.1}% of the run)", share(t.edge_hits)),
-            format!("edge collapsed ({:.1}%)", share(t.edge_collapsed)),
-            format!(
-                "regional cache, hit or collapsed ({:.1}%)",
-                share(t.regional_hits + t.regional_collapsed)
+        let mut names = vec![
+            (
+                0,
+                format!("edge hit ({:.1}% of the run)", share(t.edge_hits)),
             ),
-            format!("origin ({:.1}%)", share(t.origin_fetches)),
+            (
+                1,
+                format!("edge collapsed ({:.1}%)", share(t.edge_collapsed)),
+            ),
+            (
+                2,
+                format!(
+                    "regional cache, hit or collapsed ({:.1}%)",
+                    share(t.regional_hits + t.regional_collapsed)
+                ),
+            ),
         ];
-        let stacks: Vec<(f64, [f64; 4])> = buckets
+        if t.shield_requests > 0 {
+            names.push((
+                3,
+                format!(
+                    "Origin Shield, hit or collapsed ({:.1}%)",
+                    share(t.shield_hits + t.shield_collapsed)
+                ),
+            ));
+        }
+        names.push((4, format!("origin ({:.1}%)", share(t.origin_fetches))));
+        let stacks: Vec<(f64, [f64; 5])> = buckets
             .iter()
             .map(|b| (b.end_secs, b.tier_stack()))
             .collect();
         // Step-shaped bands: each bucket holds its value over its span.
         let starts: Vec<f64> = buckets.iter().map(|b| b.end_secs - b.secs).collect();
-        for (layer, name) in names.into_iter().enumerate() {
-            let colour = TIER_COLOURS[layer];
-            let lower = |s: &[f64; 4]| if layer == 0 { 0.0 } else { s[layer - 1] };
+        for (layer, name) in names {
+            let colour = match layer {
+                3 => SHIELD_COLOUR,
+                4 => TIER_COLOURS[3],
+                _ => TIER_COLOURS[layer],
+            };
+            let lower = |s: &[f64; 5]| if layer == 0 { 0.0 } else { s[layer - 1] };
             let mut outline: Vec<(f64, f64)> = Vec::with_capacity(stacks.len() * 4);
             for ((end, s), start) in stacks.iter().zip(&starts) {
                 outline.push((*start, s[layer]));

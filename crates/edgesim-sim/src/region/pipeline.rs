@@ -22,26 +22,16 @@ use edgesim_model::Device;
 use edgesim_model::rng::{hash_str, mix64};
 use edgesim_model::workload::{Object, Viewer};
 use edgesim_triggers::{
-    FailureKind, Handler, Invocation, InvokeContext, Origin as CfOrigin, Request, Response, Stage,
-    StageOutcome, Str,
+    Failure, FailureKind, Handler, Invocation, InvokeContext, Origin as CfOrigin, Request,
+    Response, Stage, StageOutcome, Str,
 };
 use rand::Rng;
 
 use super::{
-    EpochRngs, Lookup, RegionSim, Tier, Upstream, body_bytes, lookup, response_tag, tag_status,
+    EpochRngs, Lookup, OriginTrip, RegionSim, Tier, Upstream, body_bytes, lookup, response_tag,
+    tag_status,
 };
-use crate::metrics::{LatencyHistogram, TriggerEpoch, new_latency_histogram, record_latency};
-
-/// The viewer headers CloudFront adds, lowercase.
-const CLOUDFRONT_VIEWER_HEADERS: [&str; 7] = [
-    "cloudfront-viewer-country",
-    "cloudfront-is-desktop-viewer",
-    "cloudfront-is-mobile-viewer",
-    "cloudfront-is-tablet-viewer",
-    "cloudfront-is-smarttv-viewer",
-    "cloudfront-is-android-viewer",
-    "cloudfront-is-ios-viewer",
-];
+use crate::metrics::{EpochLatency, TriggerEpoch};
 
 /// The host name viewers address (CloudFront's example distribution).
 const DISTRIBUTION_DOMAIN: &str = "d111111abcdef8.cloudfront.net";
@@ -114,7 +104,7 @@ pub(super) struct VariantState {
     pub(super) requests: u64,
     pub(super) edge_hits: u64,
     pub(super) origin_fetches: u64,
-    pub(super) latency: Option<LatencyHistogram>,
+    pub(super) latency: Option<EpochLatency>,
 }
 
 /// A request as it reaches the PoP.
@@ -136,6 +126,18 @@ enum Step {
     Continue,
     Respond(Response),
     Fail(u16),
+}
+
+/// How an answer from the origin side is stored at the tiers it passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Storage {
+    /// Not at all (a failed function).
+    Never,
+    /// Per the object's class and the cache policy.
+    ObjectTtl,
+    /// Per the Cache-Control a function put on the response, within the
+    /// cache policy's TTLs (None: not stored).
+    Ttl(Option<u64>),
 }
 
 /// How the cache tiers answered.
@@ -166,6 +168,7 @@ impl RegionSim {
             now_us,
             base_us,
         } = arrival;
+        self.lambda_quotas.arrive(now_us);
         let scenario = std::sync::Arc::clone(&self.scenario);
         let (pop_local, pop_global, country) = {
             let r = &self.routes[route_index];
@@ -182,6 +185,9 @@ impl RegionSim {
             os: os_of(viewer),
             viewer_id: viewer.id,
             client_ip: client_ip(viewer.id),
+            location: edgesim_model::geo_tables::viewer_location(
+                scenario.viewers.countries[country].code.as_str(),
+            ),
         };
         let mut req = cf_viewer.request("GET", &self.objects.path_of(&object), DISTRIBUTION_DOMAIN);
         self.request_seq += 1;
@@ -237,15 +243,11 @@ impl RegionSim {
                 // 2. CloudFront's headers (added after viewer-request; the
                 // origin side sees only those the behaviour forwards), then
                 // the cache key.
-                cf_viewer.add_cloudfront_headers(&mut req.headers);
+                let b = &scenario.behaviors[behavior];
+                cf_viewer
+                    .add_cloudfront_headers_where(&mut req.headers, |name| b.forwards_header(name));
                 // The origin is part of the event from origin-request on.
                 req.origin = Some(cf_origin(&scenario.origins[class_origin]));
-                let b = &scenario.behaviors[behavior];
-                for name in CLOUDFRONT_VIEWER_HEADERS {
-                    if !b.forwards_header(name) {
-                        req.headers.remove(name);
-                    }
-                }
                 let mut key = cache_key(&scenario.behaviors[behavior], &req);
                 // A migration whose arm is part of the cache key picks the
                 // arm now; its origin-request split follows it.
@@ -315,10 +317,9 @@ impl RegionSim {
             v.requests += 1;
             v.edge_hits += u64::from(answer.edge_hit);
             v.origin_fetches += u64::from(answer.went_to_origin);
-            record_latency(
-                v.latency.get_or_insert_with(new_latency_histogram),
-                base_us + latency_us,
-            );
+            v.latency
+                .get_or_insert_with(EpochLatency::default)
+                .record(base_us + latency_us);
         }
         latency_us
     }
@@ -365,7 +366,7 @@ impl RegionSim {
             }
             Lookup::Miss { stale } => stale,
         };
-        let trip = match self.upstream_lookup(pop_local, key, stale, now_us, rngs) {
+        let trip = match self.upstream_lookup(pop_local, key, default_origin, stale, now_us, rngs) {
             Upstream::Answered {
                 ready_at_pop_us,
                 tag,
@@ -397,17 +398,19 @@ impl RegionSim {
         // not reach the origin are the function's.
         let mut at_us = trip.at_us;
         let mut origin = default_origin;
-        let (status, bytes, cacheable) =
+        let (status, bytes, storage) =
             match self.invoke(behavior, Stage::OriginRequest, req, None, ctx) {
                 Some(inv) if !matches!(inv.outcome, StageOutcome::Continue) => {
                     at_us += inv.duration_us;
                     self.pops[pop_local].counters.function_answers += 1;
                     match step_of(inv.outcome) {
                         // Generated at origin-request: cached like an origin's answer.
-                        Step::Respond(resp) => {
-                            (resp.status, resp.generated_size_bytes() as u64, true)
-                        }
-                        Step::Fail(status) => (status, 0, false),
+                        Step::Respond(resp) => (
+                            resp.status,
+                            resp.generated_size_bytes() as u64,
+                            self.storage_of(&resp),
+                        ),
+                        Step::Fail(status) => (status, 0, Storage::Never),
                         Step::Continue => unreachable!("filtered above"),
                     }
                 }
@@ -423,17 +426,68 @@ impl RegionSim {
                         // earlier which origin it will pick).
                         None => {
                             self.pops[pop_local].counters.function_answers += 1;
-                            (502, 0, false)
+                            (502, 0, Storage::Never)
                         }
                         Some(chosen) => {
                             origin = chosen;
                             // 5. The fetch, then origin-response on its answer.
-                            let (fetch_us, fetched) =
-                                self.origin_fetch(pop_local, &trip, origin, key, size, rngs);
+                            let (fetch_us, mut fetched) = self
+                                .origin_fetch_once(pop_local, &trip, origin, key, size, true, rngs);
                             at_us += fetch_us;
+                            // An origin group fails over once: CloudFront sends
+                            // the same request to the secondary, and the
+                            // origin-request function runs again for it.
+                            if let Some((backup, on)) = &self.scenario.origins[origin].failover
+                                && on.contains(&fetched)
+                            {
+                                let backup = *backup;
+                                req.origin = Some(cf_origin(&self.scenario.origins[backup]));
+                                let again =
+                                    self.invoke(behavior, Stage::OriginRequest, req, None, ctx);
+                                at_us += again.as_ref().map_or(0, |i| i.duration_us);
+                                match again.map(|i| step_of(i.outcome)) {
+                                    Some(Step::Respond(resp)) => {
+                                        self.pops[pop_local].counters.function_answers += 1;
+                                        let bytes = resp.generated_size_bytes() as u64;
+                                        let storage = self.storage_of(&resp);
+                                        return self.store_answer(
+                                            object,
+                                            &trip,
+                                            pop_local,
+                                            key,
+                                            origin,
+                                            (resp.status, bytes, storage),
+                                            at_us,
+                                        );
+                                    }
+                                    Some(Step::Fail(status)) => {
+                                        self.pops[pop_local].counters.function_answers += 1;
+                                        return self.store_answer(
+                                            object,
+                                            &trip,
+                                            pop_local,
+                                            key,
+                                            origin,
+                                            (status, 0, Storage::Never),
+                                            at_us,
+                                        );
+                                    }
+                                    _ => {}
+                                }
+                                origin = req
+                                    .origin
+                                    .as_ref()
+                                    .and_then(|o| self.origin_index(o.domain_name()))
+                                    .unwrap_or(backup);
+                                let (more_us, status) = self.origin_fetch_once(
+                                    pop_local, &trip, origin, key, size, false, rngs,
+                                );
+                                at_us += more_us;
+                                fetched = status;
+                            }
                             let mut resp = Response::new(fetched);
                             let mut status = fetched;
-                            let mut cacheable = true;
+                            let mut storage = Storage::ObjectTtl;
                             if let Some(inv) = self.invoke(
                                 behavior,
                                 Stage::OriginResponse,
@@ -445,23 +499,54 @@ impl RegionSim {
                                 match inv.outcome {
                                     StageOutcome::Failed(f) => {
                                         status = f.viewer_status;
-                                        cacheable = false;
+                                        storage = Storage::Never;
                                     }
-                                    _ => status = resp.status,
+                                    // A Cache-Control the function set
+                                    // decides the TTL (a classic use).
+                                    _ => {
+                                        status = resp.status;
+                                        storage = self.storage_of(&resp);
+                                    }
                                 }
                             }
-                            (status, body_bytes(status, size), cacheable)
+                            (status, body_bytes(status, size), storage)
                         }
                     }
                 }
             };
 
-        // 6. Store the answer per its TTL at the tiers it passes.
+        self.store_answer(
+            object,
+            &trip,
+            pop_local,
+            key,
+            origin,
+            (status, bytes, storage),
+            at_us,
+        )
+    }
+
+    /// Step 6: stores an answer that came back at `at_us` per its TTL at
+    /// the tiers it passes, and describes it.
+    #[allow(clippy::too_many_arguments)]
+    fn store_answer(
+        &mut self,
+        object: &Object,
+        trip: &OriginTrip,
+        pop_local: usize,
+        key: u64,
+        origin: usize,
+        (status, bytes, storage): (u16, u64, Storage),
+        at_us: u64,
+    ) -> Answer {
         let tag = response_tag(status, origin);
-        if let Some(ttl_us) = self.ttl_us(object, status).filter(|_| cacheable) {
-            if trip.via_regional {
-                self.schedule_fill(Tier::Regional, key, bytes, at_us, ttl_us, tag);
-            }
+        let ttl_us = match storage {
+            Storage::Never => None,
+            Storage::ObjectTtl => self.ttl_us(object, status),
+            Storage::Ttl(ttl_us) => ttl_us,
+        };
+        if let Some(ttl_us) = ttl_us {
+            self.fill_upstream(trip, key, bytes, at_us, ttl_us, tag);
             self.schedule_fill(
                 Tier::Pop(pop_local),
                 key,
@@ -481,6 +566,25 @@ impl RegionSim {
         }
     }
 
+    /// How a response a function generated or changed is stored: by the
+    /// Cache-Control it carries (CloudFront reads it like an origin's),
+    /// else by the object's class.
+    fn storage_of(&self, resp: &Response) -> Storage {
+        match resp.headers.get("cache-control") {
+            Some(cache_control) => Storage::Ttl(
+                edgesim_cache::freshness::ttl_secs(
+                    &self.scenario.cache_policy,
+                    resp.status,
+                    Some(cache_control),
+                    None,
+                    0,
+                )
+                .map(|s| s * 1_000_000),
+            ),
+            None => Storage::ObjectTtl,
+        }
+    }
+
     /// Invokes the behaviour's function at `stage`, if it has one, and
     /// counts the outcome.
     fn invoke(
@@ -493,7 +597,24 @@ impl RegionSim {
     ) -> Option<Invocation> {
         let runtime = self.behaviors[behavior].as_mut()?;
         let handler = runtime.handlers[stage as usize].as_mut()?;
-        let inv = handler.invoke(stage, req, resp, ctx);
+        // The account's quotas in the region come first: a throttled
+        // invocation never reaches the function (nor its warm pool).
+        let inv = match self.lambda_quotas.admit(ctx.now_us) {
+            Ok(()) => {
+                let inv = handler.invoke(stage, req, resp, ctx);
+                if !matches!(
+                    &inv.outcome,
+                    StageOutcome::Failed(f) if matches!(f.kind, FailureKind::Throttled)
+                ) {
+                    self.lambda_quotas.finish(ctx.now_us, inv.duration_us);
+                }
+                inv
+            }
+            Err(throttle) => Invocation::with_outcome(
+                StageOutcome::Failed(Failure::new(FailureKind::Throttled, throttle.message())),
+                0,
+            ),
+        };
         let s = &mut runtime.stats[stage as usize];
         s.invocations += 1;
         s.cold_starts += u64::from(inv.cold_start);
