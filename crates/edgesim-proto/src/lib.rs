@@ -17,8 +17,9 @@ use edgesim_sim::{
 };
 
 /// The protocol version this build speaks; bumped on any incompatible
-/// change to the messages or their meaning.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// change to the messages or their meaning (2: log replay batches, Origin
+/// Shield updates and accesses, Lambda quota reports).
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The software version, shown in handshakes.
 pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -315,6 +315,21 @@ pub fn compile(
                     format!("cannot read `{}`: {e}", script.path),
                 )]
             });
+            let source = source.and_then(|source| {
+                if source.len() > stage.max_package_bytes() {
+                    Err(vec![ConfigError::new(
+                        language.config_key(),
+                        format!(
+                            "`{}` is {} bytes; a {stage} function package may be at most {} bytes",
+                            script.path,
+                            source.len(),
+                            stage.max_package_bytes()
+                        ),
+                    )])
+                } else {
+                    Ok(source)
+                }
+            });
             match source {
                 Ok(source) => ScriptHandler::load(
                     *language,
@@ -409,6 +424,25 @@ mod tests {
         assert_eq!(errors.len(), 2, "{errors:?}");
         let model = config.model(Stage::OriginRequest).unwrap();
         assert_eq!((model.memory_mb, model.timeout_ms), (512, 6000));
+    }
+
+    #[test]
+    fn a_package_over_the_stage_limit_is_refused() {
+        let config = parse(r#"{"js": "big.js"}"#).unwrap();
+        let big = format!(
+            "exports.handler = async (e) => e.Records[0].cf.request; // {}",
+            "x".repeat(1024 * 1024)
+        );
+        let errors = compile(&config, Stage::ViewerRequest, &|_| Ok(big.clone()))
+            .err()
+            .expect("over 1 MB at viewer-request");
+        assert!(
+            errors[0]
+                .message
+                .contains("a viewer-request function package may be at most 1048576 bytes"),
+            "{errors:?}"
+        );
+        assert!(compile(&config, Stage::OriginRequest, &|_| Ok(big.clone())).is_ok());
     }
 
     #[test]

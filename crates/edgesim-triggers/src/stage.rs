@@ -72,6 +72,17 @@ impl Stage {
         }
     }
 
+    /// Largest function package CloudFront lets this stage use (the
+    /// handler's source stands for the package): 1 MB for viewer triggers,
+    /// 50 MB for origin triggers.
+    pub fn max_package_bytes(self) -> usize {
+        if self.is_viewer() {
+            1024 * 1024
+        } else {
+            50 * 1024 * 1024
+        }
+    }
+
     /// Longest a function may run at this stage.
     pub fn max_timeout_ms(self) -> u64 {
         if self.is_viewer() { 5_000 } else { 30_000 }
