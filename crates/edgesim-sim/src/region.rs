@@ -417,13 +417,8 @@ impl RegionSim {
         Ok(())
     }
 
-    /// Simulates epoch `epoch` with the given demand and reports it.
-    pub fn advance(
-        &mut self,
-        epoch: u64,
-        demand: &[Demand],
-    ) -> Result<RegionEpochReport, SimError> {
-        let sim = self.scenario.simulation;
+    /// `epoch` is the one this region simulates next, and in the run.
+    fn check_epoch(&self, epoch: u64) -> Result<(), SimError> {
         if epoch != self.next_epoch {
             return Err(SimError::EpochOutOfOrder {
                 region: self.region_id().to_owned(),
@@ -431,24 +426,41 @@ impl RegionSim {
                 expected: self.next_epoch,
             });
         }
-        if epoch >= sim.epochs() {
+        let epochs = self.scenario.simulation.epochs();
+        if epoch >= epochs {
             return Err(SimError::PastEnd {
                 region: self.region_id().to_owned(),
                 epoch,
-                epochs: sim.epochs(),
+                epochs,
             });
         }
+        Ok(())
+    }
+
+    /// The region's random streams for `epoch`.
+    fn epoch_rngs(&self, epoch: u64) -> EpochRngs {
+        let (seed, owner) = (self.scenario.simulation.seed, self.region_id());
+        EpochRngs {
+            arrivals: stream(seed, owner, Purpose::Arrivals, epoch),
+            requests: stream(seed, owner, Purpose::Requests, epoch),
+            network: stream(seed, owner, Purpose::Network, epoch),
+            origin: stream(seed, owner, Purpose::Origin, epoch),
+            triggers: stream(seed, owner, Purpose::Triggers, epoch),
+        }
+    }
+
+    /// Simulates epoch `epoch` with the given demand and reports it.
+    pub fn advance(
+        &mut self,
+        epoch: u64,
+        demand: &[Demand],
+    ) -> Result<RegionEpochReport, SimError> {
+        let sim = self.scenario.simulation;
+        self.check_epoch(epoch)?;
         let active = self.activate_routes(demand)?;
         self.next_epoch += 1;
 
-        let owner = self.region_id().to_owned();
-        let mut rngs = EpochRngs {
-            arrivals: stream(sim.seed, &owner, Purpose::Arrivals, epoch),
-            requests: stream(sim.seed, &owner, Purpose::Requests, epoch),
-            network: stream(sim.seed, &owner, Purpose::Network, epoch),
-            origin: stream(sim.seed, &owner, Purpose::Origin, epoch),
-            triggers: stream(sim.seed, &owner, Purpose::Triggers, epoch),
-        };
+        let mut rngs = self.epoch_rngs(epoch);
         let span = sim.epoch_span(epoch);
         let total_rate = active.last().map_or(0.0, |&(_, cum)| cum);
         if total_rate > 0.0 {
@@ -563,20 +575,7 @@ impl RegionSim {
         requests: &[edgesim_model::replay::ReplayRequest],
     ) -> Result<RegionEpochReport, SimError> {
         let sim = self.scenario.simulation;
-        if epoch != self.next_epoch {
-            return Err(SimError::EpochOutOfOrder {
-                region: self.region_id().to_owned(),
-                got: epoch,
-                expected: self.next_epoch,
-            });
-        }
-        if epoch >= sim.epochs() {
-            return Err(SimError::PastEnd {
-                region: self.region_id().to_owned(),
-                epoch,
-                epochs: sim.epochs(),
-            });
-        }
+        self.check_epoch(epoch)?;
         let span = sim.epoch_span(epoch);
         let mut routes = Vec::with_capacity(requests.len());
         for r in requests {
@@ -599,14 +598,7 @@ impl RegionSim {
             routes.push(self.route_for(r.country, r.pop, pop_local));
         }
         self.next_epoch += 1;
-        let owner = self.region_id().to_owned();
-        let mut rngs = EpochRngs {
-            arrivals: stream(sim.seed, &owner, Purpose::Arrivals, epoch),
-            requests: stream(sim.seed, &owner, Purpose::Requests, epoch),
-            network: stream(sim.seed, &owner, Purpose::Network, epoch),
-            origin: stream(sim.seed, &owner, Purpose::Origin, epoch),
-            triggers: stream(sim.seed, &owner, Purpose::Triggers, epoch),
-        };
+        let mut rngs = self.epoch_rngs(epoch);
         for (r, route) in requests.iter().zip(routes) {
             // Route indices shift as routes are added: look it up again.
             let route_index = self

@@ -3,11 +3,11 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 mod common;
 
-use common::{BIN, start_agent, start_agent_with};
+use common::{BIN, edgesim, start_agent, start_agent_with, stderr};
 
 const SMALL: &str = r#"
 name = "small"
@@ -40,18 +40,6 @@ ttl_secs = 600
 requests_per_sec = 800
 countries = { DE = 1, US = 1, SG = 1 }
 "#;
-
-fn edgesim(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("edgesim runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);

@@ -2,9 +2,11 @@
 //! scenarios with one local agent.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-const BIN: &str = env!("CARGO_BIN_EXE_edgesim");
+mod common;
+
+use common::{edgesim, stderr};
 
 /// Two PoPs, 40 MB of objects; the variants give the PoPs a cache that
 /// holds almost nothing or all of it.
@@ -45,18 +47,6 @@ name = "large"
 description = "a cache that holds every object"
 set = { "pops.cache_bytes" = "64MiB" }
 "#;
-
-fn edgesim(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("edgesim runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

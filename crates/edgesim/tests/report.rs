@@ -3,9 +3,10 @@
 //! plots from the saved data without touching it, or fails cleanly.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_edgesim");
+mod common;
+
+use common::{edgesim, stderr};
 
 const TINY: &str = r#"
 name = "tiny"
@@ -70,18 +71,6 @@ const PLOTS: [&str; 12] = [
     "pop_map",
     "origin_load",
 ];
-
-fn edgesim(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("edgesim runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn size(path: &Path) -> u64 {
     std::fs::metadata(path)

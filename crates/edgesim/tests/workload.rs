@@ -1,23 +1,9 @@
 //! `edgesim workload`: a sample log, a scenario inferred from it that
 //! validates and runs, and the same log replayed line by line.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-/// The edgesim binary under test.
-const BIN: &str = env!("CARGO_BIN_EXE_edgesim");
-
-fn edgesim(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("edgesim runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{edgesim, stderr};
 
 #[test]
 fn from_logs_writes_a_scenario_that_validates_runs_and_replays() {

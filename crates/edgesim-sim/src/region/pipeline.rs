@@ -402,17 +402,8 @@ impl RegionSim {
             match self.invoke(behavior, Stage::OriginRequest, req, None, ctx) {
                 Some(inv) if !matches!(inv.outcome, StageOutcome::Continue) => {
                     at_us += inv.duration_us;
-                    self.pops[pop_local].counters.function_answers += 1;
-                    match step_of(inv.outcome) {
-                        // Generated at origin-request: cached like an origin's answer.
-                        Step::Respond(resp) => (
-                            resp.status,
-                            resp.generated_size_bytes() as u64,
-                            self.storage_of(&resp),
-                        ),
-                        Step::Fail(status) => (status, 0, Storage::Never),
-                        Step::Continue => unreachable!("filtered above"),
-                    }
+                    self.function_answer(pop_local, inv.outcome)
+                        .expect("not a continue: filtered above")
                 }
                 inv => {
                     at_us += inv.map_or(0, |i| i.duration_us);
@@ -445,34 +436,12 @@ impl RegionSim {
                                 let again =
                                     self.invoke(behavior, Stage::OriginRequest, req, None, ctx);
                                 at_us += again.as_ref().map_or(0, |i| i.duration_us);
-                                match again.map(|i| step_of(i.outcome)) {
-                                    Some(Step::Respond(resp)) => {
-                                        self.pops[pop_local].counters.function_answers += 1;
-                                        let bytes = resp.generated_size_bytes() as u64;
-                                        let storage = self.storage_of(&resp);
-                                        return self.store_answer(
-                                            object,
-                                            &trip,
-                                            pop_local,
-                                            key,
-                                            origin,
-                                            (resp.status, bytes, storage),
-                                            at_us,
-                                        );
-                                    }
-                                    Some(Step::Fail(status)) => {
-                                        self.pops[pop_local].counters.function_answers += 1;
-                                        return self.store_answer(
-                                            object,
-                                            &trip,
-                                            pop_local,
-                                            key,
-                                            origin,
-                                            (status, 0, Storage::Never),
-                                            at_us,
-                                        );
-                                    }
-                                    _ => {}
+                                if let Some(answer) =
+                                    again.and_then(|i| self.function_answer(pop_local, i.outcome))
+                                {
+                                    return self.store_answer(
+                                        object, &trip, pop_local, key, origin, answer, at_us,
+                                    );
                                 }
                                 origin = req
                                     .origin
@@ -564,6 +533,28 @@ impl RegionSim {
             edge_hit: false,
             went_to_origin: true,
         }
+    }
+
+    /// What an origin-request function that did not continue answers
+    /// instead of the origin (counted): its generated response, cached
+    /// like an origin's, or the status of its failure, never cached. None
+    /// when it continued.
+    fn function_answer(
+        &mut self,
+        pop_local: usize,
+        outcome: StageOutcome,
+    ) -> Option<(u16, u64, Storage)> {
+        let answer = match step_of(outcome) {
+            Step::Respond(resp) => (
+                resp.status,
+                resp.generated_size_bytes() as u64,
+                self.storage_of(&resp),
+            ),
+            Step::Fail(status) => (status, 0, Storage::Never),
+            Step::Continue => return None,
+        };
+        self.pops[pop_local].counters.function_answers += 1;
+        Some(answer)
     }
 
     /// How a response a function generated or changed is stored: by the

@@ -1,8 +1,10 @@
-//! Helpers shared by the command-line test binaries.
+//! Helpers shared by the command-line test binaries (each uses part of them).
+#![allow(dead_code)]
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
 
 /// The edgesim binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_edgesim");
@@ -33,4 +35,18 @@ pub fn start_agent_with<S: AsRef<OsStr>>(extra: &[S]) -> (Child, String) {
         .expect("address line")
         .to_owned();
     (child, addr)
+}
+
+/// Runs `edgesim ARGS` in `dir` to completion.
+pub fn edgesim(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("edgesim runs")
+}
+
+/// What a finished command wrote to stderr.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
