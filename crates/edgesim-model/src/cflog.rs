@@ -335,6 +335,11 @@ impl CfLogReader {
         let sc_bytes = bytes
             .parse::<u64>()
             .map_err(|_| self.error(format!("sc-bytes is not a number: \"{bytes}\"")))?;
+        // One response of a terabyte or more is a corrupt field, and sums
+        // of such sizes would overflow.
+        if sc_bytes >= 1 << 40 {
+            return Err(self.error(format!("sc-bytes is implausibly large: {sc_bytes}")));
+        }
         let status = match opt(c.status) {
             "-" | "000" => 0,
             s => s
@@ -443,7 +448,13 @@ pub fn parse_date_time(date: &str, time: &str) -> Option<i64> {
     let year: i64 = d.next()?.parse().ok()?;
     let month: i64 = d.next()?.parse().ok()?;
     let day: i64 = d.next()?.parse().ok()?;
-    if d.next().is_some() || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+    // CloudFront logs exist from 2008; anything outside 1970-9999 is
+    // corrupt (and would overflow the arithmetic below).
+    if d.next().is_some()
+        || !(1970..=9999).contains(&year)
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+    {
         return None;
     }
     let mut t = time.split(':');

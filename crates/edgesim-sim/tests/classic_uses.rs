@@ -280,3 +280,51 @@ path = "*"
     // no-store: every request goes to the origin.
     assert_eq!(no_store.counters.origin_fetches, no_store.counters.requests);
 }
+
+/// An origin group whose retry finds the origin-request function failing
+/// (here: throttled by the account's quota) still ends each request one
+/// way (`run_scenario` checks it) and answers with the function's 503.
+#[test]
+fn a_failing_function_on_the_failover_retry_answers_once() {
+    let text = r#"
+[simulation]
+duration_secs = 30
+seed = 4
+[[pops]]
+id = "fra"
+city = "FRA"
+cache_bytes = "1GiB"
+[[origins]]
+id = "primary"
+kind = "s3"
+location = "eu-central-1"
+error_share = 1.0
+failover_to = "backup"
+failover_on = [500]
+[[origins]]
+id = "backup"
+kind = "s3"
+location = "eu-west-1"
+[catalog]
+objects = 100000
+zipf_alpha = 0.5
+size = "10KiB"
+ttl_secs = 3600
+[viewers]
+requests_per_sec = 100
+countries = { DE = 1 }
+[lambda]
+rate_limit_rps = 3
+[[behaviors]]
+path = "*"
+origin_request = { builtin = "add_headers", headers = { "X-Group" = "1" } }
+"#;
+    let run = run_scenario(Arc::new(
+        Scenario::from_toml("retry.toml", text).unwrap_or_else(|d| panic!("{d}")),
+    ));
+    let origin_request = run.stage(1);
+    // About 3 admitted per second; some of them are retries.
+    assert!(origin_request.throttled > 2_000, "{origin_request:?}");
+    assert!(run.origin("primary") > 0 && run.origin("backup") > 0);
+    assert!(run.counters.status_5xx > 2_000);
+}

@@ -246,6 +246,19 @@ impl RegionSim {
                 let b = &scenario.behaviors[behavior];
                 cf_viewer
                     .add_cloudfront_headers_where(&mut req.headers, |name| b.forwards_header(name));
+                // A CloudFront-* header a viewer-request function set
+                // itself goes no further than CloudFront's own would.
+                if req
+                    .headers
+                    .iter()
+                    .any(|h| h.name.starts_with("cloudfront-"))
+                {
+                    for name in edgesim_triggers::CLOUDFRONT_VIEWER_HEADERS {
+                        if !b.forwards_header(name) {
+                            req.headers.remove(name);
+                        }
+                    }
+                }
                 // The origin is part of the event from origin-request on.
                 req.origin = Some(cf_origin(&scenario.origins[class_origin]));
                 let mut key = cache_key(&scenario.behaviors[behavior], &req);
@@ -402,7 +415,8 @@ impl RegionSim {
             match self.invoke(behavior, Stage::OriginRequest, req, None, ctx) {
                 Some(inv) if !matches!(inv.outcome, StageOutcome::Continue) => {
                     at_us += inv.duration_us;
-                    self.function_answer(pop_local, inv.outcome)
+                    self.pops[pop_local].counters.function_answers += 1;
+                    self.answer_of(inv.outcome)
                         .expect("not a continue: filtered above")
                 }
                 inv => {
@@ -436,18 +450,32 @@ impl RegionSim {
                                 let again =
                                     self.invoke(behavior, Stage::OriginRequest, req, None, ctx);
                                 at_us += again.as_ref().map_or(0, |i| i.duration_us);
-                                if let Some(answer) =
-                                    again.and_then(|i| self.function_answer(pop_local, i.outcome))
+                                // The request already counts as an origin
+                                // fetch: what the function does now changes
+                                // the answer, not how the request ended.
+                                if let Some(answer) = again.and_then(|i| self.answer_of(i.outcome))
                                 {
                                     return self.store_answer(
-                                        object, &trip, pop_local, key, origin, answer, at_us,
+                                        object, &trip, pop_local, key, backup, answer, at_us,
                                     );
                                 }
-                                origin = req
+                                let chosen = req
                                     .origin
                                     .as_ref()
-                                    .and_then(|o| self.origin_index(o.domain_name()))
-                                    .unwrap_or(backup);
+                                    .and_then(|o| self.origin_index(o.domain_name()));
+                                let Some(chosen) = chosen else {
+                                    // Sent to a domain that does not resolve.
+                                    return self.store_answer(
+                                        object,
+                                        &trip,
+                                        pop_local,
+                                        key,
+                                        backup,
+                                        (502, 0, Storage::Never),
+                                        at_us,
+                                    );
+                                };
+                                origin = chosen;
                                 let (more_us, status) = self.origin_fetch_once(
                                     pop_local, &trip, origin, key, size, false, rngs,
                                 );
@@ -536,15 +564,11 @@ impl RegionSim {
     }
 
     /// What an origin-request function that did not continue answers
-    /// instead of the origin (counted): its generated response, cached
-    /// like an origin's, or the status of its failure, never cached. None
-    /// when it continued.
-    fn function_answer(
-        &mut self,
-        pop_local: usize,
-        outcome: StageOutcome,
-    ) -> Option<(u16, u64, Storage)> {
-        let answer = match step_of(outcome) {
+    /// instead of the origin: its generated response, cached like an
+    /// origin's, or the status of its failure, never cached. None when it
+    /// continued.
+    fn answer_of(&self, outcome: StageOutcome) -> Option<(u16, u64, Storage)> {
+        Some(match step_of(outcome) {
             Step::Respond(resp) => (
                 resp.status,
                 resp.generated_size_bytes() as u64,
@@ -552,9 +576,7 @@ impl RegionSim {
             ),
             Step::Fail(status) => (status, 0, Storage::Never),
             Step::Continue => return None,
-        };
-        self.pops[pop_local].counters.function_answers += 1;
-        Some(answer)
+        })
     }
 
     /// How a response a function generated or changed is stored: by the
