@@ -367,6 +367,18 @@ fn checked_run<'a>(
 /// A region's work for one epoch: its demand, or the requests to replay.
 type Work<'a> = (&'a mut RegionSim, &'a [Demand], Option<&'a [ReplayRequest]>);
 
+/// One region's epoch: its replayed requests when it has them, else its
+/// demand.
+fn advance_one(
+    (region, demand, replay): &mut Work<'_>,
+    epoch: u64,
+) -> Result<RegionEpochReport, SimError> {
+    match replay {
+        Some(requests) => region.advance_replay(epoch, requests),
+        None => region.advance(epoch, demand),
+    }
+}
+
 /// Advances by one epoch every region with demand (`Some`, possibly
 /// empty) on up to `threads` threads. Results are in region order
 /// whatever thread simulated them.
@@ -402,12 +414,8 @@ pub fn advance_all_replay(
     let slots: Vec<std::sync::Mutex<Option<Result<RegionEpochReport, SimError>>>> =
         (0..n).map(|_| std::sync::Mutex::new(None)).collect();
     if workers == 1 {
-        for (i, (r, d, rep)) in chosen.iter_mut().enumerate() {
-            let out = match rep {
-                Some(rep) => r.advance_replay(epoch, rep),
-                None => r.advance(epoch, d),
-            };
-            *slots[i].lock().expect("unpoisoned") = Some(out);
+        for (i, work) in chosen.iter_mut().enumerate() {
+            *slots[i].lock().expect("unpoisoned") = Some(advance_one(work, epoch));
         }
     } else {
         let cells: Vec<std::sync::Mutex<&mut Work<'_>>> =
@@ -422,11 +430,7 @@ pub fn advance_all_replay(
                             break;
                         }
                         let mut cell = cells[i].lock().expect("unpoisoned");
-                        let (region, d, rep) = &mut **cell;
-                        let out = match rep {
-                            Some(rep) => region.advance_replay(epoch, rep),
-                            None => region.advance(epoch, d),
-                        };
+                        let out = advance_one(&mut cell, epoch);
                         *slots[i].lock().expect("unpoisoned") = Some(out);
                     }
                 });

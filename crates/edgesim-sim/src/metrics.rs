@@ -139,11 +139,6 @@ impl EpochLatency {
         out.extend_from_slice(&payload);
         out
     }
-
-    /// Forgets what was recorded.
-    pub fn reset(&mut self) {
-        self.values.clear();
-    }
 }
 
 /// Reads a V2 histogram; the error says what is wrong with the bytes.

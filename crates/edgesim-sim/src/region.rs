@@ -164,9 +164,6 @@ enum Tier {
     Regional,
     /// A PoP, by local index.
     Pop(usize),
-    /// An origin's Origin Shield, by origin index (recorded in the
-    /// region's shield overlay and log, not in the fill queue).
-    Shield(usize),
 }
 
 /// A (country, PoP) route; kept across epochs so its histogram is reused.
@@ -499,44 +496,21 @@ impl RegionSim {
             let Some(pop_local) = self.local_pop.get(d.pop).copied().flatten() else {
                 return Err(bad(format!("PoP #{}", d.pop)));
             };
-            let Some(country) = self.scenario.viewers.countries.get(d.country) else {
+            if self.scenario.viewers.countries.get(d.country).is_none() {
                 return Err(bad(format!("country #{}", d.country)));
-            };
+            }
             if !(d.requests_per_sec.is_finite() && d.requests_per_sec >= 0.0) {
                 return Err(bad(format!("a rate of {} requests/s", d.requests_per_sec)));
             }
-            let key = (d.country, d.pop);
-            let idx = match self
-                .routes
-                .binary_search_by_key(&key, |r| (r.country, r.pop_global))
-            {
-                Ok(i) => i,
-                Err(i) => {
-                    let path = Path::between(
-                        &self.scenario.network,
-                        country.location,
-                        self.scenario.pops[d.pop].location,
-                    );
-                    self.routes.insert(
-                        i,
-                        RouteState {
-                            country: d.country,
-                            pop_global: d.pop,
-                            pop_local,
-                            path,
-                            requests: 0,
-                            latency: EpochLatency::default(),
-                        },
-                    );
-                    // Indices after i moved: fix those already picked.
-                    for (r, _) in &mut active {
-                        if *r >= i {
-                            *r += 1;
-                        }
+            let (idx, inserted) = self.route_for(d.country, d.pop, pop_local);
+            if inserted {
+                // Indices from idx on moved: fix those already picked.
+                for (r, _) in &mut active {
+                    if *r >= idx {
+                        *r += 1;
                     }
-                    i
                 }
-            };
+            }
             if d.requests_per_sec > 0.0 {
                 cum += d.requests_per_sec;
                 active.push((idx, cum));
@@ -595,7 +569,8 @@ impl RegionSim {
             let Some(pop_local) = self.local_pop.get(r.pop).copied().flatten() else {
                 return Err(bad(format!("PoP #{}", r.pop)));
             };
-            routes.push(self.route_for(r.country, r.pop, pop_local));
+            self.route_for(r.country, r.pop, pop_local);
+            routes.push((r.country, r.pop));
         }
         self.next_epoch += 1;
         let mut rngs = self.epoch_rngs(epoch);
@@ -617,31 +592,34 @@ impl RegionSim {
         Ok(self.take_report(epoch))
     }
 
-    /// The route (country, PoP), made if new; returns its key.
-    fn route_for(&mut self, country: usize, pop: usize, pop_local: usize) -> (usize, usize) {
-        let key = (country, pop);
-        if let Err(i) = self
+    /// The index of route (country, PoP) and whether it was just made
+    /// (routes are kept sorted, so the ones after it moved).
+    fn route_for(&mut self, country: usize, pop: usize, pop_local: usize) -> (usize, bool) {
+        match self
             .routes
-            .binary_search_by_key(&key, |r| (r.country, r.pop_global))
+            .binary_search_by_key(&(country, pop), |r| (r.country, r.pop_global))
         {
-            let path = Path::between(
-                &self.scenario.network,
-                self.scenario.viewers.countries[country].location,
-                self.scenario.pops[pop].location,
-            );
-            self.routes.insert(
-                i,
-                RouteState {
-                    country,
-                    pop_global: pop,
-                    pop_local,
-                    path,
-                    requests: 0,
-                    latency: EpochLatency::default(),
-                },
-            );
+            Ok(i) => (i, false),
+            Err(i) => {
+                let path = Path::between(
+                    &self.scenario.network,
+                    self.scenario.viewers.countries[country].location,
+                    self.scenario.pops[pop].location,
+                );
+                self.routes.insert(
+                    i,
+                    RouteState {
+                        country,
+                        pop_global: pop,
+                        pop_local,
+                        path,
+                        requests: 0,
+                        latency: EpochLatency::default(),
+                    },
+                );
+                (i, true)
+            }
         }
-        key
     }
 
     /// Serves one request of `viewer` for `object` arriving at the PoP of
@@ -967,7 +945,22 @@ impl RegionSim {
     ) {
         let mut at_us = at_us;
         if let Some(hop) = &trip.shield {
-            self.schedule_fill(Tier::Shield(hop.origin), key, size, at_us, ttl_us, tag);
+            // The shield's copy goes to the region's overlay and log, not
+            // to the fill queue (the coordinator owns the shield).
+            if let Some(s) = &mut self.shield {
+                let entry = Entry {
+                    size,
+                    expires_at_us: at_us + ttl_us,
+                    tag,
+                };
+                s.store(
+                    self.next_epoch.saturating_sub(1),
+                    hop.origin,
+                    key,
+                    at_us,
+                    entry,
+                );
+            }
             at_us += hop.back_us;
         }
         if trip.via_regional {
@@ -1085,20 +1078,7 @@ impl RegionSim {
         ttl_us: u64,
         tag: u32,
     ) {
-        if let Tier::Shield(origin) = tier {
-            let epoch = self.next_epoch.saturating_sub(1);
-            if let Some(s) = &mut self.shield {
-                let entry = Entry {
-                    size,
-                    expires_at_us: at_us + ttl_us,
-                    tag,
-                };
-                s.store(epoch, origin, key, at_us, entry);
-            }
-            return;
-        }
         let in_flight = match tier {
-            Tier::Shield(_) => return,
             Tier::Pop(i) => &mut self.pops[i].in_flight,
             Tier::Regional => {
                 &mut self
@@ -1136,7 +1116,6 @@ impl RegionSim {
             }
             let Reverse(fill) = self.fills.pop().expect("peeked");
             let (cache, in_flight) = match fill.tier {
-                Tier::Shield(_) => continue,
                 Tier::Pop(i) => {
                     let p = &mut self.pops[i];
                     (&mut p.cache, &mut p.in_flight)
@@ -1177,7 +1156,6 @@ impl RegionSim {
                     counters: std::mem::take(&mut p.counters),
                     latency_v2: p.latency.take_encoded(),
                 });
-                p.latency.reset();
             }
         }
         report.pops.sort_by_key(|p| p.pop);
@@ -1189,7 +1167,6 @@ impl RegionSim {
                     requests: std::mem::take(&mut r.requests),
                     latency_v2: r.latency.take_encoded(),
                 });
-                r.latency.reset();
             }
         }
         for o in &mut self.origins {
@@ -1215,7 +1192,6 @@ impl RegionSim {
                         requests: std::mem::take(requests),
                         latency_v2: h.take_encoded(),
                     });
-                    h.reset();
                 }
             }
         }
