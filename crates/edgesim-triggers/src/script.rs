@@ -39,11 +39,22 @@ pub struct WorkMeter {
     pub interrupts: u64,
     /// Bytes of strings moved into the event and read back from the result.
     pub marshal_bytes: u64,
-    /// Console lines written.
+    /// Console lines written (kept or not).
     pub log_lines: u64,
+    /// Characters of console output written (kept or not).
+    pub log_bytes: u64,
+    /// Console lines dropped or cut by the per-invocation cap.
+    pub log_dropped: u64,
     /// Simulated time spent waiting for timers (`setTimeout`).
     pub timer_wait_us: u64,
+    /// Jobs (promise reactions, `queueMicrotask`) the event loop ran.
+    pub jobs: u64,
 }
+
+/// Jobs of the event loop that count as one interrupt of work: a job (a promise reaction with its
+/// bookkeeping) takes about 1/70 of an interrupt interval here. A handler's few awaits cost
+/// nothing; an endless chain of microtasks runs out of budget as a loop does.
+pub const JOBS_PER_INTERRUPT: u64 = 64;
 
 /// The ids CloudFront puts in `event.Records[0].cf.config`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +98,19 @@ pub struct ScriptCall<'a> {
     /// CloudFront's "include body": the event carries the (exposed) request body and the
     /// function may replace it.
     pub include_body: bool,
+    /// What console output costs, so an engine can charge it to the budget as it is written.
+    pub console: ConsoleCosts,
+}
+
+/// The console part of a [`CostModel`], in the budget's unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsoleCosts {
+    /// Simulated µs per line.
+    pub us_per_line: u64,
+    /// Simulated ns per character.
+    pub ns_per_char: u64,
+    /// Simulated µs per unit of the interrupt budget.
+    pub us_per_interrupt: u64,
 }
 
 /// How a script run failed.
@@ -151,6 +175,26 @@ pub struct CostModel {
     pub marshal_ns_per_byte: u64,
     /// Cost of one console line.
     pub us_per_log_line: u64,
+    /// Cost of one character of console output.
+    pub log_ns_per_byte: u64,
+}
+
+/// Console output kept per invocation: lines, and characters over all lines. What is written
+/// beyond is counted (and costs time) but not kept; a last line says how much was dropped.
+pub const LOG_MAX_LINES: u64 = 1_000;
+/// See [`LOG_MAX_LINES`].
+pub const LOG_MAX_CHARS: u64 = 256 * 1024;
+
+/// The line that ends an invocation's console output when the cap dropped some of it.
+pub(crate) fn truncation_line(work: &WorkMeter) -> String {
+    format!(
+        "EDGESIM\tconsole output truncated: {} line(s) of {} written were dropped or cut ({} characters in all; at most {} lines and {} KiB are kept per invocation)",
+        work.log_dropped,
+        work.log_lines,
+        work.log_bytes,
+        LOG_MAX_LINES,
+        LOG_MAX_CHARS / 1024
+    )
 }
 
 /// Upper bound on interrupts per run whatever the timeout: about six seconds of real CPU here.
@@ -166,6 +210,7 @@ impl CostModel {
             us_per_interrupt: 50,
             marshal_ns_per_byte: 20,
             us_per_log_line: 5,
+            log_ns_per_byte: 1,
         }
     }
 
@@ -173,9 +218,20 @@ impl CostModel {
     pub fn run_us(&self, work: &WorkMeter) -> u64 {
         self.overhead_us
             + work.interrupts.saturating_sub(1) * self.us_per_interrupt
+            + work.jobs / JOBS_PER_INTERRUPT * self.us_per_interrupt
             + work.marshal_bytes * self.marshal_ns_per_byte / 1_000
             + work.log_lines * self.us_per_log_line
+            + work.log_bytes * self.log_ns_per_byte / 1_000
             + work.timer_wait_us
+    }
+
+    /// The console costs, for [`ScriptCall::console`].
+    pub fn console(&self) -> ConsoleCosts {
+        ConsoleCosts {
+            us_per_line: self.us_per_log_line,
+            ns_per_char: self.log_ns_per_byte,
+            us_per_interrupt: self.us_per_interrupt,
+        }
     }
 
     /// Interrupts a run may use before `timeout_us` is reached.
@@ -297,6 +353,7 @@ impl Handler for ScriptHandler {
             interrupt_budget: self.cost.interrupt_budget(timeout_us),
             timeout_us,
             include_body: self.include_body,
+            console: self.cost.console(),
         });
         let mut run_us = self.cost.run_us(&run.work);
         let outcome = match run.outcome {

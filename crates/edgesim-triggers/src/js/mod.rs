@@ -10,7 +10,7 @@
 mod convert;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rquickjs::context::EvalOptions;
 use rquickjs::function::Args;
@@ -21,7 +21,9 @@ use rquickjs::{
 use crate::config::ConfigError;
 use crate::headers::Str;
 use crate::pool::ExecutionModel;
-use crate::script::{ScriptCall, ScriptEngine, ScriptError, ScriptOutput, ScriptRun, WorkMeter};
+use crate::script::{
+    ConsoleCosts, ScriptCall, ScriptEngine, ScriptError, ScriptOutput, ScriptRun, WorkMeter,
+};
 
 const PRELUDE: &str = include_str!("prelude.js");
 
@@ -31,21 +33,36 @@ const LOAD_INTERRUPT_BUDGET: u64 = 20_000;
 /// Native stack QuickJS may use for JS recursion.
 const MAX_STACK_BYTES: usize = 512 * 1024;
 
-/// Counts interrupt-handler calls; trips when the budget is exceeded.
+/// Counts interrupt-handler calls (weighted: see [`REGEX_INTERRUPT_WEIGHT`]), plus work charged
+/// in the same unit by the event loop (jobs) and the prelude (console output); trips when the
+/// budget is exceeded.
 #[derive(Default)]
 struct InterruptMeter {
     count: AtomicU64,
+    charged: AtomicU64,
     budget: AtomicU64,
+    /// Depth of `RegExp.prototype.exec` calls in progress: an interrupt raised meanwhile comes
+    /// from the regex engine (every 10,000 backtracking steps), which takes several times longer
+    /// than 10,000 bytecode ticks.
+    in_regex: AtomicU64,
 }
+
+/// What one interrupt of the regex engine counts for, in interrupts of bytecode: measured here,
+/// 10,000 backtracking steps of `/(a+)+$/` take about 4.5x as long as 10,000 ticks of plain
+/// bytecode.
+const REGEX_INTERRUPT_WEIGHT: u64 = 4;
 
 impl InterruptMeter {
     fn reset(&self, budget: u64) {
         self.count.store(0, Ordering::Relaxed);
+        self.charged.store(0, Ordering::Relaxed);
+        self.in_regex.store(0, Ordering::Relaxed);
         self.budget.store(budget, Ordering::Relaxed);
     }
 
     fn tripped(&self) -> bool {
-        self.count.load(Ordering::Relaxed) > self.budget.load(Ordering::Relaxed)
+        self.count.load(Ordering::Relaxed) + self.charged.load(Ordering::Relaxed)
+            > self.budget.load(Ordering::Relaxed)
     }
 }
 
@@ -55,6 +72,10 @@ struct Instance {
     context: Context,
     _runtime: Runtime,
     meter: Arc<InterruptMeter>,
+    /// Open only while the host reads the prelude's internal object (see [`internals`]).
+    gate: Arc<AtomicBool>,
+    /// The console costs last given to the prelude.
+    costs: Option<ConsoleCosts>,
 }
 
 /// A JavaScript handler loaded into QuickJS.
@@ -82,6 +103,16 @@ fn host_hash(algorithm: String, key: Option<String>, data: String) -> rquickjs::
                 format!("Digest method not supported: {algorithm}"),
             )
         })
+}
+
+/// The prelude's internal object (`invoke`, `runTimer`, ...). The global `__edgesim` is a
+/// non-configurable getter that answers only while `gate` is open, and the host opens it only
+/// for this read: handler code, which never runs while it is open, gets `undefined`.
+fn internals<'js>(ctx: &Ctx<'js>, gate: &AtomicBool) -> rquickjs::Result<Object<'js>> {
+    gate.store(true, Ordering::Relaxed);
+    let es = ctx.globals().get("__edgesim");
+    gate.store(false, Ordering::Relaxed);
+    es
 }
 
 /// `file.js:LINE: Name: message` for an exception raised while loading `path`.
@@ -155,15 +186,44 @@ impl Instance {
         meter.reset(LOAD_INTERRUPT_BUDGET);
         let counter = Arc::clone(&meter);
         runtime.set_interrupt_handler(Some(Box::new(move || {
-            let n = counter.count.fetch_add(1, Ordering::Relaxed) + 1;
-            n > counter.budget.load(Ordering::Relaxed)
+            let weight = if counter.in_regex.load(Ordering::Relaxed) > 0 {
+                REGEX_INTERRUPT_WEIGHT
+            } else {
+                1
+            };
+            counter.count.fetch_add(weight, Ordering::Relaxed);
+            counter.tripped()
         })));
         let context =
             Context::full(&runtime).map_err(|e| format!("cannot create a QuickJS context: {e}"))?;
-        context.with(|ctx| -> Result<(), String> {
+        let gate = Arc::new(AtomicBool::new(false));
+        let loaded = context.with(|ctx| -> Result<(), String> {
             let globals = ctx.globals();
             let hash = Function::new(ctx.clone(), host_hash).map_err(|e| e.to_string())?;
             globals.set("__edgesim_hash", hash).map_err(|e| e.to_string())?;
+            let open = Arc::clone(&gate);
+            let is_open = Function::new(ctx.clone(), move || open.load(Ordering::Relaxed))
+                .map_err(|e| e.to_string())?;
+            globals.set("__edgesim_open", is_open).map_err(|e| e.to_string())?;
+            let charged = Arc::clone(&meter);
+            let charge = Function::new(ctx.clone(), move |units: f64| {
+                charged.charged.fetch_add(units as u64, Ordering::Relaxed);
+                charged.tripped()
+            })
+            .map_err(|e| e.to_string())?;
+            globals.set("__edgesim_charge", charge).map_err(|e| e.to_string())?;
+            let regex = Arc::clone(&meter);
+            let in_regex = Function::new(ctx.clone(), move |entering: bool| {
+                if entering {
+                    regex.in_regex.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    let _ = regex.in_regex.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |d| {
+                        d.checked_sub(1)
+                    });
+                }
+            })
+            .map_err(|e| e.to_string())?;
+            globals.set("__edgesim_regex", in_regex).map_err(|e| e.to_string())?;
             let mut options = EvalOptions::default();
             options.strict = false;
             options.filename = Some("edgesim:prelude".to_string());
@@ -171,7 +231,10 @@ impl Instance {
                 .catch(&ctx)
                 .map_err(|e| load_error(&ctx, e, "edgesim:prelude", "prelude failed"))?;
             globals.remove("__edgesim_hash").map_err(|e| e.to_string())?;
-            let es: Object = globals.get("__edgesim").map_err(|e| e.to_string())?;
+            globals.remove("__edgesim_open").map_err(|e| e.to_string())?;
+            globals.remove("__edgesim_charge").map_err(|e| e.to_string())?;
+            globals.remove("__edgesim_regex").map_err(|e| e.to_string())?;
+            let es = internals(&ctx, &gate).map_err(|e| e.to_string())?;
             let name = path.rsplit('/').next().unwrap_or(path).trim_end_matches(".js").trim_end_matches(".mjs");
             let set_function: Function = es.get("setFunction").map_err(|e| e.to_string())?;
             set_function.call::<_, ()>((name, memory_mb, "us-east-1")).map_err(|e| e.to_string())?;
@@ -210,13 +273,16 @@ impl Instance {
             }
             es.set("handler", handler).map_err(|e| e.to_string())?;
             Ok(())
-        })?;
+        });
         if meter.tripped() {
             return Err(format!(
-                "{path}: module initialization did not finish (infinite loop?)"
+                "{path}: module initialization did not finish within its budget of {LOAD_INTERRUPT_BUDGET} interrupts (infinite loop?)"
             ));
         }
+        loaded?;
         Ok(Instance {
+            gate,
+            costs: None,
             context,
             _runtime: runtime,
             meter,
@@ -286,8 +352,10 @@ impl ScriptEngine for QuickJsEngine {
         let mut work = WorkMeter::default();
         let mut logs = Vec::new();
         let timers_ran = std::cell::Cell::new(false);
+        let gate = Arc::clone(&self.instance.gate);
+        let costs = &mut self.instance.costs;
         let outcome = self.instance.context.with(|ctx| {
-            let es: Object = match ctx.globals().get("__edgesim") {
+            let es: Object = match internals(&ctx, &gate) {
                 Ok(es) => es,
                 Err(e) => {
                     return Err(ScriptError::Exception(format!(
@@ -295,11 +363,33 @@ impl ScriptEngine for QuickJsEngine {
                     )));
                 }
             };
+            if *costs != Some(call.console) {
+                let c = call.console;
+                es.get::<_, Function>("setCosts")
+                    .and_then(|f| {
+                        f.call::<_, ()>((
+                            c.us_per_line as f64,
+                            c.ns_per_char as f64,
+                            c.us_per_interrupt.max(1) as f64,
+                        ))
+                    })
+                    .map_err(|e| ScriptError::Exception(format!("edgesim runtime: {e}")))?;
+                *costs = Some(c);
+            }
             let result = run_in(&ctx, &es, call, &meter, &mut work, &timers_ran);
             if let Ok(lines) = es.get::<_, rquickjs::Array>("logs")
                 && !lines.is_empty()
             {
                 logs = lines.iter::<String>().filter_map(Result::ok).collect();
+                if let Ok(stats) = es
+                    .get::<_, Function>("logStats")
+                    .and_then(|f| f.call::<_, Vec<f64>>(()))
+                    && let [written, chars, dropped] = stats[..]
+                {
+                    work.log_lines = written as u64;
+                    work.log_bytes = chars as u64;
+                    work.log_dropped = dropped as u64;
+                }
             }
             // Simulated time only moves when a timer runs.
             if timers_ran.get()
@@ -312,7 +402,9 @@ impl ScriptEngine for QuickJsEngine {
             result
         });
         work.interrupts = meter.count.load(Ordering::Relaxed);
-        work.log_lines = logs.len() as u64;
+        if work.log_dropped > 0 {
+            logs.push(crate::script::truncation_line(&work));
+        }
         ScriptRun {
             outcome,
             work,
@@ -352,27 +444,39 @@ fn run_in<'js>(
     let made =
         convert::push_event_args(ctx, &mut args, call, &mut work.marshal_bytes).map_err(fail)?;
     let state: Object = args.apply(&invoke).map_err(fail)?;
-    // Node's event loop: microtasks first, then the earliest timer, until the handler answers.
+    // Node's event loop: all microtasks first, then the earliest timer. An answer is delivered
+    // only once the microtask queue is empty (a handler that answers but keeps queueing
+    // microtasks runs out of budget), and an answer given through the callback also waits for
+    // pending timers unless the handler opted out (see `mustWait` in the prelude). Every job and
+    // timer runs inside the interrupt budget.
     let mut run_timer: Option<Function> = None;
     loop {
-        if state.get::<_, bool>("done").map_err(fail)? {
-            break;
-        }
-        if ctx.execute_pending_job() {
+        while ctx.execute_pending_job() {
+            work.jobs += 1;
+            if work.jobs % crate::script::JOBS_PER_INTERRUPT == 0 {
+                meter.charged.fetch_add(1, Ordering::Relaxed);
+            }
             if meter.tripped() {
                 return Err(ScriptError::Timeout);
             }
-            continue;
         }
-        if run_timer.is_none() {
-            run_timer = Some(es.get("runTimer").map_err(fail)?);
+        if meter.tripped() {
+            return Err(ScriptError::Timeout);
         }
+        if state.get::<_, bool>("done").map_err(fail)?
+            && !es
+                .get::<_, Function>("mustWait")
+                .and_then(|f| f.call::<_, bool>(()))
+                .map_err(fail)?
+        {
+            break;
+        }
+        let run_timer = match &run_timer {
+            Some(f) => f,
+            None => run_timer.insert(es.get("runTimer").map_err(fail)?),
+        };
         timers_ran.set(true);
-        let ran: bool = run_timer
-            .as_ref()
-            .expect("set above")
-            .call(())
-            .map_err(fail)?;
+        let ran: bool = run_timer.call(()).map_err(fail)?;
         let virtual_ms: f64 = es
             .get::<_, Function>("virtualMs")
             .and_then(|f| f.call(()))

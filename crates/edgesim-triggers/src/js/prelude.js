@@ -1,10 +1,34 @@
 // edgesim's Node.js-like environment for Lambda@Edge handlers, evaluated once per engine.
 // Deterministic by construction: Date and performance read simulated time, Math.random is
 // seeded per invocation, timers advance simulated time; no network, files or process.env.
-(function (global, hostHash) {
+//
+// Handler code must not reach or bend this machinery: `__edgesim` answers only while the host
+// has opened it (never while handler code runs; see `internals` in js/mod.rs), and the
+// parts that bound an invocation (timers, simulated time, console caps, the answer) use only
+// intrinsics captured here, never a global or prototype method a handler could replace.
+(function (global, hostHash, hostIsOpen, hostCharge, hostRegex) {
   'use strict';
   const es = {};
-  Object.defineProperty(global, '__edgesim', { value: es, enumerable: false });
+  Object.defineProperty(global, '__edgesim', {
+    get() { return hostIsOpen() ? es : undefined; }, enumerable: false, configurable: false,
+  });
+  const uncurry = (f) => Function.prototype.call.bind(f);
+  const sliceString = uncurry(String.prototype.slice);
+  const toNumber = Number;
+  const isFiniteNumber = Number.isFinite;
+
+  // ---- regular expressions ---------------------------------------------------------------
+  // Every regex method (test, match, replace, split, matchAll, search) runs through
+  // RegExp.prototype.exec. The host weighs work done inside it as regex work; the property is
+  // fixed so handler code cannot step around the weighing.
+  const nativeExec = uncurry(RegExp.prototype.exec);
+  Object.defineProperty(RegExp.prototype, 'exec', {
+    value: function exec(string) {
+      hostRegex(true);
+      try { return nativeExec(this, string); } finally { hostRegex(false); }
+    },
+    writable: false, enumerable: false, configurable: false,
+  });
 
   // ---- simulated clock -------------------------------------------------------------------
   let nowMs = 0;
@@ -46,8 +70,42 @@
   };
 
   // ---- console ---------------------------------------------------------------------------
+  // Output is capped per invocation: at most LOG_MAX_LINES lines and LOG_MAX_CHARS characters
+  // are kept (a line that crosses the limit is cut); the rest is counted, not stored.
+  const LOG_MAX_LINES = 1000;
+  const LOG_MAX_CHARS = 256 * 1024;
   const logs = [];
+  let logChars = 0, logWritten = 0, logWrittenChars = 0, logDropped = 0;
+  // Writing costs simulated time (the host's cost model) and that cost is charged to the
+  // invocation's work budget as it is written, so a flood ends at the timeout; once over
+  // budget, console calls return at once.
+  let costLineUs = 5, costCharNs = 1, costUnitUs = 50, pendingUs = 0, overBudget = false;
+  es.setCosts = (lineUs, charNs, unitUs) => { costLineUs = lineUs; costCharNs = charNs; costUnitUs = unitUs; };
   es.logs = logs;
+  es.logStats = () => [logWritten, logWrittenChars, logDropped];
+  // One line: `LEVEL<tab>text`. Counted and charged first; built only if some of it is kept.
+  function emit(level, text) {
+    const n = level.length + 1 + text.length;
+    logWritten++;
+    logWrittenChars += n;
+    pendingUs += costLineUs + n * costCharNs / 1000;
+    if (pendingUs >= costUnitUs) {
+      const units = (pendingUs / costUnitUs) | 0;
+      pendingUs -= units * costUnitUs;
+      if (hostCharge(units)) overBudget = true;
+    }
+    if (logs.length >= LOG_MAX_LINES || logChars >= LOG_MAX_CHARS) { logDropped++; return; }
+    const room = LOG_MAX_CHARS - logChars;
+    let line;
+    if (n > room) {
+      line = level + '\t' + sliceString(text, 0, room > n - text.length ? room - (n - text.length) : 0);
+      logDropped++;
+    } else {
+      line = level + '\t' + text;
+    }
+    logChars += line.length;
+    logs[logs.length] = line;
+  }
   function show(v, depth) {
     if (typeof v === 'string') return depth ? JSON.stringify(v) : v;
     if (v instanceof Error) return v.stack ? v.name + ': ' + v.message + '\n' + v.stack.trimEnd() : String(v);
@@ -58,6 +116,8 @@
   }
   function format(args) {
     let first = args[0];
+    // As Node's util.format: a lone string is printed as it is (no % directives).
+    if (args.length === 1 && typeof first === 'string') return first;
     let rest = 1;
     let out;
     if (typeof first === 'string' && first.indexOf('%') >= 0) {
@@ -78,38 +138,51 @@
     for (; rest < args.length; rest++) out += ' ' + show(args[rest], 0);
     return out;
   }
-  function writer(level) { return function (...args) { logs.push(level + '\t' + format(args)); }; }
+  function writer(level) { return function (...args) { if (!overBudget) emit(level, format(args)); }; }
   global.console = {
     log: writer('INFO'), info: writer('INFO'), warn: writer('WARN'), error: writer('ERROR'),
     debug: writer('DEBUG'), trace: writer('TRACE'),
-    dir: (v) => logs.push('INFO\t' + show(v, 1)),
+    dir: (v) => { if (!overBudget) emit('INFO', show(v, 1)); },
   };
 
   // ---- timers in simulated time ----------------------------------------------------------
+  // The event loop is the host's (js/mod.rs): it drains microtasks, then runs the earliest
+  // timer, advancing simulated time to it. Pending timers are dropped when an invocation ends.
   let timers = [];
   let timerSeq = 0;
   function addTimer(fn, ms, args, every) {
     if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
     const id = ++timerSeq;
-    const delay = Math.max(1, Number(ms) || 0);
-    timers.push({ id, due: virtualMs + delay, fn, args, every: every ? delay : 0 });
+    const wanted = toNumber(ms);
+    const delay = isFiniteNumber(wanted) && wanted > 1 ? wanted : 1;
+    timers[timers.length] = { id, due: virtualMs + delay, fn, args, every: every ? delay : 0 };
     return id;
+  }
+  function removeTimerAt(k) {
+    for (let i = k + 1; i < timers.length; i++) timers[i - 1] = timers[i];
+    timers.length = timers.length - 1;
   }
   global.setTimeout = (fn, ms, ...args) => addTimer(fn, ms, args, false);
   global.setInterval = (fn, ms, ...args) => addTimer(fn, ms, args, true);
   global.setImmediate = (fn, ...args) => addTimer(fn, 0, args, false);
   global.clearTimeout = global.clearInterval = global.clearImmediate = (id) => {
-    timers = timers.filter((t) => t.id !== id);
+    for (let i = 0; i < timers.length; i++) if (timers[i].id === id) { removeTimerAt(i); return; }
   };
-  global.queueMicrotask = (fn) => { Promise.resolve().then(fn); };
-  // Run the earliest timer; false when none is left. Past the timeout the run has timed out.
+  const resolved = Promise.resolve();
+  const then = uncurry(Promise.prototype.then);
+  global.queueMicrotask = (fn) => {
+    if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
+    then(resolved, () => { fn(); });
+  };
+  // Run the earliest timer; false when none is left.
   es.runTimer = function () {
     if (timers.length === 0) return false;
     let k = 0;
     for (let i = 1; i < timers.length; i++) if (timers[i].due < timers[k].due) k = i;
     const t = timers[k];
-    if (t.every) t.due += t.every; else timers.splice(k, 1);
-    virtualMs = Math.max(virtualMs, t.due - (t.every || 0));
+    const at = t.due;
+    if (t.every) t.due = at + t.every; else removeTimerAt(k);
+    if (at > virtualMs) virtualMs = at;
     t.fn(...t.args);
     return true;
   };
@@ -445,10 +518,16 @@
   };
   // One context object serves every call: its callbacks forward to the current call's callback.
   let currentCb = null;
+  let currentSt = null;
   const context = Object.create(contextProto);
   context.done = (err, res) => currentCb && currentCb(err, res);
   context.succeed = (res) => currentCb && currentCb(null, res);
   context.fail = (err) => currentCb && currentCb(err === undefined ? new Error('fail') : err);
+  // After the answer: must the host keep running timers before delivering it? As Lambda's Node
+  // runtime does, an answer given through the callback waits for the event loop to empty unless
+  // the handler set `context.callbackWaitsForEmptyEventLoop = false`; a promise's does not.
+  es.mustWait = () => currentSt !== null && currentSt.viaCallback
+    && !!context.callbackWaitsForEmptyEventLoop && timers.length > 0;
   // Start a handler call. Returns the state object; Rust drains jobs and timers until `done`.
   // The callback refers to the state but the state never refers to the callback: no reference
   // cycle, so each call's objects are freed by reference counting instead of piling up for the
@@ -493,19 +572,26 @@
     nowMs = now; virtualMs = 0; timeoutMs = timeout;
     if (timers.length) timers.length = 0;
     if (logs.length) logs.length = 0;
+    logChars = 0; logWritten = 0; logWrittenChars = 0; logDropped = 0; pendingUs = 0; overBudget = false;
     seedHi = hi; seedLo = lo; seeded = false;
-    const st = { done: false, failed: false, value: undefined, request };
-    const cb = (err, res) => {
+    const st = { done: false, failed: false, value: undefined, request, viaCallback: false };
+    const settle = (err, res, viaCallback) => {
       if (st.done) return;
       st.done = true;
+      st.viaCallback = viaCallback;
       if (err !== null && err !== undefined) { st.failed = true; st.value = err; } else st.value = res;
     };
+    const cb = (err, res) => settle(err, res, true);
     currentCb = cb;
+    currentSt = st;
     context.awsRequestId = requestId;
+    context.callbackWaitsForEmptyEventLoop = true;
     const ret = handler(event, context, cb);
     if (!st.done && ret !== null && typeof ret === 'object' && typeof ret.then === 'function') {
-      ret.then((v) => cb(null, v === undefined ? null : v), (e) => cb(e === undefined || e === null ? new Error('Promise rejected') : e));
+      ret.then((v) => settle(null, v === undefined ? null : v, false),
+        (e) => settle(e === undefined || e === null ? new Error('Promise rejected') : e, undefined, false));
     }
     return st;
   };
-})(globalThis, globalThis.__edgesim_hash);
+})(globalThis, globalThis.__edgesim_hash, globalThis.__edgesim_open, globalThis.__edgesim_charge,
+  globalThis.__edgesim_regex);
