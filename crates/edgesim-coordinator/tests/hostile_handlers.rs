@@ -45,10 +45,23 @@ async fn runaway_handlers_time_out_and_the_run_goes_on() {
     );
     // A timed-out viewer-request function answers 503 and nothing else fails.
     assert_eq!(one.totals.status_5xx, t.timeouts);
-    // Counted work, not time: the same summary with two agents.
+    // The floods' output: counted per behaviour and stage, cut per invocation, and kept per
+    // region within the region's budget.
+    assert!(t.log_lines > 0 && t.log_truncated > 0, "{t:?}");
+    let budget = edgesim_sim::FUNCTION_LOG_CHARS_PER_REGION;
+    for (region, lines) in &one.function_logs {
+        let kept: usize = lines.iter().map(String::len).sum();
+        assert!(kept <= budget, "{region} kept {kept} characters");
+        let r = one.regions.iter().find(|r| &r.id == region).unwrap();
+        assert_eq!(r.function_log_lines, lines.len() as u64);
+        assert!(r.function_log_lines_dropped > 0, "{r:?}");
+    }
+    assert!(!one.function_logs.is_empty());
+    // Counted work, not time: the same summary and logs with two agents.
     let two = runaway(2).await;
     assert_eq!(
         serde_json::to_string_pretty(&one).unwrap(),
         serde_json::to_string_pretty(&two).unwrap()
     );
+    assert_eq!(one.function_logs, two.function_logs);
 }

@@ -145,6 +145,8 @@ pub fn region_report_to_pb(r: RegionEpochReport) -> pb::RegionReport {
                 throttled: t.throttled,
                 cold_starts: t.cold_starts,
                 duration_us: t.duration_us,
+                log_lines: t.log_lines,
+                log_truncated: t.log_truncated,
             })
             .collect(),
         variants: r
@@ -166,6 +168,8 @@ pub fn region_report_to_pb(r: RegionEpochReport) -> pb::RegionReport {
             throttled_concurrency: r.lambda.throttled_concurrency,
             throttled_rate: r.lambda.throttled_rate,
         }),
+        function_logs: r.function_logs,
+        function_logs_dropped: r.function_logs_dropped,
     }
 }
 
@@ -222,6 +226,8 @@ pub fn region_report_from_pb(epoch: u64, r: pb::RegionReport) -> RegionEpochRepo
                 throttled: t.throttled,
                 cold_starts: t.cold_starts,
                 duration_us: t.duration_us,
+                log_lines: t.log_lines,
+                log_truncated: t.log_truncated,
             })
             .collect(),
         variants: r
@@ -243,6 +249,8 @@ pub fn region_report_from_pb(epoch: u64, r: pb::RegionReport) -> RegionEpochRepo
             throttled_concurrency: l.throttled_concurrency,
             throttled_rate: l.throttled_rate,
         }),
+        function_logs: r.function_logs,
+        function_logs_dropped: r.function_logs_dropped,
     }
 }
 

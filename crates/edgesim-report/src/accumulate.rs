@@ -64,6 +64,8 @@ pub struct RunAccumulator {
     origins: Vec<OriginLoad>,
     /// Per region: its Lambda@Edge quota usage in every epoch.
     lambda: Vec<Vec<LambdaEpoch>>,
+    /// Per region: functions' console lines kept, and lines over the region's budget.
+    function_logs: Vec<(Vec<String>, u64)>,
     rows: Vec<EpochRow>,
     triggers: BTreeMap<(usize, usize), TriggerEpoch>,
     /// By name: requests, edge hits, origin fetches, latency.
@@ -190,6 +192,7 @@ impl RunAccumulator {
                 .map(|_| OriginLoad::default())
                 .collect(),
             lambda: vec![Vec::new(); scenario.regions.len()],
+            function_logs: vec![(Vec::new(), 0); scenario.regions.len()],
             rows: Vec::new(),
             triggers: BTreeMap::new(),
             variants: BTreeMap::new(),
@@ -413,6 +416,9 @@ impl RunAccumulator {
         }
         for r in reports {
             *self.lambda[r.region].last_mut().expect("pushed above") = r.lambda;
+            let (kept, dropped) = &mut self.function_logs[r.region];
+            kept.extend(r.function_logs.iter().cloned());
+            *dropped += r.function_logs_dropped;
         }
         let mut shield_epoch = ShieldCounters::default();
         for per_epoch in &mut self.shield_epochs {
@@ -587,6 +593,8 @@ impl RunAccumulator {
                     }
                     RegionSummary {
                         lambda: RegionLambda::of(&self.lambda[i]),
+                        function_log_lines: self.function_logs[i].0.len() as u64,
+                        function_log_lines_dropped: self.function_logs[i].1,
                         id: r.id.clone(),
                         cache_bytes: r.cache.map_or(0, |x| x.cache_bytes),
                         requests: c.requests,
@@ -676,6 +684,8 @@ impl RunAccumulator {
                     out_of_memory: t.out_of_memory,
                     throttled: t.throttled,
                     cold_starts: t.cold_starts,
+                    log_lines: t.log_lines,
+                    log_truncated: t.log_truncated,
                     mean_duration_ms: if t.invocations == 0 {
                         0.0
                     } else {
@@ -720,6 +730,13 @@ impl RunAccumulator {
                     .map(|(d, h)| (d.name().to_owned(), h.clone()))
                     .collect(),
             },
+            function_logs: s
+                .regions
+                .iter()
+                .zip(&self.function_logs)
+                .filter(|(_, (kept, _))| !kept.is_empty())
+                .map(|(r, (kept, _))| (r.id.clone(), kept.clone()))
+                .collect(),
         };
         let mut shield = ShieldCounters::default();
         for c in self.shield_epochs.iter().flatten() {

@@ -1,6 +1,8 @@
 //! The `summary.json` schema. Field names and meanings are stable within a
 //! `schema_version`; README.md documents them.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use edgesim_sim::{Counters, LatencyHistogram};
@@ -83,6 +85,10 @@ pub struct Summary {
     /// Not part of summary.json: written to histograms.json beside it.
     #[serde(skip)]
     pub histograms: RunHistograms,
+    /// Functions' console output per region id (as the regions kept it), written to
+    /// `function-logs/<region>.log`. Not part of summary.json.
+    #[serde(skip)]
+    pub function_logs: BTreeMap<String, Vec<String>>,
 }
 
 impl Summary {
@@ -237,6 +243,12 @@ pub struct TriggerSummary {
     pub throttled: u64,
     /// Cold starts.
     pub cold_starts: u64,
+    /// Console lines the function wrote.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub log_lines: u64,
+    /// Invocations whose console output the per-invocation cap (1,000 lines, 256 KiB) cut.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub log_truncated: u64,
     /// Mean simulated run time per invocation, ms (cold starts included).
     pub mean_duration_ms: f64,
     /// Invocations in each epoch (aligned with `timeseries`).
@@ -466,6 +478,12 @@ pub struct RegionSummary {
     /// when no function ran there).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lambda: Option<RegionLambda>,
+    /// Console lines of functions kept for `function-logs/<region>.log`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub function_log_lines: u64,
+    /// Console lines beyond the region's budget for the run (1 MiB), counted, not kept.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub function_log_lines_dropped: u64,
 }
 
 /// The account's Lambda@Edge quotas in every region.

@@ -316,10 +316,44 @@ fn write_files(dir: &Path, summary: &Summary) -> Result<(), ReportError> {
     std::fs::write(&path, summary.histograms.to_json(summary)).map_err(io(&path))?;
     let path = dir.join(TIMESERIES_FILE);
     std::fs::write(&path, timeseries_csv(&summary.timeseries)).map_err(io(&path))?;
+    write_function_logs(dir, summary)?;
     // Draw from the files as saved, exactly as `edgesim report` will read
     // them, so a redrawn report is identical to the original.
     let saved = read_report(dir)?;
     write_plots_and_index(dir, &saved)?;
+    Ok(())
+}
+
+/// Directory of a report that holds functions' console output, one file per region.
+pub const FUNCTION_LOGS_DIR: &str = "function-logs";
+
+/// Writes `function-logs/<region>.log` for every region whose functions wrote to the console.
+fn write_function_logs(dir: &Path, summary: &Summary) -> Result<(), ReportError> {
+    if summary.function_logs.is_empty() {
+        return Ok(());
+    }
+    let logs = dir.join(FUNCTION_LOGS_DIR);
+    std::fs::create_dir_all(&logs).map_err(io(&logs))?;
+    for (region, lines) in &summary.function_logs {
+        // Region ids are AWS region codes; anything else is kept out of the path.
+        let name: String = region
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let path = logs.join(format!("{name}.log"));
+        let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+        for line in lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        std::fs::write(&path, text).map_err(io(&path))?;
+    }
     Ok(())
 }
 

@@ -18,5 +18,5 @@ pub use metrics::{
     Counters, EpochLatency, GroupEpoch, LambdaEpoch, LatencyHistogram, OriginEpoch, PopEpoch,
     RegionEpochReport, RouteEpoch, TriggerEpoch, VariantEpoch,
 };
-pub use region::{RegionSim, SimError};
+pub use region::{FUNCTION_LOG_CHARS_PER_REGION, RegionSim, SimError};
 pub use routing::{Demand, Routing};

@@ -363,6 +363,10 @@ pub struct TriggerEpoch {
     pub cold_starts: u64,
     /// Simulated run time of all invocations, µs (cold starts included).
     pub duration_us: u64,
+    /// Console lines the functions wrote.
+    pub log_lines: u64,
+    /// Invocations whose console output the per-invocation cap cut.
+    pub log_truncated: u64,
 }
 
 impl TriggerEpoch {
@@ -377,6 +381,8 @@ impl TriggerEpoch {
         self.throttled += o.throttled;
         self.cold_starts += o.cold_starts;
         self.duration_us += o.duration_us;
+        self.log_lines += o.log_lines;
+        self.log_truncated += o.log_truncated;
     }
 
     /// Failed invocations of any kind.
@@ -439,6 +445,12 @@ pub struct RegionEpochReport {
     pub shield: Vec<crate::shield::ShieldAccess>,
     /// The account's Lambda@Edge quotas in the region.
     pub lambda: LambdaEpoch,
+    /// Console output of the region's functions kept this epoch, one entry per line as
+    /// `time_ms<TAB>behaviour<TAB>stage<TAB>request id<TAB>LEVEL<TAB>text`, within the region's
+    /// budget for the run ([`crate::FUNCTION_LOG_CHARS_PER_REGION`]).
+    pub function_logs: Vec<String>,
+    /// Lines written this epoch beyond that budget (counted, not kept).
+    pub function_logs_dropped: u64,
 }
 
 /// How close one region came to the account's Lambda@Edge quotas in one

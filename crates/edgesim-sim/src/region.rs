@@ -28,8 +28,12 @@ use crate::network::{Path, sample_rtt_us};
 use crate::routing::Demand;
 use crate::shield::{RegionShield, ShieldAccessKind, ShieldLookup, ShieldReplica};
 
+mod function_logs;
 mod pipeline;
 mod quotas;
+
+pub use function_logs::FUNCTION_LOG_CHARS_PER_REGION;
+use function_logs::FunctionLogs;
 
 use pipeline::{Arrival, BehaviorRuntime, VariantState};
 
@@ -234,6 +238,8 @@ pub struct RegionSim {
     shield: Option<RegionShield>,
     /// The account's Lambda@Edge quotas in this region.
     lambda_quotas: quotas::RegionQuotas,
+    /// Functions' console output kept this epoch, and what the run's budget has left.
+    function_logs: FunctionLogs,
     fills: BinaryHeap<Reverse<Fill>>,
     fill_seq: u64,
     next_epoch: u64,
@@ -320,6 +326,7 @@ impl RegionSim {
             last_origin: None,
             request_seq: 0,
             lambda_quotas: quotas::RegionQuotas::new(scenario.lambda),
+            function_logs: FunctionLogs::default(),
             objects: ObjectSampler::new(&scenario.catalog, seed),
             viewers: ViewerPool::new(&scenario.viewers, seed),
             origins: (0..scenario.origins.len())
@@ -1181,6 +1188,8 @@ impl RegionSim {
         for b in self.behaviors.iter_mut().flatten() {
             report.triggers.extend(b.take_stats());
         }
+        report.function_logs = std::mem::take(&mut self.function_logs.lines);
+        report.function_logs_dropped = std::mem::take(&mut self.function_logs.dropped);
         for (groups, out) in [
             (&mut self.device_latency, &mut report.devices),
             (&mut self.origin_latency, &mut report.content_origins),

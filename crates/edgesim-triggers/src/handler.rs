@@ -198,8 +198,12 @@ pub struct Invocation {
     pub outcome: StageOutcome,
     /// Simulated run time, including a cold start; deterministic.
     pub duration_us: u64,
-    /// Captured console output.
+    /// Captured console output (capped per invocation: see `script::LOG_MAX_LINES`).
     pub logs: Vec<String>,
+    /// Console lines the function wrote, kept or not.
+    pub log_lines: u64,
+    /// The cap dropped or cut some of the output (`logs` ends with a line saying so).
+    pub log_truncated: bool,
     /// True when a new execution environment had to be started.
     pub cold_start: bool,
     /// Set by A/B triggers.
@@ -213,6 +217,8 @@ impl Invocation {
             outcome: StageOutcome::Continue,
             duration_us,
             logs: Vec::new(),
+            log_lines: 0,
+            log_truncated: false,
             cold_start: false,
             variant: None,
         }
@@ -224,6 +230,8 @@ impl Invocation {
             outcome,
             duration_us,
             logs: Vec::new(),
+            log_lines: 0,
+            log_truncated: false,
             cold_start: false,
             variant: None,
         }

@@ -421,6 +421,8 @@ impl Handler for ScriptHandler {
             outcome,
             duration_us,
             logs: run.logs,
+            log_lines: run.work.log_lines,
+            log_truncated: run.work.log_dropped > 0,
             cold_start,
             variant: None,
         }

@@ -632,6 +632,12 @@ impl RegionSim {
         s.invocations += 1;
         s.cold_starts += u64::from(inv.cold_start);
         s.duration_us += inv.duration_us;
+        s.log_lines += inv.log_lines;
+        s.log_truncated += u64::from(inv.log_truncated);
+        if !inv.logs.is_empty() {
+            let pattern = &self.scenario.behaviors[behavior].path_pattern;
+            self.function_logs.keep(ctx, pattern, stage, &inv.logs);
+        }
         match &inv.outcome {
             StageOutcome::Continue => {}
             StageOutcome::Respond(_) => s.responded += 1,

@@ -188,6 +188,8 @@ impl Handler for BuiltinHandler {
             outcome,
             duration_us,
             logs: Vec::new(),
+            log_lines: 0,
+            log_truncated: false,
             cold_start,
             variant,
         }
