@@ -607,6 +607,7 @@ fn trigger_table(h: &mut String, s: &Summary) {
         );
     }
     h.push_str("</tbody>\n</table>\n");
+    function_logs(h, s);
     let regions: Vec<_> = s
         .regions
         .iter()
@@ -635,6 +636,39 @@ fn trigger_table(h: &mut String, s: &Summary) {
         );
     }
     h.push_str("</tbody>\n</table>\n");
+}
+
+/// What the functions wrote to the console, and where the regions kept it (absent when they
+/// wrote nothing).
+fn function_logs(h: &mut String, s: &Summary) {
+    let lines: u64 = s.triggers.iter().map(|t| t.log_lines).sum();
+    if lines == 0 {
+        return;
+    }
+    let cut: u64 = s.triggers.iter().map(|t| t.log_truncated).sum();
+    let _ = write!(
+        h,
+        "<p class=\"meta\">Console output: {} lines written by functions; {} invocations cut at the \
+         per-invocation cap (1,000 lines, 256 KiB). Kept per region, as CloudWatch Logs would hold it \
+         (at most 1 MiB a run):",
+        thousands(lines),
+        thousands(cut),
+    );
+    for r in s.regions.iter().filter(|r| r.function_log_lines > 0) {
+        let _ = write!(
+            h,
+            " <a href=\"{dir}/{id}.log\">{id}</a> ({} lines{})",
+            thousands(r.function_log_lines),
+            if r.function_log_lines_dropped > 0 {
+                format!(", {} more dropped", thousands(r.function_log_lines_dropped))
+            } else {
+                String::new()
+            },
+            dir = crate::write::FUNCTION_LOGS_DIR,
+            id = escape(&r.id),
+        );
+    }
+    h.push_str("</p>\n");
 }
 
 /// The migration's KPIs and gate evaluations (absent without one).

@@ -145,6 +145,48 @@
     dir: (v) => { if (!overBudget) emit('INFO', show(v, 1)); },
   };
 
+  // ---- work inside built-ins ---------------------------------------------------------------
+  // The interpreter counts a call of a built-in as one tick whatever the size of its input, so
+  // a loop over `bigString.indexOf(x)` would do unbounded work per counted tick. The built-ins
+  // whose work grows with the size of what they scan or build are charged by that size (one
+  // budget unit per SCAN_PER_UNIT elements). Once the budget is spent they return at once
+  // without doing the work: the invocation is a timeout by then and nothing they return is used.
+  const SCAN_PER_UNIT = 1024;
+  const apply = Reflect.apply;
+  const defineProperty = Object.defineProperty;
+  function affordable(n) {
+    if (overBudget) return false;
+    if (n >= SCAN_PER_UNIT && hostCharge((n / SCAN_PER_UNIT) | 0)) overBudget = true;
+    return !overBudget;
+  }
+  const lengthOf = (x) => (x !== null && x !== undefined && typeof x.length === 'number' ? x.length : 0);
+  const scanned = (self) => lengthOf(self);
+  const scannedWithArg = (self, args) => lengthOf(self) + (typeof args[0] === 'string' ? args[0].length : 0);
+  function meter(target, names, size) {
+    if (!target) return;
+    for (const name of names) {
+      const native = target[name];
+      if (typeof native !== 'function') continue;
+      const wrapped = {
+        [name](...args) { return affordable(size(this, args)) ? apply(native, this, args) : undefined; },
+      }[name];
+      defineProperty(target, name, { value: wrapped, writable: true, configurable: true, enumerable: false });
+    }
+  }
+  meter(String.prototype, ['indexOf', 'lastIndexOf', 'includes', 'startsWith', 'endsWith', 'search',
+    'localeCompare', 'normalize', 'toLowerCase', 'toUpperCase', 'toLocaleLowerCase',
+    'toLocaleUpperCase', 'trim', 'trimStart', 'trimEnd', 'at'], scanned);
+  meter(String.prototype, ['split', 'replace', 'replaceAll', 'match', 'matchAll', 'concat'], scannedWithArg);
+  meter(String.prototype, ['repeat'], (self, args) => lengthOf(self) * (toNumber(args[0]) || 0));
+  meter(String.prototype, ['padStart', 'padEnd'], (self, args) => toNumber(args[0]) || 0);
+  meter(Array.prototype, ['indexOf', 'lastIndexOf', 'includes', 'join', 'toString', 'fill', 'slice',
+    'concat', 'reverse', 'copyWithin', 'flat', 'sort', 'splice', 'toReversed', 'toSorted'], scanned);
+  const typedProto = Object.getPrototypeOf(Uint8Array.prototype);
+  meter(typedProto, ['indexOf', 'lastIndexOf', 'includes', 'join', 'toString', 'fill', 'slice',
+    'subarray', 'set', 'sort', 'reverse', 'copyWithin'], scanned);
+  meter(JSON, ['parse'], (self, args) => lengthOf(args[0]));
+  meter(String, ['fromCharCode', 'fromCodePoint'], (self, args) => args.length);
+
   // ---- timers in simulated time ----------------------------------------------------------
   // The event loop is the host's (js/mod.rs): it drains microtasks, then runs the earliest
   // timer, advancing simulated time to it. Pending timers are dropped when an invocation ends.
