@@ -273,10 +273,18 @@ impl edgesim_proto::pb::edge_agent_server::EdgeAgent for FutureAgent {
     ) -> Result<tonic::Response<edgesim_proto::pb::StartRunResponse>, tonic::Status> {
         Err(tonic::Status::unimplemented("not in this test"))
     }
+    type AdvanceStream =
+        tokio_stream::Empty<Result<edgesim_proto::pb::AdvanceEvent, tonic::Status>>;
     async fn advance(
         &self,
         _: tonic::Request<edgesim_proto::pb::AdvanceRequest>,
-    ) -> Result<tonic::Response<edgesim_proto::pb::AdvanceResponse>, tonic::Status> {
+    ) -> Result<tonic::Response<Self::AdvanceStream>, tonic::Status> {
+        Err(tonic::Status::unimplemented("not in this test"))
+    }
+    async fn renew(
+        &self,
+        _: tonic::Request<edgesim_proto::pb::RenewRequest>,
+    ) -> Result<tonic::Response<edgesim_proto::pb::RenewResponse>, tonic::Status> {
         Err(tonic::Status::unimplemented("not in this test"))
     }
     async fn add_regions(
