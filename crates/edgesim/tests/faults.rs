@@ -206,14 +206,26 @@ fn a_killed_coordinators_report_is_rebuilt_from_its_epoch_log() {
     let (mut run, _err) = start_run(dir.path(), &["--agents", "2"]);
     run.kill().unwrap();
     run.wait().unwrap();
-    let out = dir.path().join("out");
-    assert!(out.join("epochs.log").exists());
+    let partial = dir.path().join("out.partial");
+    assert!(partial.join("epochs.log").exists());
     assert!(
-        !out.join("summary.json").exists(),
+        !dir.path().join("out").exists(),
         "nothing passed off as whole"
     );
+    // `report out` points at what the run left.
     let o = Command::new(BIN)
         .args(["report", "out"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("`edgesim report out.partial --rebuild`"),
+        "{err}"
+    );
+    let o = Command::new(BIN)
+        .args(["report", "out.partial"])
         .current_dir(dir.path())
         .output()
         .unwrap();
@@ -221,7 +233,9 @@ fn a_killed_coordinators_report_is_rebuilt_from_its_epoch_log() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(stdout.contains("rebuilt from"), "{stdout}");
     assert!(stdout.contains("marked incomplete"), "{stdout}");
-    let s = summary(dir.path());
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(partial.join("summary.json")).unwrap())
+            .unwrap();
     assert_eq!(s["complete"], false);
     assert!(s["epochs"].as_u64().unwrap() >= 3_000);
     for f in [
@@ -230,7 +244,7 @@ fn a_killed_coordinators_report_is_rebuilt_from_its_epoch_log() {
         "histograms.json",
         "latency_offload.svg",
     ] {
-        assert!(out.join(f).exists(), "{f}");
+        assert!(partial.join(f).exists(), "{f}");
     }
 }
 
