@@ -541,7 +541,6 @@ impl Run<'_> {
             if let Some(rx) = &stop
                 && let Some(signal) = *rx.borrow()
             {
-                let epoch = epoch;
                 if let Some(done) = pending.take() {
                     commit(&mut fold, &mut log, done)?;
                     committed += 1;

@@ -256,3 +256,33 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_version_2_log_is_still_read() {
+    let (bytes, starts) = real_log();
+    // The same frames' payloads, length-delimited as version 2 wrote them.
+    let mut v2 = b"edgesim epoch log 2\n".to_vec();
+    // (The header's payload is its protobuf, the records' their deflate
+    // streams, in both versions.)
+    for &at in starts {
+        let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        let payload = &bytes[at + 16..at + 16 + len];
+        let mut n = len as u64;
+        loop {
+            let b = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                v2.push(b);
+                break;
+            }
+            v2.push(b | 0x80);
+        }
+        v2.extend_from_slice(payload);
+    }
+    let parsed = parse_log(&v2).unwrap();
+    assert_eq!(parsed.epochs, [0, 1, 2, 3]);
+    assert_eq!(parsed.end, LogEnd::Clean);
+    let parsed = parse_log(&v2[..v2.len() - 3]).unwrap();
+    assert_eq!(parsed.epochs, [0, 1, 2]);
+    assert!(matches!(parsed.end, LogEnd::TornTail { .. }));
+}

@@ -281,6 +281,19 @@ pub(crate) fn run_and_write_with_stats(
     progress.finish();
     let summary = match result {
         Ok(summary) => summary,
+        Err(edgesim_coordinator::CoordinatorError::Interrupted {
+            signal,
+            epochs_done: 0,
+        }) => {
+            let untouched = stage.untouched();
+            stage.discard();
+            return Err(anyhow::Error::new(Interrupted {
+                signal,
+                message: format!(
+                    "run interrupted by {signal} before its first epoch; the agents were stopped and nothing was written{untouched}"
+                ),
+            }));
+        }
         Err(e) if !e.logged_epochs() => {
             // Nothing was simulated: leave no trace (the previous report,
             // if any, is as it was).
