@@ -973,7 +973,20 @@ async fn advance_call(
             .map_err(|s| status_text(&s))?
             .ok_or_else(|| "ended the epoch without a report".to_owned())?;
         match event.event {
-            Some(pb::advance_event::Event::Report(report)) => return Ok(report),
+            Some(pb::advance_event::Event::Report(report)) => {
+                // Read the stream to its end (its status): a stream
+                // dropped unfinished is reset, and HTTP/2 limits how many
+                // resets a connection takes before it is closed, with
+                // every call on it.
+                let end = tokio::time::timeout(silence, stream.message())
+                    .await
+                    .map_err(|_| silent(started))?
+                    .map_err(|s| status_text(&s))?;
+                return match end {
+                    None => Ok(report),
+                    Some(_) => Err("sent more after the epoch's report".to_owned()),
+                };
+            }
             Some(pb::advance_event::Event::Progress(_)) | None => {}
         }
     }
