@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{BIN, edgesim, stderr};
+use common::{BIN, edgesim, start_agent, stderr};
 
 /// Three PoPs, epochs of 100 ms: 3000 s make a run that is still going
 /// when something is done to it, 30 s a quick complete one.
@@ -58,8 +58,14 @@ fn setup() -> tempfile::TempDir {
 /// Starts `edgesim run long.toml --out out ARGS` in `dir`; returns it once
 /// it has reported its first 10%.
 fn start_long(dir: &Path, args: &[&str]) -> (Child, BufReader<ChildStderr>) {
+    let agents: &[&str] = if args.contains(&"--connect") {
+        &[]
+    } else {
+        &["--agents", "1"]
+    };
     let mut run = Command::new(BIN)
-        .args(["run", "long.toml", "--out", "out", "--agents", "1"])
+        .args(["run", "long.toml", "--out", "out"])
+        .args(agents)
         .args(args)
         .current_dir(dir)
         .stdout(Stdio::null())
@@ -259,4 +265,31 @@ fn a_rebuild_never_replaces_a_report_with_a_less_complete_one_nor_reads_past_cor
     let o = edgesim(dir.path(), &["report", "out", "--rebuild"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(std::fs::read(out.join("summary.json")).unwrap() == before);
+}
+
+#[test]
+fn an_aborted_run_does_not_replace_a_report_with_its_incomplete_one() {
+    let dir = setup();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("summary.json"), "the previous report").unwrap();
+    let (mut agent, addr) = start_agent();
+    let (mut run, err) = start_long(dir.path(), &["--connect", &addr]);
+    agent.kill().unwrap();
+    agent.wait().unwrap();
+    let status = run.wait().unwrap();
+    let mut rest = String::new();
+    BufReader::new(err).read_to_string(&mut rest).unwrap();
+    assert_eq!(status.code(), Some(1), "{rest}");
+    assert!(
+        rest.contains("marked incomplete, is in out.partial")
+            && rest.contains("the previous report in out is untouched"),
+        "{rest}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("summary.json")).unwrap(),
+        "the previous report"
+    );
+    let s = summary_of(&dir.path().join("out.partial/summary.json"));
+    assert_eq!(s["complete"], false);
 }
