@@ -175,8 +175,9 @@ compose 300 run --rm -T --no-deps coordinator \
     --out /reports/faults --quiet > "$work/faults.log" 2>&1 &
 coordinator=$!
 deadline=$((SECONDS + 120))
-# The header is small; 1 MB of records is a few hundred epochs in.
-until [ "$(stat -c %s "$faults/epochs.log" 2> /dev/null || echo 0)" -gt 1000000 ]; do
+# The header is small; 1 MB of records is a few hundred epochs in (the
+# run is staged in faults.partial/ until it is complete).
+until [ "$(stat -c %s "$faults.partial/epochs.log" 2> /dev/null || echo 0)" -gt 1000000 ]; do
     if ! kill -0 "$coordinator" 2> /dev/null; then
         sed 's/^/  coordinator | /' "$work/faults.log"
         fail "the coordinator ended before agent2 could be stopped"

@@ -4,12 +4,20 @@
 //! The agent only moves data: it validates the scenario it is sent with
 //! the same code as the coordinator, and hands each epoch's demand to the
 //! pure region engine.
+//!
+//! A run is held under a lease ([`DEFAULT_LEASE`]): the coordinator renews
+//! it every second; a run that hears nothing for the lease, or whose
+//! coordinator closes the stream of an epoch in progress, is dropped, so a
+//! coordinator killed with -9 never leaves the agent busy for good. While
+//! it simulates an epoch the agent streams progress every
+//! [`PROGRESS_EVERY`], so the coordinator tells a slow epoch from a dead
+//! agent by silence, not by how long the work takes.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use edgesim_model::Scenario;
 use edgesim_model::replay::ReplayRequest;
@@ -18,12 +26,21 @@ use edgesim_proto::{PROTOCOL_VERSION, SOFTWARE_VERSION, pb, region_report_to_pb}
 use edgesim_sim::shield::ShieldReplica;
 use edgesim_sim::{Demand, RegionEpochReport, RegionSim, SimError};
 use tokio::net::TcpListener;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, mpsc};
 use tokio_stream::StreamExt;
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 /// Largest gRPC message accepted or sent (scenarios and epoch reports).
 pub const MAX_MESSAGE_BYTES: usize = 256 << 20;
+
+/// How long a run is kept without hearing from its coordinator (a Renew,
+/// an Advance or an AddRegions for it).
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
+
+/// How often an agent simulating an epoch tells the coordinator it is
+/// still at work.
+pub const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 
 /// The regions of the run being served.
 struct ActiveRun {
@@ -35,20 +52,82 @@ struct ActiveRun {
     /// The Origin Shields as of the last update the coordinator sent;
     /// every region reads it (see `edgesim_sim::shield`).
     shield: Arc<ShieldReplica>,
+    /// When the coordinator was last heard from.
+    renewed: Instant,
+}
+
+/// The run slot: the run being served, and why the last one was dropped
+/// (for the messages of a coordinator that comes back too late).
+#[derive(Default)]
+struct Slot {
+    active: Option<ActiveRun>,
+    dropped: Option<(String, String)>,
+}
+
+impl Slot {
+    /// Drops the active run if its lease ran out.
+    fn expire(&mut self, lease: Duration) {
+        if self
+            .active
+            .as_ref()
+            .is_some_and(|a| a.renewed.elapsed() > lease)
+        {
+            self.drop_run(format!(
+                "its coordinator was not heard from for its lease of {lease:?}"
+            ));
+        }
+    }
+
+    /// Drops the active run, saying why.
+    fn drop_run(&mut self, why: String) {
+        if let Some(active) = self.active.take() {
+            eprintln!("agent: dropped run {}: {why}", active.run_id);
+            self.dropped = Some((active.run_id, why));
+        }
+    }
+
+    /// Drops the run `run_id` if it is the active one.
+    fn drop_if(&mut self, run_id: &str, why: &str) {
+        if self.active.as_ref().is_some_and(|a| a.run_id == run_id) {
+            self.drop_run(why.to_owned());
+        }
+    }
 }
 
 /// The gRPC service.
 pub struct Agent {
     threads: usize,
-    run: Arc<Mutex<Option<ActiveRun>>>,
+    lease: Duration,
+    run: Arc<Mutex<Slot>>,
 }
 
 impl Agent {
     /// An idle agent that simulates regions on `threads` threads.
     pub fn new(threads: usize) -> Agent {
+        Agent::with_lease(threads, DEFAULT_LEASE)
+    }
+
+    /// An idle agent whose runs' lease is `lease` instead of
+    /// [`DEFAULT_LEASE`].
+    pub fn with_lease(threads: usize, lease: Duration) -> Agent {
         Agent {
             threads: threads.max(1),
-            run: Arc::new(Mutex::new(None)),
+            lease,
+            run: Arc::new(Mutex::new(Slot::default())),
+        }
+    }
+
+    /// A task that drops a run whose lease ran out even when no call
+    /// comes (to free its memory); runs until dropped.
+    pub fn reaper(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let run = Arc::clone(&self.run);
+        let lease = self.lease;
+        async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                run.lock().await.expire(lease);
+            }
         }
     }
 
@@ -87,6 +166,8 @@ pub async fn serve_with_tls(
         }
         conn
     });
+    let agent = Agent::new(threads);
+    let reaper = tokio::spawn(agent.reaper());
     let mut builder = tonic::transport::Server::builder()
         // A coordinator that is cut off (no FIN) is noticed and its
         // connection dropped.
@@ -96,13 +177,27 @@ pub async fn serve_with_tls(
         builder =
             builder.tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))?;
     }
-    builder
+    let served = builder
         .add_service(tonic::service::interceptor::InterceptedService::new(
-            Agent::new(threads).into_service(),
+            agent.into_service(),
             edgesim_proto::auth::RequireToken(token),
         ))
         .serve_with_incoming_shutdown(incoming, shutdown)
-        .await
+        .await;
+    reaper.abort();
+    served
+}
+
+/// The error a coordinator of another protocol version gets.
+fn version_refused(theirs: u32, their_software: &str) -> Status {
+    Status::failed_precondition(format!(
+        "this agent speaks protocol version {PROTOCOL_VERSION} (edgesim {SOFTWARE_VERSION}), the coordinator speaks version {theirs} (edgesim {}); run the same edgesim on both sides",
+        if their_software.is_empty() {
+            "unknown"
+        } else {
+            their_software
+        }
+    ))
 }
 
 /// Why an agent may not listen where it was asked to.
@@ -136,15 +231,23 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<(TcpListener, SocketAddr)
 impl EdgeAgent for Agent {
     async fn hello(
         &self,
-        _req: Request<pb::HelloRequest>,
+        req: Request<pb::HelloRequest>,
     ) -> Result<Response<pb::HelloResponse>, Status> {
-        let busy = self
-            .run
-            .lock()
-            .await
-            .as_ref()
-            .map(|r| r.run_id.clone())
-            .unwrap_or_default();
+        let req = req.into_inner();
+        if req.protocol_version != PROTOCOL_VERSION {
+            return Err(version_refused(
+                req.protocol_version,
+                &req.coordinator_version,
+            ));
+        }
+        let busy = {
+            let mut slot = self.run.lock().await;
+            slot.expire(self.lease);
+            slot.active
+                .as_ref()
+                .map(|r| r.run_id.clone())
+                .unwrap_or_default()
+        };
         Ok(Response::new(pb::HelloResponse {
             protocol_version: PROTOCOL_VERSION,
             agent_version: SOFTWARE_VERSION.to_owned(),
@@ -158,14 +261,20 @@ impl EdgeAgent for Agent {
         req: Request<pb::StartRunRequest>,
     ) -> Result<Response<pb::StartRunResponse>, Status> {
         let req = req.into_inner();
+        if req.protocol_version != PROTOCOL_VERSION {
+            return Err(version_refused(req.protocol_version, ""));
+        }
         if req.run_id.is_empty() {
             return Err(Status::invalid_argument("run_id must not be empty"));
         }
         let mut slot = self.run.lock().await;
-        if let Some(active) = slot.as_ref() {
+        slot.expire(self.lease);
+        if let Some(active) = slot.active.as_ref() {
             return Err(Status::failed_precondition(format!(
-                "agent is already serving run {}; stop it first",
-                active.run_id
+                "agent is already serving run {} (heard from its coordinator {:.1?} ago; a run is dropped after {:?} without word); stop it first",
+                active.run_id,
+                active.renewed.elapsed(),
+                self.lease
             )));
         }
         let sources = req.handler_sources.into_iter().collect();
@@ -193,24 +302,30 @@ impl EdgeAgent for Agent {
                     .map_err(|e| Status::invalid_argument(e.to_string()))?,
             );
         }
-        *slot = Some(ActiveRun {
+        slot.active = Some(ActiveRun {
             scenario: Arc::clone(&scenario),
             run_id: req.run_id.clone(),
             regions: Some(regions),
             region_index,
             shield: Arc::new(ShieldReplica::new()),
+            renewed: Instant::now(),
         });
-        Ok(Response::new(pb::StartRunResponse { run_id: req.run_id }))
+        Ok(Response::new(pb::StartRunResponse {
+            run_id: req.run_id,
+            lease_millis: self.lease.as_millis() as u64,
+        }))
     }
+
+    type AdvanceStream = ReceiverStream<Result<pb::AdvanceEvent, Status>>;
 
     async fn advance(
         &self,
         req: Request<pb::AdvanceRequest>,
-    ) -> Result<Response<pb::AdvanceResponse>, Status> {
+    ) -> Result<Response<Self::AdvanceStream>, Status> {
         let req = req.into_inner();
         let (mut regions, demand, replay) = {
             let mut slot = self.run.lock().await;
-            let active = checked_run(&mut slot, &req.run_id)?;
+            let active = checked_run(&mut slot, &req.run_id, self.lease)?;
             // Only the regions the request lists advance (a catch-up call
             // for regions taken over from a failed agent lists only those).
             let mut demand: Vec<Option<Vec<Demand>>> = vec![None; active.region_index.len()];
@@ -244,33 +359,96 @@ impl EdgeAgent for Agent {
         };
         let threads = self.threads;
         let epoch = req.epoch;
+        let run_id = req.run_id;
         let mut controls = edgesim_triggers::Controls::new();
         for (name, value) in &req.controls {
             controls.set(name, *value);
         }
-        let started = Instant::now();
-        let (regions_back, result) = tokio::task::spawn_blocking(move || {
-            for r in &mut regions {
-                r.set_controls(controls.clone());
+        let (tx, rx) = mpsc::channel(4);
+        let slot = Arc::clone(&self.run);
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let mut work = tokio::task::spawn_blocking(move || {
+                for r in &mut regions {
+                    r.set_controls(controls.clone());
+                }
+                let result = advance_all_replay(&mut regions, &demand, &replay, epoch, threads);
+                (regions, result)
+            });
+            let mut tick = tokio::time::interval_at(
+                tokio::time::Instant::now() + PROGRESS_EVERY,
+                PROGRESS_EVERY,
+            );
+            let joined = loop {
+                tokio::select! {
+                    joined = &mut work => break Some(joined),
+                    _ = tick.tick() => {
+                        let progress = pb::AdvanceEvent {
+                            event: Some(pb::advance_event::Event::Progress(pb::AdvanceProgress {
+                                busy_micros: started.elapsed().as_micros() as u64,
+                            })),
+                        };
+                        // A full channel is a coordinator not reading yet:
+                        // it hears from us with the next message.
+                        if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(Ok(progress)) {
+                            break None;
+                        }
+                    }
+                    () = tx.closed() => break None,
+                }
+            };
+            let gone = "its coordinator closed the stream of an epoch in progress";
+            // The coordinator is gone: its run goes now (the epoch's
+            // threads finish on their own and their work is dropped).
+            let Some(joined) = joined else {
+                slot.lock().await.drop_if(&run_id, gone);
+                return;
+            };
+            let (regions_back, result) = match joined {
+                Ok(out) => out,
+                Err(e) => {
+                    // The regions are lost with the worker: so is the run.
+                    slot.lock().await.drop_if(&run_id, "a region worker failed");
+                    let _ = tx
+                        .send(Err(Status::internal(format!("region worker failed: {e}"))))
+                        .await;
+                    return;
+                }
+            };
+            let busy_micros = started.elapsed().as_micros() as u64;
+            {
+                let mut slot = slot.lock().await;
+                if let Some(active) = slot.active.as_mut().filter(|a| a.run_id == run_id) {
+                    active.regions = Some(regions_back);
+                }
             }
-            let result = advance_all_replay(&mut regions, &demand, &replay, epoch, threads);
-            (regions, result)
-        })
-        .await
-        .map_err(|e| Status::internal(format!("region worker failed: {e}")))?;
-        let busy_micros = started.elapsed().as_micros() as u64;
-        {
-            let mut slot = self.run.lock().await;
-            if let Some(active) = slot.as_mut().filter(|a| a.run_id == req.run_id) {
-                active.regions = Some(regions_back);
+            let event = match result {
+                Ok(reports) => Ok(pb::AdvanceEvent {
+                    event: Some(pb::advance_event::Event::Report(pb::AdvanceResponse {
+                        run_id: run_id.clone(),
+                        epoch,
+                        regions: reports.into_iter().map(region_report_to_pb).collect(),
+                        busy_micros,
+                    })),
+                }),
+                Err(e) => Err(Status::invalid_argument(e.to_string())),
+            };
+            if tx.send(event).await.is_err() {
+                slot.lock().await.drop_if(&run_id, gone);
             }
-        }
-        let reports = result.map_err(|e| Status::invalid_argument(e.to_string()))?;
-        Ok(Response::new(pb::AdvanceResponse {
-            run_id: req.run_id,
-            epoch,
-            regions: reports.into_iter().map(region_report_to_pb).collect(),
-            busy_micros,
+        });
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn renew(
+        &self,
+        req: Request<pb::RenewRequest>,
+    ) -> Result<Response<pb::RenewResponse>, Status> {
+        let req = req.into_inner();
+        let mut slot = self.run.lock().await;
+        checked_run(&mut slot, &req.run_id, self.lease)?;
+        Ok(Response::new(pb::RenewResponse {
+            lease_millis: self.lease.as_millis() as u64,
         }))
     }
 
@@ -280,7 +458,7 @@ impl EdgeAgent for Agent {
     ) -> Result<Response<pb::AddRegionsResponse>, Status> {
         let req = req.into_inner();
         let mut slot = self.run.lock().await;
-        let active = checked_run(&mut slot, &req.run_id)?;
+        let active = checked_run(&mut slot, &req.run_id, self.lease)?;
         let scenario = Arc::clone(&active.scenario);
         let mut added = Vec::new();
         for id in &req.regions {
@@ -318,8 +496,8 @@ impl EdgeAgent for Agent {
     ) -> Result<Response<pb::StopRunResponse>, Status> {
         let req = req.into_inner();
         let mut slot = self.run.lock().await;
-        checked_run(&mut slot, &req.run_id)?;
-        *slot = None;
+        checked_run(&mut slot, &req.run_id, self.lease)?;
+        slot.active = None;
         Ok(Response::new(pb::StopRunResponse {}))
     }
 }
@@ -348,18 +526,29 @@ fn apply_shield_update(
     }
 }
 
+/// The active run if it is `run_id` (and its lease has not run out),
+/// its lease renewed: every call of the coordinator for its run renews it.
 fn checked_run<'a>(
-    slot: &'a mut Option<ActiveRun>,
+    slot: &'a mut Slot,
     run_id: &str,
+    lease: Duration,
 ) -> Result<&'a mut ActiveRun, Status> {
-    match slot.as_mut() {
-        Some(active) if active.run_id == run_id => Ok(active),
+    slot.expire(lease);
+    let dropped = match &slot.dropped {
+        Some((id, why)) if id == run_id => format!(" (run {run_id} was dropped: {why})"),
+        _ => String::new(),
+    };
+    match slot.active.as_mut() {
+        Some(active) if active.run_id == run_id => {
+            active.renewed = Instant::now();
+            Ok(active)
+        }
         Some(active) => Err(Status::not_found(format!(
-            "unknown run id {run_id}: this agent is serving run {}",
+            "unknown run id {run_id}: this agent is serving run {}{dropped}",
             active.run_id
         ))),
         None => Err(Status::not_found(format!(
-            "unknown run id {run_id}: this agent has no run"
+            "unknown run id {run_id}: this agent has no run{dropped}"
         ))),
     }
 }

@@ -147,7 +147,13 @@ async fn spawn_child(
         agent: label.clone(),
         reason,
     };
-    let mut child = Command::new(exe)
+    let mut command = Command::new(exe);
+    // Its own process group: a Ctrl-C at the terminal reaches the
+    // coordinator, which stops its agents itself (they also exit when
+    // their stdin, the coordinator's pipe, closes).
+    #[cfg(unix)]
+    command.process_group(0);
+    let mut child = command
         .args([
             "agent",
             "--listen",

@@ -6,6 +6,13 @@
 //! It owns everything global (routing today; origin load, migration
 //! control and faults as they arrive) and only moves data: the simulation
 //! itself happens in the agents' region engines.
+//!
+//! Agents hold a run under a lease the coordinator renews every
+//! [`RENEW_EVERY`]; during an epoch they stream progress, and an agent is
+//! declared failed only when it stays silent (no progress, no report) for
+//! [`RunConfig::silence_deadline`], however long the work itself takes.
+//! Every path out of [`run`] (success, failure, [`RunConfig::stop`]) stops
+//! the runs it started on live agents.
 
 mod agents;
 mod epochlog;
@@ -24,7 +31,21 @@ use edgesim_sim::{Demand, Routing};
 use tokio::task::JoinSet;
 
 pub use agents::AgentConn;
-pub use epochlog::{EPOCH_LOG_FILE, EpochLogError, Rebuilt, rebuild};
+pub use epochlog::{
+    EPOCH_LOG_FILE, EpochLogError, LogEnd, LogReader, MAX_RAW_RECORD_BYTES, MAX_RECORD_BYTES,
+    ParsedLog, Rebuilt, parse_log, rebuild, rebuild_salvaging,
+};
+
+/// How often the coordinator renews its runs' leases on the agents.
+pub const RENEW_EVERY: Duration = Duration::from_secs(1);
+
+/// The default of [`RunConfig::silence_deadline`].
+pub const DEFAULT_SILENCE_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Tells a run to stop, with the name of the reason (such as "SIGINT"):
+/// the run stops its agents, keeps the epochs completed so far in its
+/// epoch log and returns [`CoordinatorError::Interrupted`].
+pub type StopReceiver = tokio::sync::watch::Receiver<Option<&'static str>>;
 
 /// Where the agents come from.
 #[derive(Debug, Clone)]
@@ -51,8 +72,10 @@ pub enum AgentSource {
 pub struct RunConfig {
     /// The agents.
     pub agents: AgentSource,
-    /// How long one epoch may take on an agent before it is declared failed.
-    pub epoch_deadline: Duration,
+    /// How long an agent may stay silent (no progress message, no report;
+    /// agents send progress every half second while they work) during an
+    /// epoch before it is declared failed.
+    pub silence_deadline: Duration,
     /// How long an agent may take to start and answer the handshake.
     pub startup_deadline: Duration,
     /// Shared token sent to `Connect` agents (local agents listen on
@@ -62,6 +85,8 @@ pub struct RunConfig {
     pub epoch_log: Option<PathBuf>,
     /// TLS towards `Connect` agents (agents started with a certificate).
     pub tls: Option<ClientTls>,
+    /// Stops the run early when it says so (Ctrl-C).
+    pub stop: Option<StopReceiver>,
 }
 
 /// How the coordinator checks agents that speak TLS.
@@ -80,11 +105,12 @@ impl RunConfig {
     pub fn new(agents: AgentSource) -> RunConfig {
         RunConfig {
             agents,
-            epoch_deadline: Duration::from_secs(120),
+            silence_deadline: DEFAULT_SILENCE_DEADLINE,
             startup_deadline: Duration::from_secs(30),
             token: None,
             epoch_log: None,
             tls: None,
+            stop: None,
         }
     }
 }
@@ -157,23 +183,46 @@ pub enum CoordinatorError {
     /// The `[replay]` logs could not be read.
     #[error("{0}")]
     Replay(#[from] edgesim_model::replay::ReplayError),
+    /// The run was told to stop ([`RunConfig::stop`]).
+    #[error("coordinator: run interrupted by {signal} after {epochs_done} epochs")]
+    Interrupted {
+        /// Why (the signal's name).
+        signal: &'static str,
+        /// Epochs completed and saved in the epoch log.
+        epochs_done: u64,
+    },
+}
+
+impl CoordinatorError {
+    /// Whether the run may have saved epochs in its log before failing
+    /// (false for failures before the first epoch).
+    pub fn logged_epochs(&self) -> bool {
+        match self {
+            CoordinatorError::AgentStart { .. }
+            | CoordinatorError::VersionMismatch { .. }
+            | CoordinatorError::Replay(_) => false,
+            CoordinatorError::Interrupted { epochs_done, .. } => *epochs_done > 0,
+            _ => true,
+        }
+    }
 }
 
 /// Runs `scenario` (whose file text is `scenario_toml`) and returns its
 /// summary. `on_epoch` is called after every epoch.
 ///
-/// An agent that fails mid-run (dies, answers an error, or misses the
-/// epoch deadline) is handled per the scenario's `on_agent_failure`:
-/// `abort` returns the summary of the epochs completed so far, marked
-/// incomplete, with the incident; `reassign` restarts its regions cold on
-/// the surviving agents from the failed epoch and goes on. Either way the
-/// summary lists the incident. Failures before the first epoch (agents that
-/// cannot be started or reached, refused runs) are errors.
+/// An agent that fails mid-run (dies, answers an error, or stays silent
+/// for the silence deadline) is handled per the scenario's
+/// `on_agent_failure`: `abort` returns the summary of the epochs completed
+/// so far, marked incomplete, with the incident; `reassign` restarts its
+/// regions cold on the surviving agents from the failed epoch and goes on.
+/// Either way the summary lists the incident. Failures before the first
+/// epoch (agents that cannot be started or reached, refused runs) are
+/// errors, and leave no run behind on the agents that did start it.
 pub async fn run(
     scenario: Arc<Scenario>,
     scenario_toml: &str,
     config: &RunConfig,
-    mut on_epoch: impl FnMut(&Progress),
+    on_epoch: impl FnMut(&Progress),
 ) -> Result<Summary, CoordinatorError> {
     let routing = Routing::nearest(&scenario);
     let demand = routing.demand(&scenario, scenario.viewers.requests_per_sec);
@@ -193,183 +242,339 @@ pub async fn run(
             );
         }
     }
-    let mut pool = agents::start(
-        &config.agents,
-        config.token.as_deref(),
-        config.tls.as_ref(),
-        config.startup_deadline,
+    let mut stop = config.stop.clone();
+    let interrupted = |signal| CoordinatorError::Interrupted {
+        signal,
+        epochs_done: 0,
+    };
+    let mut pool = or_stop(
+        &mut stop,
+        agents::start(
+            &config.agents,
+            config.token.as_deref(),
+            config.tls.as_ref(),
+            config.startup_deadline,
+        ),
     )
-    .await?;
-    let mut assignment = assign_regions(&scenario, &demand, pool.len());
+    .await
+    .map_err(interrupted)??;
+    let assignment = assign_regions(&scenario, &demand, pool.len());
     let run_id = format!(
         "{}-{}-{}",
         scenario.name,
         std::process::id(),
         unique_suffix()
     );
-    handshake_and_start(
-        &mut pool,
-        &scenario,
-        scenario_toml,
-        &assignment,
-        &run_id,
-        config,
-    )
-    .await?;
-    let mut log = match &config.epoch_log {
-        Some(path) => Some(epochlog::EpochLogWriter::create(
-            path,
+    let mut alive = vec![false; pool.len()];
+    let started = or_stop(
+        &mut stop,
+        handshake_and_start(
+            &mut pool,
             &scenario,
             scenario_toml,
-        )?),
-        None => None,
-    };
-
-    let mut fold = fold::RunFold::new(Arc::clone(&scenario));
-    let mut alive = vec![true; pool.len()];
-    let mut deadline = Deadline::new(config.epoch_deadline);
-    let (mut wall_secs, mut busy_secs) = (0.0, 0.0);
-    let epochs = scenario.simulation.epochs();
-
-    // Epoch k's numbers are folded while the agents simulate epoch k+1:
-    // only the cheap part of the fold (global load, the migration
-    // controller) stands between two epochs.
-    let mut pending: Option<Completed> = None;
-    // Origin Shield: the authoritative caches, and the change of the last
-    // epoch observed, sent with the next epoch (see edgesim_sim::shield).
-    let mut shields = edgesim_sim::shield::ShieldCaches::new(&scenario);
-    let mut shield_update: Option<pb::ShieldUpdate> = None;
-    for epoch in 0..epochs {
-        let controls = fold.controls(epoch);
-        let demand_now = fold.demand(epoch);
-        let replay_now = replay
-            .as_ref()
-            .map(|plan| replay_batches(&scenario, plan, epoch))
-            .unwrap_or_default();
-        let ctx = EpochCtx {
-            pool: &pool,
-            scenario: &scenario,
-            demand: &demand_now,
-            replay: &replay_now,
-            run_id: &run_id,
-            shield: shield_update.as_ref(),
-            // Agents without regions keep their shield replica current in
-            // case they take regions over.
-            idle_too: shields.enabled(),
-        };
-        let started = Instant::now();
-        let calls = spawn_advance(
-            &ctx,
             &assignment,
-            &alive,
-            &controls,
-            epoch,
-            deadline.current(),
-        );
-        if let Some(done) = pending.take() {
-            commit(&mut fold, &mut log, done)?;
-            on_epoch(&progress(&scenario, &fold, epoch - 1, wall_secs, busy_secs));
-        }
-        let (mut reports, failures, busy) = collect_advance(&ctx, calls, epoch).await;
-        busy_secs += busy.as_secs_f64();
-        let mut incidents = Vec::new();
-        let mut aborted = false;
-        let mut orphans: Vec<(usize, Vec<usize>, String)> = failures
-            .into_iter()
-            .map(|(i, reason)| {
-                alive[i] = false;
-                (i, std::mem::take(&mut assignment[i]), reason)
-            })
-            .collect();
-        while let Some((i, regions, reason)) = orphans.pop() {
-            let incident = |action: &str, to: Vec<String>| Incident {
-                epoch,
-                at_secs: scenario.simulation.epoch_span(epoch).start as f64 / 1e6,
-                kind: "agent_failed".into(),
-                agent: pool.name(i).to_owned(),
-                regions: regions
-                    .iter()
-                    .map(|&r| scenario.regions[r].id.clone())
-                    .collect(),
-                reason: reason.clone(),
-                action: action.into(),
-                to,
+            &run_id,
+            config,
+            &mut alive,
+        ),
+    )
+    .await
+    .map_err(interrupted)
+    .and_then(|r| r);
+    let result = match started {
+        Err(e) => Err(e),
+        Ok(()) => {
+            let renewals = renew_leases(&pool, &run_id);
+            let run = Run {
+                scenario: &scenario,
+                scenario_toml,
+                config,
+                pool: &pool,
+                run_id: &run_id,
+                demand: &demand,
+                replay: replay.as_ref(),
             };
-            let survivors = alive.iter().any(|&a| a);
-            if scenario.simulation.on_agent_failure == AgentFailurePolicy::Abort || !survivors {
-                incidents.push(incident("aborted", Vec::new()));
-                aborted = true;
-                continue;
-            }
-            let plan = reassign(&scenario, &demand, &assignment, &alive, &regions);
-            let mut to = Vec::new();
-            for (agent, taken) in plan {
-                match take_over(&ctx, agent, &taken, &controls, epoch, deadline.current()).await {
-                    Ok(more) => {
-                        reports.extend(more);
-                        assignment[agent].extend(&taken);
-                        assignment[agent].sort_unstable();
-                        to.push(pool.name(agent).to_owned());
-                    }
-                    Err(why) => {
-                        alive[agent] = false;
-                        let mut lost = std::mem::take(&mut assignment[agent]);
-                        lost.extend(&taken);
-                        lost.sort_unstable();
-                        // Its own regions answered this epoch, but their
-                        // state is gone with it: they restart cold at this
-                        // epoch elsewhere, so drop what they reported.
-                        reports.retain(|r| !lost.contains(&r.region));
-                        orphans.push((agent, lost, why));
-                    }
-                }
-            }
-            incidents.push(incident("reassigned", to));
+            let out = run.drive(assignment, &mut alive, stop, on_epoch).await;
+            drop(renewals);
+            out
         }
-        if aborted {
-            if let Some(log) = &mut log {
-                log.append(epoch, &[], &incidents, false)?;
+    };
+    // Whatever happened, the runs started on live agents end here: a
+    // failed or interrupted run leaves none behind.
+    stop_runs(&pool, &run_id, &alive).await;
+    pool.shutdown().await;
+    result
+}
+
+/// Awaits `fut` unless `stop` says to stop first (then its reason).
+async fn or_stop<T>(
+    stop: &mut Option<StopReceiver>,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T, &'static str> {
+    match stop {
+        None => Ok(fut.await),
+        Some(rx) => tokio::select! {
+            biased;
+            why = stopped(rx) => Err(why),
+            out = fut => Ok(out),
+        },
+    }
+}
+
+/// Resolves once `rx` says to stop (never if its sender is gone).
+async fn stopped(rx: &mut StopReceiver) -> &'static str {
+    loop {
+        let now = *rx.borrow_and_update();
+        if let Some(why) = now {
+            return why;
+        }
+        if rx.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Renews the run's lease on every agent every [`RENEW_EVERY`] until the
+/// returned set is dropped. An agent that does not answer is noticed by
+/// its epoch calls, not here.
+fn renew_leases(pool: &agents::AgentPool, run_id: &str) -> JoinSet<()> {
+    let mut tasks = JoinSet::new();
+    for agent in pool.iter() {
+        let mut client = agent.client.clone();
+        let run_id = run_id.to_owned();
+        tasks.spawn(async move {
+            let mut tick = tokio::time::interval(RENEW_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let _ = tokio::time::timeout(
+                    RENEW_EVERY * 2,
+                    client.renew(pb::RenewRequest {
+                        run_id: run_id.clone(),
+                    }),
+                )
+                .await;
             }
-            fold.abort(incidents);
-            break;
-        }
-        reports.sort_by_key(|r| r.region);
-        fold.observe(epoch, &reports);
-        if shields.enabled() {
-            let update = shields.apply_epoch(epoch, &reports);
-            shield_update = Some(edgesim_proto::shield_update_to_pb(&update));
-        }
-        deadline.observe(started.elapsed());
-        wall_secs += started.elapsed().as_secs_f64();
-        pending = Some(Completed {
-            epoch,
-            reports,
-            incidents,
         });
     }
-    if let Some(done) = pending.take() {
-        let epoch = done.epoch;
-        commit(&mut fold, &mut log, done)?;
-        on_epoch(&progress(&scenario, &fold, epoch, wall_secs, busy_secs));
+    tasks
+}
+
+/// Ends the run on every agent marked in `alive`, all at once, each
+/// given a few seconds (an agent that does not answer drops the run when
+/// its lease runs out).
+async fn stop_runs(pool: &agents::AgentPool, run_id: &str, alive: &[bool]) {
+    let mut calls = JoinSet::new();
+    for (i, agent) in pool.iter().enumerate() {
+        if !alive.get(i).copied().unwrap_or(false) {
+            continue;
+        }
+        let mut client = agent.client.clone();
+        let req = pb::StopRunRequest {
+            run_id: run_id.to_owned(),
+        };
+        calls.spawn(async move {
+            let _ = tokio::time::timeout(Duration::from_secs(3), client.stop_run(req)).await;
+        });
     }
+    while calls.join_next().await.is_some() {}
+}
+
+/// A started run: what its epochs need.
+struct Run<'a> {
+    scenario: &'a Arc<Scenario>,
+    scenario_toml: &'a str,
+    config: &'a RunConfig,
+    pool: &'a agents::AgentPool,
+    run_id: &'a str,
+    demand: &'a [Vec<Demand>],
+    replay: Option<&'a edgesim_model::replay::ReplayPlan>,
+}
+
+impl Run<'_> {
+    /// Drives the epochs; `alive` (index = agent) says which agents still
+    /// hold the run, for the caller to stop them.
+    async fn drive(
+        &self,
+        mut assignment: Vec<Vec<usize>>,
+        alive: &mut [bool],
+        mut stop: Option<StopReceiver>,
+        mut on_epoch: impl FnMut(&Progress),
+    ) -> Result<Summary, CoordinatorError> {
+        let (scenario, pool, demand) = (self.scenario, self.pool, self.demand);
+        let deadline = self.config.silence_deadline;
+        let mut log = match &self.config.epoch_log {
+            Some(path) => Some(epochlog::EpochLogWriter::create(
+                path,
+                scenario,
+                self.scenario_toml,
+            )?),
+            None => None,
+        };
+
+        let mut fold = fold::RunFold::new(Arc::clone(scenario));
+        let (mut wall_secs, mut busy_secs) = (0.0, 0.0);
+        let epochs = scenario.simulation.epochs();
+        let mut committed = 0u64;
+
+        // Epoch k's numbers are folded while the agents simulate epoch k+1:
+        // only the cheap part of the fold (global load, the migration
+        // controller) stands between two epochs.
+        let mut pending: Option<Completed> = None;
+        // Origin Shield: the authoritative caches, and the change of the last
+        // epoch observed, sent with the next epoch (see edgesim_sim::shield).
+        let mut shields = edgesim_sim::shield::ShieldCaches::new(scenario);
+        let mut shield_update: Option<pb::ShieldUpdate> = None;
+        for epoch in 0..epochs {
+            let controls = fold.controls(epoch);
+            let demand_now = fold.demand(epoch);
+            let replay_now = self
+                .replay
+                .map(|plan| replay_batches(scenario, plan, epoch))
+                .unwrap_or_default();
+            let ctx = EpochCtx {
+                pool,
+                scenario,
+                demand: &demand_now,
+                replay: &replay_now,
+                run_id: self.run_id,
+                shield: shield_update.as_ref(),
+                // Agents without regions keep their shield replica current in
+                // case they take regions over.
+                idle_too: shields.enabled(),
+            };
+            let started = Instant::now();
+            let calls = spawn_advance(&ctx, &assignment, alive, &controls, epoch, deadline);
+            if let Some(done) = pending.take() {
+                commit(&mut fold, &mut log, done)?;
+                committed += 1;
+                on_epoch(&progress(scenario, &fold, epoch - 1, wall_secs, busy_secs));
+            }
+            let collected = or_stop(&mut stop, collect_advance(&ctx, calls, epoch)).await;
+            let (mut reports, failures, busy) = match collected {
+                Ok(out) => out,
+                Err(signal) => return interrupt(log, signal, committed),
+            };
+            busy_secs += busy.as_secs_f64();
+            let mut incidents = Vec::new();
+            let mut aborted = false;
+            let mut orphans: Vec<(usize, Vec<usize>, String)> = failures
+                .into_iter()
+                .map(|(i, reason)| {
+                    alive[i] = false;
+                    (i, std::mem::take(&mut assignment[i]), reason)
+                })
+                .collect();
+            while let Some((i, regions, reason)) = orphans.pop() {
+                let incident = |action: &str, to: Vec<String>| Incident {
+                    epoch,
+                    at_secs: scenario.simulation.epoch_span(epoch).start as f64 / 1e6,
+                    kind: "agent_failed".into(),
+                    agent: pool.name(i).to_owned(),
+                    regions: regions
+                        .iter()
+                        .map(|&r| scenario.regions[r].id.clone())
+                        .collect(),
+                    reason: reason.clone(),
+                    action: action.into(),
+                    to,
+                };
+                let survivors = alive.iter().any(|&a| a);
+                if scenario.simulation.on_agent_failure == AgentFailurePolicy::Abort || !survivors {
+                    incidents.push(incident("aborted", Vec::new()));
+                    aborted = true;
+                    continue;
+                }
+                let plan = reassign(scenario, demand, &assignment, alive, &regions);
+                let mut to = Vec::new();
+                for (agent, taken) in plan {
+                    let took = or_stop(
+                        &mut stop,
+                        take_over(&ctx, agent, &taken, &controls, epoch, deadline),
+                    )
+                    .await;
+                    let took = match took {
+                        Ok(took) => took,
+                        Err(signal) => return interrupt(log, signal, committed),
+                    };
+                    match took {
+                        Ok(more) => {
+                            reports.extend(more);
+                            assignment[agent].extend(&taken);
+                            assignment[agent].sort_unstable();
+                            to.push(pool.name(agent).to_owned());
+                        }
+                        Err(why) => {
+                            alive[agent] = false;
+                            let mut lost = std::mem::take(&mut assignment[agent]);
+                            lost.extend(&taken);
+                            lost.sort_unstable();
+                            // Its own regions answered this epoch, but their
+                            // state is gone with it: they restart cold at this
+                            // epoch elsewhere, so drop what they reported.
+                            reports.retain(|r| !lost.contains(&r.region));
+                            orphans.push((agent, lost, why));
+                        }
+                    }
+                }
+                incidents.push(incident("reassigned", to));
+            }
+            if aborted {
+                if let Some(log) = &mut log {
+                    log.append(epoch, &[], &incidents, false)?;
+                }
+                fold.abort(incidents);
+                break;
+            }
+            reports.sort_by_key(|r| r.region);
+            fold.observe(epoch, &reports);
+            if shields.enabled() {
+                let update = shields.apply_epoch(epoch, &reports);
+                shield_update = Some(edgesim_proto::shield_update_to_pb(&update));
+            }
+            wall_secs += started.elapsed().as_secs_f64();
+            pending = Some(Completed {
+                epoch,
+                reports,
+                incidents,
+            });
+            if let Some(rx) = &stop
+                && let Some(signal) = *rx.borrow()
+            {
+                if let Some(done) = pending.take() {
+                    commit(&mut fold, &mut log, done)?;
+                    committed += 1;
+                    on_epoch(&progress(scenario, &fold, epoch, wall_secs, busy_secs));
+                }
+                return interrupt(log, signal, committed);
+            }
+        }
+        if let Some(done) = pending.take() {
+            let epoch = done.epoch;
+            commit(&mut fold, &mut log, done)?;
+            on_epoch(&progress(scenario, &fold, epoch, wall_secs, busy_secs));
+        }
+        if let Some(log) = log {
+            log.finish()?;
+        }
+        Ok(fold.finish())
+    }
+}
+
+/// Ends a run told to stop: its log is synced and the error says how many
+/// epochs it holds.
+fn interrupt(
+    log: Option<epochlog::EpochLogWriter>,
+    signal: &'static str,
+    epochs_done: u64,
+) -> Result<Summary, CoordinatorError> {
     if let Some(log) = log {
         log.finish()?;
     }
-    for (i, agent) in pool.iter_mut().enumerate() {
-        if alive[i] {
-            // The run's results are already in; a failed stop only leaves
-            // the agent busy until it is restarted.
-            let _ = tokio::time::timeout(
-                Duration::from_secs(5),
-                agent.client.stop_run(pb::StopRunRequest {
-                    run_id: run_id.clone(),
-                }),
-            )
-            .await;
-        }
-    }
-    pool.shutdown().await;
-    Ok(fold.finish())
+    Err(CoordinatorError::Interrupted {
+        signal,
+        epochs_done,
+    })
 }
 
 /// An epoch whose reports are all in, waiting to be folded.
@@ -409,35 +614,6 @@ fn progress(
         requests: fold.totals().requests,
         wall_secs,
         busy_secs,
-    }
-}
-
-/// The per-epoch call deadline: generous for the first epochs, then a
-/// multiple of the slowest epoch seen, never above the configured cap.
-struct Deadline {
-    cap: Duration,
-    slowest: Duration,
-}
-
-impl Deadline {
-    /// Floor of the adaptive deadline.
-    const FLOOR: Duration = Duration::from_secs(10);
-    /// How many times the slowest epoch so far an epoch may take.
-    const FACTOR: u32 = 20;
-
-    fn new(cap: Duration) -> Deadline {
-        Deadline {
-            cap,
-            slowest: Duration::ZERO,
-        }
-    }
-
-    fn current(&self) -> Duration {
-        (self.slowest * Self::FACTOR).max(Self::FLOOR).min(self.cap)
-    }
-
-    fn observe(&mut self, took: Duration) {
-        self.slowest = self.slowest.max(took);
     }
 }
 
@@ -614,6 +790,10 @@ pub fn assign_regions(
     out
 }
 
+/// Says hello to every agent and starts the run on each; `started`
+/// (index = agent) marks those that accepted it. When one agent fails,
+/// the runs already started on the others are stopped before the error
+/// is returned.
 async fn handshake_and_start(
     pool: &mut agents::AgentPool,
     scenario: &Scenario,
@@ -621,48 +801,88 @@ async fn handshake_and_start(
     assignment: &[Vec<usize>],
     run_id: &str,
     config: &RunConfig,
+    started: &mut [bool],
 ) -> Result<(), CoordinatorError> {
+    let mut failed = None;
     for (i, agent) in pool.iter_mut().enumerate() {
-        let name = agent.name.clone();
-        let fail = |reason: String| CoordinatorError::AgentStart {
-            agent: name.clone(),
-            reason,
-        };
-        let hello = tokio::time::timeout(
-            config.startup_deadline,
-            agent.client.hello(pb::HelloRequest {
-                protocol_version: PROTOCOL_VERSION,
-                coordinator_version: SOFTWARE_VERSION.to_owned(),
-            }),
+        match start_one(
+            agent,
+            scenario,
+            scenario_toml,
+            &assignment[i],
+            run_id,
+            config,
         )
         .await
-        .map_err(|_| fail("no answer to the handshake".into()))?
-        .map_err(|s| fail(status_text(&s)))?
-        .into_inner();
-        if hello.protocol_version != PROTOCOL_VERSION {
-            return Err(CoordinatorError::VersionMismatch {
-                agent: name,
-                agent_version: hello.protocol_version,
-                agent_software: hello.agent_version,
-                ours: PROTOCOL_VERSION,
-                our_software: SOFTWARE_VERSION.to_owned(),
-            });
+        {
+            Ok(()) => started[i] = true,
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
         }
-        agent
-            .client
-            .start_run(pb::StartRunRequest {
-                run_id: run_id.to_owned(),
-                scenario_name: scenario.source_name.clone(),
-                scenario_toml: scenario_toml.to_owned(),
-                regions: assignment[i]
-                    .iter()
-                    .map(|&r| scenario.regions[r].id.clone())
-                    .collect(),
-                handler_sources: scenario.trigger_sources.clone().into_iter().collect(),
-            })
-            .await
-            .map_err(|s| fail(format!("refused the run: {}", status_text(&s))))?;
     }
+    match failed {
+        None => Ok(()),
+        Some(e) => {
+            stop_runs(pool, run_id, started).await;
+            started.iter_mut().for_each(|s| *s = false);
+            Err(e)
+        }
+    }
+}
+
+/// The handshake with one agent and the start of its part of the run.
+async fn start_one(
+    agent: &mut agents::AgentConn,
+    scenario: &Scenario,
+    scenario_toml: &str,
+    regions: &[usize],
+    run_id: &str,
+    config: &RunConfig,
+) -> Result<(), CoordinatorError> {
+    let name = agent.name.clone();
+    let fail = |reason: String| CoordinatorError::AgentStart {
+        agent: name.clone(),
+        reason,
+    };
+    let hello = tokio::time::timeout(
+        config.startup_deadline,
+        agent.client.hello(pb::HelloRequest {
+            protocol_version: PROTOCOL_VERSION,
+            coordinator_version: SOFTWARE_VERSION.to_owned(),
+        }),
+    )
+    .await
+    .map_err(|_| fail("no answer to the handshake".into()))?
+    .map_err(|s| fail(status_text(&s)))?
+    .into_inner();
+    if hello.protocol_version != PROTOCOL_VERSION {
+        return Err(CoordinatorError::VersionMismatch {
+            agent: name,
+            agent_version: hello.protocol_version,
+            agent_software: hello.agent_version,
+            ours: PROTOCOL_VERSION,
+            our_software: SOFTWARE_VERSION.to_owned(),
+        });
+    }
+    tokio::time::timeout(
+        config.startup_deadline,
+        agent.client.start_run(pb::StartRunRequest {
+            run_id: run_id.to_owned(),
+            scenario_name: scenario.source_name.clone(),
+            scenario_toml: scenario_toml.to_owned(),
+            regions: regions
+                .iter()
+                .map(|&r| scenario.regions[r].id.clone())
+                .collect(),
+            handler_sources: scenario.trigger_sources.clone().into_iter().collect(),
+            protocol_version: PROTOCOL_VERSION,
+        }),
+    )
+    .await
+    .map_err(|_| fail("no answer to starting the run".into()))?
+    .map_err(|s| fail(format!("refused the run: {}", status_text(&s))))?;
     Ok(())
 }
 
@@ -689,15 +909,9 @@ async fn advance_epoch(
     collect_advance(ctx, calls, epoch).await
 }
 
-/// The calls of one epoch's advance, under way.
-type AdvanceCalls = JoinSet<(
-    usize,
-    Result<
-        Result<tonic::Response<pb::AdvanceResponse>, tonic::Status>,
-        tokio::time::error::Elapsed,
-    >,
-    Duration,
-)>;
+/// The calls of one epoch's advance, under way: each agent's report or
+/// why it failed.
+type AdvanceCalls = JoinSet<(usize, Result<pb::AdvanceResponse, String>)>;
 
 /// Sends `epoch`'s Advance to every live agent with regions.
 fn spawn_advance(
@@ -728,13 +942,54 @@ fn spawn_advance(
             shield: ctx.shield.cloned(),
         };
         let mut client = agent.client.clone();
-        calls.spawn(async move {
-            let started = Instant::now();
-            let out = tokio::time::timeout(deadline, client.advance(req)).await;
-            (i, out, started.elapsed())
-        });
+        calls.spawn(async move { (i, advance_call(&mut client, req, deadline).await) });
     }
     calls
+}
+
+/// One agent's epoch: its stream of progress, then its report. The
+/// deadline applies to silence: every message resets it.
+async fn advance_call(
+    client: &mut agents::AgentClient,
+    req: pb::AdvanceRequest,
+    silence: Duration,
+) -> Result<pb::AdvanceResponse, String> {
+    let started = Instant::now();
+    let silent = |started: Instant| {
+        format!(
+            "no answer within {silence:.1?} (silent: no progress, no report; {:.1?} into the epoch)",
+            started.elapsed()
+        )
+    };
+    let mut stream = tokio::time::timeout(silence, client.advance(req))
+        .await
+        .map_err(|_| silent(started))?
+        .map_err(|s| status_text(&s))?
+        .into_inner();
+    loop {
+        let event = tokio::time::timeout(silence, stream.message())
+            .await
+            .map_err(|_| silent(started))?
+            .map_err(|s| status_text(&s))?
+            .ok_or_else(|| "ended the epoch without a report".to_owned())?;
+        match event.event {
+            Some(pb::advance_event::Event::Report(report)) => {
+                // Read the stream to its end (its status): a stream
+                // dropped unfinished is reset, and HTTP/2 limits how many
+                // resets a connection takes before it is closed, with
+                // every call on it.
+                let end = tokio::time::timeout(silence, stream.message())
+                    .await
+                    .map_err(|_| silent(started))?
+                    .map_err(|s| status_text(&s))?;
+                return match end {
+                    None => Ok(report),
+                    Some(_) => Err("sent more after the epoch's report".to_owned()),
+                };
+            }
+            Some(pb::advance_event::Event::Progress(_)) | None => {}
+        }
+    }
 }
 
 /// Waits for `epoch`'s answers.
@@ -751,17 +1006,13 @@ async fn collect_advance(
     let mut failures = Vec::new();
     let mut busiest = Duration::ZERO;
     while let Some(joined) = calls.join_next().await {
-        let (i, out, elapsed) = joined.expect("advance tasks do not panic");
+        let (i, out) = joined.expect("advance tasks do not panic");
         let resp = match out {
-            Err(_) => {
-                failures.push((i, format!("no answer within {elapsed:.1?}")));
+            Err(why) => {
+                failures.push((i, why));
                 continue;
             }
-            Ok(Err(status)) => {
-                failures.push((i, status_text(&status)));
-                continue;
-            }
-            Ok(Ok(resp)) => resp.into_inner(),
+            Ok(resp) => resp,
         };
         if resp.epoch != epoch || resp.run_id != ctx.run_id {
             failures.push((

@@ -273,10 +273,18 @@ impl edgesim_proto::pb::edge_agent_server::EdgeAgent for FutureAgent {
     ) -> Result<tonic::Response<edgesim_proto::pb::StartRunResponse>, tonic::Status> {
         Err(tonic::Status::unimplemented("not in this test"))
     }
+    type AdvanceStream =
+        tokio_stream::Empty<Result<edgesim_proto::pb::AdvanceEvent, tonic::Status>>;
     async fn advance(
         &self,
         _: tonic::Request<edgesim_proto::pb::AdvanceRequest>,
-    ) -> Result<tonic::Response<edgesim_proto::pb::AdvanceResponse>, tonic::Status> {
+    ) -> Result<tonic::Response<Self::AdvanceStream>, tonic::Status> {
+        Err(tonic::Status::unimplemented("not in this test"))
+    }
+    async fn renew(
+        &self,
+        _: tonic::Request<edgesim_proto::pb::RenewRequest>,
+    ) -> Result<tonic::Response<edgesim_proto::pb::RenewResponse>, tonic::Status> {
         Err(tonic::Status::unimplemented("not in this test"))
     }
     async fn add_regions(
@@ -326,4 +334,100 @@ async fn an_agent_of_another_protocol_version_is_refused_naming_both() {
             && text.contains(&format!("version {}", edgesim_proto::PROTOCOL_VERSION)),
         "{text}"
     );
+}
+
+/// An agent of this version that says hello and refuses every run.
+struct RefusingAgent;
+
+#[tonic::async_trait]
+impl edgesim_proto::pb::edge_agent_server::EdgeAgent for RefusingAgent {
+    async fn hello(
+        &self,
+        _: tonic::Request<edgesim_proto::pb::HelloRequest>,
+    ) -> Result<tonic::Response<edgesim_proto::pb::HelloResponse>, tonic::Status> {
+        Ok(tonic::Response::new(edgesim_proto::pb::HelloResponse {
+            protocol_version: edgesim_proto::PROTOCOL_VERSION,
+            agent_version: edgesim_proto::SOFTWARE_VERSION.into(),
+            cores: 1,
+            busy_with_run: String::new(),
+        }))
+    }
+    async fn start_run(
+        &self,
+        _: tonic::Request<edgesim_proto::pb::StartRunRequest>,
+    ) -> Result<tonic::Response<edgesim_proto::pb::StartRunResponse>, tonic::Status> {
+        Err(tonic::Status::resource_exhausted("out of memory, say"))
+    }
+    type AdvanceStream =
+        tokio_stream::Empty<Result<edgesim_proto::pb::AdvanceEvent, tonic::Status>>;
+    async fn advance(
+        &self,
+        _: tonic::Request<edgesim_proto::pb::AdvanceRequest>,
+    ) -> Result<tonic::Response<Self::AdvanceStream>, tonic::Status> {
+        Err(tonic::Status::unimplemented("not in this test"))
+    }
+    async fn renew(
+        &self,
+        _: tonic::Request<edgesim_proto::pb::RenewRequest>,
+    ) -> Result<tonic::Response<edgesim_proto::pb::RenewResponse>, tonic::Status> {
+        Err(tonic::Status::unimplemented("not in this test"))
+    }
+    async fn add_regions(
+        &self,
+        _: tonic::Request<edgesim_proto::pb::AddRegionsRequest>,
+    ) -> Result<tonic::Response<edgesim_proto::pb::AddRegionsResponse>, tonic::Status> {
+        Err(tonic::Status::unimplemented("not in this test"))
+    }
+    async fn stop_run(
+        &self,
+        _: tonic::Request<edgesim_proto::pb::StopRunRequest>,
+    ) -> Result<tonic::Response<edgesim_proto::pb::StopRunResponse>, tonic::Status> {
+        Err(tonic::Status::unimplemented("not in this test"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_start_leaves_no_run_on_the_healthy_agents() {
+    let (listener, good) = edgesim_agent::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let good_server = tokio::spawn(edgesim_agent::serve(
+        listener,
+        1,
+        None,
+        std::future::pending(),
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bad = listener.local_addr().unwrap().to_string();
+    let bad_server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(edgesim_proto::pb::edge_agent_server::EdgeAgentServer::new(
+                RefusingAgent,
+            ))
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    // The healthy agent starts its part first, then the other refuses.
+    let config = RunConfig::new(AgentSource::Connect(vec![good.to_string(), bad.clone()]));
+    let err = run(scenario(), SCENARIO, &config, |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains(&bad) && err.to_string().contains("out of memory, say"),
+        "{err}"
+    );
+    let mut client =
+        edgesim_proto::pb::edge_agent_client::EdgeAgentClient::connect(format!("http://{good}"))
+            .await
+            .unwrap();
+    let hello = client
+        .hello(edgesim_proto::pb::HelloRequest {
+            protocol_version: edgesim_proto::PROTOCOL_VERSION,
+            coordinator_version: "test".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    good_server.abort();
+    bad_server.abort();
+    assert_eq!(hello.busy_with_run, "", "the healthy agent was freed");
 }

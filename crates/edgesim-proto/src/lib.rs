@@ -18,8 +18,10 @@ use edgesim_sim::{
 
 /// The protocol version this build speaks; bumped on any incompatible
 /// change to the messages or their meaning (2: log replay batches, Origin
-/// Shield updates and accesses, Lambda quota reports).
-pub const PROTOCOL_VERSION: u32 = 2;
+/// Shield updates and accesses, Lambda quota reports; 3: run leases and
+/// Renew, Advance streams progress before its report, StartRun carries the
+/// coordinator's version). Both sides refuse a peer of another version.
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The software version, shown in handshakes.
 pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -23,7 +23,8 @@ pub use summary::{
     SCHEMA_VERSION, Summary, TierShares,
 };
 pub use write::{
-    ReadError, ReportError, read_report, regenerate_report, write_report, write_report_keeping,
+    ReadError, ReportError, read_report, regenerate_report, replace_dir, write_report,
+    write_report_in, write_report_keeping,
 };
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
-//! Writing a report directory: everything goes to a hidden staging
-//! directory beside the target, which is renamed into place only when
-//! complete, so a failed run never leaves a half-written report. Also
+//! Writing a report directory: everything goes to a staging directory
+//! beside the target, which replaces it ([`replace_dir`], one atomic
+//! rename on Linux) only when complete, so a failed run never leaves a
+//! half-written report nor loses the previous one. Also
 //! reading a saved report back ([`read_report`]) and redrawing its plots
 //! and index.html in place ([`regenerate_report`]).
 
@@ -776,33 +777,63 @@ pub fn write_report(dir: &Path, summary: &Summary) -> Result<(), ReportError> {
 }
 
 /// Like [`write_report`], but files of `dir` named in `keep` (such as the
-/// coordinator's epoch log) are carried over into the new report.
+/// coordinator's epoch log) are carried over into the new report (hard
+/// linked, or copied: the old report keeps them until it is replaced).
 pub fn write_report_keeping(
     dir: &Path,
     summary: &Summary,
     keep: &[&str],
 ) -> Result<(), ReportError> {
-    let (parent, staging) = staging_for(dir, "partial");
+    let (parent, staging) = staging_for(dir, "staging");
     std::fs::create_dir_all(&parent).map_err(io(&parent))?;
     fresh_dir(&staging)?;
-    if let Err(e) = write_files(&staging, summary) {
+    let staged = write_files(&staging, summary).and_then(|()| {
+        for name in keep {
+            let (from, to) = (dir.join(name), staging.join(name));
+            if from.exists() && std::fs::hard_link(&from, &to).is_err() {
+                std::fs::copy(&from, &to).map_err(io(&from))?;
+            }
+        }
+        replace_dir(&staging, dir)
+    });
+    if staged.is_err() {
         let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
     }
-    for name in keep {
-        let (from, to) = (dir.join(name), staging.join(name));
-        if from.exists()
-            && let Err(e) = std::fs::rename(&from, &to).map_err(io(&from))
-        {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(e);
+    staged
+}
+
+/// Writes the report files for `summary` into the existing directory
+/// `dir` (a run's staging directory), leaving its other files alone.
+pub fn write_report_in(dir: &Path, summary: &Summary) -> Result<(), ReportError> {
+    write_files(dir, summary)
+}
+
+/// Puts the directory `staged` in place of `dir`, atomically where the
+/// system can (Linux: the two are exchanged in one rename, then the old
+/// one is removed); elsewhere by renames that never lose the old
+/// directory before the new one is in place. `dir` need not exist.
+pub fn replace_dir(staged: &Path, dir: &Path) -> Result<(), ReportError> {
+    if !dir.exists() {
+        return std::fs::rename(staged, dir).map_err(io(dir));
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        if renameat_with(CWD, staged, CWD, dir, RenameFlags::EXCHANGE).is_ok() {
+            // `staged` now holds the old directory.
+            return std::fs::remove_dir_all(staged).map_err(io(staged));
         }
     }
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(io(dir))?;
+    let (_, old) = staging_for(dir, "old");
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(io(&old))?;
     }
-    std::fs::rename(&staging, dir).map_err(io(dir))?;
-    Ok(())
+    std::fs::rename(dir, &old).map_err(io(dir))?;
+    if let Err(e) = std::fs::rename(staged, dir) {
+        let _ = std::fs::rename(&old, dir);
+        return Err(io(dir)(e));
+    }
+    std::fs::remove_dir_all(&old).map_err(io(&old))
 }
 
 /// Reads summary.json and histograms.json of the report in `dir`.
@@ -1072,6 +1103,36 @@ mod tests {
             e.problem.contains("\"fra\" where summary.json has \"ams\""),
             "{e}"
         );
+    }
+
+    #[test]
+    fn replacing_a_report_swaps_it_whole_and_keeps_the_named_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("tiny");
+        write_report(&dir, &testkit::summary(3)).unwrap();
+        std::fs::write(dir.join("epochs.log"), "the log").unwrap();
+        std::fs::write(dir.join("stale.svg"), "old").unwrap();
+        write_report_keeping(&dir, &testkit::summary(5), &["epochs.log"]).unwrap();
+        assert_eq!(read_report(&dir).unwrap().epochs, 5);
+        assert_eq!(std::fs::read(dir.join("epochs.log")).unwrap(), b"the log");
+        assert!(
+            !dir.join("stale.svg").exists(),
+            "a new directory, not a merge"
+        );
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+
+        // A staged directory replaces an existing one, and one that
+        // does not exist.
+        let staged = tmp.path().join("tiny.partial");
+        std::fs::create_dir(&staged).unwrap();
+        std::fs::write(staged.join("new"), "new").unwrap();
+        replace_dir(&staged, &dir).unwrap();
+        assert_eq!(std::fs::read(dir.join("new")).unwrap(), b"new");
+        assert!(!staged.exists());
+        std::fs::create_dir(&staged).unwrap();
+        replace_dir(&staged, &tmp.path().join("fresh")).unwrap();
+        assert!(tmp.path().join("fresh").is_dir());
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 2);
     }
 
     #[test]

@@ -38,7 +38,8 @@ pub struct Args {
     exit_on_stdin_eof: bool,
 }
 
-/// Serves until interrupted (or until stdin closes, with --exit-on-stdin-eof).
+/// Serves until interrupted (SIGINT, SIGTERM: exits within 2 s whatever it
+/// is doing) or until stdin closes, with --exit-on-stdin-eof.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let threads = args
         .threads
@@ -62,6 +63,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
+    // Signals are watched on a thread of their own: a busy runtime or
+    // simulation threads cannot delay the exit (after 1.5 s the watcher
+    // ends the process itself).
+    let mut signals = crate::signals::watch(std::time::Duration::from_millis(1500));
     let result = runtime.block_on(async move {
         let (listener, addr) = edgesim_agent::bind(args.listen)
             .await
@@ -73,24 +78,44 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let watch_stdin = args.exit_on_stdin_eof;
         let shutdown = async move {
             if watch_stdin {
-                let stdin_closed = tokio::task::spawn_blocking(|| {
+                let _ = tokio::task::spawn_blocking(|| {
                     let mut sink = Vec::new();
                     let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
-                });
-                tokio::select! {
-                    _ = stdin_closed => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
+                })
+                .await;
             } else {
-                let _ = tokio::signal::ctrl_c().await;
+                std::future::pending::<()>().await;
             }
         };
-        edgesim_agent::serve_with_tls(listener, threads, token, identity, shutdown)
-            .await
-            .context("agent: server failed")?;
-        Ok(ExitCode::SUCCESS)
+        let serve = edgesim_agent::serve_with_tls(listener, threads, token, identity, shutdown);
+        tokio::select! {
+            served = serve => {
+                served.context("agent: server failed")?;
+                Ok(ExitCode::SUCCESS)
+            }
+            signal = first_signal(&mut signals) => {
+                // Nothing of an agent's outlives its coordinator's run:
+                // drop the work in flight and go.
+                eprintln!("edgesim agent: {signal}: exiting");
+                Ok(ExitCode::from(crate::signals::exit_code(signal)))
+            }
+        }
     });
-    // The stdin watcher may still sit in a blocking read: do not wait for it.
+    // The stdin watcher and an epoch's threads may still be at work: do
+    // not wait for them.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     result
+}
+
+/// Resolves with the first signal's name.
+async fn first_signal(rx: &mut tokio::sync::watch::Receiver<Option<&'static str>>) -> &'static str {
+    loop {
+        let now = *rx.borrow_and_update();
+        if let Some(signal) = now {
+            return signal;
+        }
+        if rx.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }

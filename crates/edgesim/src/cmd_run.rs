@@ -42,10 +42,11 @@ pub struct Args {
     /// or `--set pops.cache_bytes=4GiB` (every PoP); repeatable.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
-    /// Longest an agent may take to answer one epoch before it is declared
-    /// failed, seconds [default: 120] (below this the deadline adapts: 20x
-    /// the slowest epoch so far, at least 10 s).
-    #[arg(long, value_name = "SECS")]
+    /// Longest an agent may stay silent during an epoch before it is
+    /// declared failed, seconds [default: 10]. Agents report progress every
+    /// half second while they work, so a slow epoch is never taken for a
+    /// dead agent: only silence is.
+    #[arg(long, value_name = "SECS", visible_alias = "silence-deadline")]
     epoch_deadline: Option<f64>,
     /// Talk TLS to the --connect agents, trusting the certificate
     /// authority in this PEM file (or the agents' self-signed certificate).
@@ -144,10 +145,11 @@ pub(crate) struct AgentArgs {
         value_name = "TOKEN"
     )]
     pub(crate) token: Option<String>,
-    /// Longest an agent may take to answer one epoch before it is declared
-    /// failed, seconds [default: 120] (below this the deadline adapts: 20x
-    /// the slowest epoch so far, at least 10 s).
-    #[arg(long, value_name = "SECS")]
+    /// Longest an agent may stay silent during an epoch before it is
+    /// declared failed, seconds [default: 10]. Agents report progress every
+    /// half second while they work, so a slow epoch is never taken for a
+    /// dead agent: only silence is.
+    #[arg(long, value_name = "SECS", visible_alias = "silence-deadline")]
     pub(crate) epoch_deadline: Option<f64>,
     /// Talk TLS to the --connect agents, trusting the certificate
     /// authority in this PEM file (or the agents' self-signed certificate).
@@ -215,6 +217,12 @@ pub(crate) fn run_and_write(
 }
 
 /// [`run_and_write`], also returning the last progress (wall and busy time).
+///
+/// The run is staged in `OUT.partial/` (its epochs.log as it goes) under
+/// the lock of `OUT` ([`crate::dirlock`]); the report in `OUT` is replaced
+/// only by a complete new one, in one rename. A run that fails or is
+/// interrupted leaves `OUT` as it was and its epochs in `OUT.partial/`,
+/// and says which command makes a report of them.
 pub(crate) fn run_and_write_with_stats(
     scenario: Arc<Scenario>,
     text: &str,
@@ -246,11 +254,14 @@ pub(crate) fn run_and_write_with_stats(
             secs.is_finite() && secs > 0.0,
             "--epoch-deadline must be a positive number of seconds, got {secs}"
         );
-        config.epoch_deadline = std::time::Duration::from_secs_f64(secs);
+        config.silence_deadline = std::time::Duration::from_secs_f64(secs);
     }
-    let created = prepare_report_dir(out)?;
-    let log = out.join(edgesim_coordinator::EPOCH_LOG_FILE);
+    let stage = Staged::prepare(out)?;
+    let log = stage.partial.join(edgesim_coordinator::EPOCH_LOG_FILE);
     config.epoch_log = Some(log.clone());
+    // Stopping the agents and syncing the log take a few seconds at most;
+    // a second Ctrl-C ends the process at once.
+    config.stop = Some(crate::signals::watch(std::time::Duration::from_secs(15)));
     let progress = ProgressReporter::new(progress, scenario.simulation.epochs());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -270,14 +281,51 @@ pub(crate) fn run_and_write_with_stats(
     progress.finish();
     let summary = match result {
         Ok(summary) => summary,
+        Err(edgesim_coordinator::CoordinatorError::Interrupted {
+            signal,
+            epochs_done: 0,
+        }) => {
+            let untouched = stage.untouched();
+            stage.discard();
+            return Err(anyhow::Error::new(Interrupted {
+                signal,
+                message: format!(
+                    "run interrupted by {signal} before its first epoch; the agents were stopped and nothing was written{untouched}"
+                ),
+            }));
+        }
+        Err(e) if !e.logged_epochs() => {
+            // Nothing was simulated: leave no trace (the previous report,
+            // if any, is as it was).
+            let untouched = stage.untouched();
+            stage.discard();
+            return Err(anyhow::Error::new(e)
+                .context(format!("run failed; no report was written{untouched}")));
+        }
         Err(e) => {
-            // Nothing was simulated: leave no report directory behind
-            // (nor the parents made for it).
-            let _ = std::fs::remove_dir_all(&created);
-            return Err(anyhow::Error::new(e).context("run failed; no report was written"));
+            let untouched = stage.untouched();
+            let rebuild = stage.rebuild_hint();
+            if let edgesim_coordinator::CoordinatorError::Interrupted {
+                signal,
+                epochs_done,
+            } = e
+            {
+                return Err(anyhow::Error::new(Interrupted {
+                    signal,
+                    message: format!(
+                        "run interrupted by {signal} after {epochs_done} of {} epochs; the agents were stopped{untouched}; the completed epochs are in {}: {rebuild}",
+                        scenario.simulation.epochs(),
+                        log.display()
+                    ),
+                }));
+            }
+            return Err(anyhow::Error::new(e).context(format!(
+                "run failed{untouched}; its epochs so far are in {}: {rebuild}",
+                log.display()
+            )));
         }
     };
-    edgesim_report::write_report_keeping(out, &summary, &[edgesim_coordinator::EPOCH_LOG_FILE])?;
+    edgesim_report::write_report_in(&stage.partial, &summary)?;
     for i in &summary.incidents {
         eprintln!(
             "agent {} (regions {}) failed at epoch {} ({} s): {}; {}{}",
@@ -295,45 +343,142 @@ pub(crate) fn run_and_write_with_stats(
         );
     }
     if !summary.complete {
+        // An incomplete report never replaces a report: it goes to OUT
+        // only when there is none there.
+        let (at, untouched) = if stage.had_report {
+            (stage.partial.clone(), stage.untouched())
+        } else {
+            stage.commit()?;
+            (out.to_owned(), String::new())
+        };
         anyhow::bail!(
-            "run aborted after {} of {} epochs; the report of the completed epochs, marked incomplete, is in {}",
+            "run aborted after {} of {} epochs; the report of the completed epochs, marked incomplete, is in {}{untouched}",
             summary.epochs,
             scenario.simulation.epochs(),
-            out.display()
+            at.display()
         );
     }
+    stage.commit()?;
     Ok((summary, last))
 }
 
-/// Makes `out` an empty directory for a new run: a previous edgesim report
-/// there is replaced; any other non-empty directory is refused. Returns the
-/// top-most directory it created (to remove if the run fails at once).
-fn prepare_report_dir(out: &Path) -> anyhow::Result<PathBuf> {
-    let mut created = out.to_path_buf();
-    while let Some(parent) = created.parent() {
-        if parent.as_os_str().is_empty() || parent.exists() {
-            break;
+/// A run stopped by a signal; `main` exits with the signal's code.
+#[derive(Debug)]
+pub(crate) struct Interrupted {
+    /// The signal's name.
+    pub(crate) signal: &'static str,
+    message: String,
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// A run's report directory while the run goes: `out` locked, the run
+/// staged in `out.partial`.
+struct Staged {
+    out: PathBuf,
+    partial: PathBuf,
+    /// `out` held a report when the run started.
+    had_report: bool,
+    /// The top-most directory made for `out` (removed if nothing was run).
+    created: Option<PathBuf>,
+    _lock: crate::dirlock::DirLock,
+}
+
+impl Staged {
+    /// Checks that `out` is a report directory (or empty, or absent),
+    /// takes its lock and makes `out.partial` afresh.
+    fn prepare(out: &Path) -> anyhow::Result<Staged> {
+        let mut created = out.to_path_buf();
+        while let Some(parent) = created.parent() {
+            if parent.as_os_str().is_empty() || parent.exists() {
+                break;
+            }
+            created = parent.to_path_buf();
         }
-        created = parent.to_path_buf();
+        let created = (!out.exists()).then_some(created);
+        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let lock = crate::dirlock::DirLock::acquire(out)?;
+        let mut had_report = false;
+        if out.exists() {
+            had_report = ["summary.json", edgesim_coordinator::EPOCH_LOG_FILE]
+                .iter()
+                .any(|f| out.join(f).exists());
+            let empty = std::fs::read_dir(out)
+                .with_context(|| format!("cannot read {}", out.display()))?
+                .next()
+                .is_none();
+            anyhow::ensure!(
+                had_report || empty,
+                "{} exists and is not an edgesim report; choose another --out",
+                out.display()
+            );
+        }
+        let partial = crate::dirlock::partial_of(out);
+        if partial.exists() {
+            eprintln!(
+                "note: replacing {}, left by an earlier run that did not finish",
+                partial.display()
+            );
+            std::fs::remove_dir_all(&partial)
+                .with_context(|| format!("cannot replace {}", partial.display()))?;
+        }
+        std::fs::create_dir(&partial)
+            .with_context(|| format!("cannot create {}", partial.display()))?;
+        Ok(Staged {
+            out: out.to_owned(),
+            partial,
+            had_report,
+            created,
+            _lock: lock,
+        })
     }
-    if out.exists() {
-        let is_report = ["summary.json", edgesim_coordinator::EPOCH_LOG_FILE]
-            .iter()
-            .any(|f| out.join(f).exists());
-        let empty = std::fs::read_dir(out)
-            .with_context(|| format!("cannot read {}", out.display()))?
-            .next()
-            .is_none();
-        anyhow::ensure!(
-            is_report || empty,
-            "{} exists and is not an edgesim report; choose another --out",
-            out.display()
-        );
-        std::fs::remove_dir_all(out)
-            .with_context(|| format!("cannot replace the previous report {}", out.display()))?;
+
+    /// "; the previous report in OUT is untouched", when there was one.
+    fn untouched(&self) -> String {
+        if self.had_report {
+            format!(
+                "; the previous report in {} is untouched",
+                self.out.display()
+            )
+        } else {
+            String::new()
+        }
     }
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    Ok(created)
+
+    /// The command that makes a report of the staged epochs.
+    fn rebuild_hint(&self) -> String {
+        format!(
+            "`edgesim report {} --rebuild` makes a report of them",
+            self.partial.display()
+        )
+    }
+
+    /// Removes the staging directory (and what was made for `out`).
+    fn discard(self) {
+        let _ = std::fs::remove_dir_all(&self.partial);
+        if let Some(created) = &self.created {
+            if created != &self.out {
+                let _ = std::fs::remove_dir_all(created);
+            } else if self.out.exists() {
+                let _ = std::fs::remove_dir(&self.out);
+            }
+        }
+    }
+
+    /// Puts the staged report in place of `out`, in one rename.
+    fn commit(&self) -> anyhow::Result<()> {
+        edgesim_report::replace_dir(&self.partial, &self.out)?;
+        Ok(())
+    }
 }
 
 /// A progress bar on a terminal, a plain line per 10% otherwise.

@@ -10,6 +10,8 @@ mod cmd_sweep;
 mod cmd_trigger;
 mod cmd_validate;
 mod cmd_workload;
+mod dirlock;
+mod signals;
 
 use std::process::ExitCode;
 
@@ -76,7 +78,10 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            match e.downcast_ref::<cmd_run::Interrupted>() {
+                Some(i) => ExitCode::from(signals::exit_code(i.signal)),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -206,14 +206,26 @@ fn a_killed_coordinators_report_is_rebuilt_from_its_epoch_log() {
     let (mut run, _err) = start_run(dir.path(), &["--agents", "2"]);
     run.kill().unwrap();
     run.wait().unwrap();
-    let out = dir.path().join("out");
-    assert!(out.join("epochs.log").exists());
+    let partial = dir.path().join("out.partial");
+    assert!(partial.join("epochs.log").exists());
     assert!(
-        !out.join("summary.json").exists(),
+        !dir.path().join("out").exists(),
         "nothing passed off as whole"
     );
+    // `report out` points at what the run left.
     let o = Command::new(BIN)
         .args(["report", "out"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("`edgesim report out.partial --rebuild`"),
+        "{err}"
+    );
+    let o = Command::new(BIN)
+        .args(["report", "out.partial"])
         .current_dir(dir.path())
         .output()
         .unwrap();
@@ -221,7 +233,9 @@ fn a_killed_coordinators_report_is_rebuilt_from_its_epoch_log() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(stdout.contains("rebuilt from"), "{stdout}");
     assert!(stdout.contains("marked incomplete"), "{stdout}");
-    let s = summary(dir.path());
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(partial.join("summary.json")).unwrap())
+            .unwrap();
     assert_eq!(s["complete"], false);
     assert!(s["epochs"].as_u64().unwrap() >= 3_000);
     for f in [
@@ -230,7 +244,7 @@ fn a_killed_coordinators_report_is_rebuilt_from_its_epoch_log() {
         "histograms.json",
         "latency_offload.svg",
     ] {
-        assert!(out.join(f).exists(), "{f}");
+        assert!(partial.join(f).exists(), "{f}");
     }
 }
 
@@ -329,4 +343,158 @@ fn agents_with_a_certificate_speak_tls_and_refuse_coordinators_that_do_not_trust
         assert!(err.contains(&format!("agent #0 ({addr})")), "{what}: {err}");
         assert!(!dir.path().join(what).exists(), "{what}: no report");
     }
+}
+
+/// One region; `rps` requests per second in epochs of 10 s: an epoch of
+/// 1M requests keeps a debug-built agent busy for a few seconds.
+fn heavy(rps: u32, duration_secs: u32) -> String {
+    format!(
+        r#"
+name = "heavy"
+[simulation]
+duration_secs = {duration_secs}
+epoch_ms = 10000
+seed = 5
+[[pops]]
+id = "fra"
+city = "FRA"
+cache_bytes = "16MiB"
+[[origins]]
+id = "o"
+kind = "custom"
+location = "eu-west-1"
+[catalog]
+objects = 5000
+zipf_alpha = 1.0
+size = "8KiB"
+ttl_secs = 600
+[viewers]
+requests_per_sec = {rps}
+countries = {{ DE = 1 }}
+"#
+    )
+}
+
+#[test]
+fn a_slow_epoch_is_not_taken_for_a_dead_agent() {
+    // Each epoch takes seconds, far beyond the deadline: the agent's
+    // progress messages keep it alive; only silence counts.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("heavy.toml"), heavy(100_000, 10)).unwrap();
+    let (mut agent, addr) = start_agent();
+    let started = std::time::Instant::now();
+    let o = Command::new(BIN)
+        .args([
+            "run",
+            "heavy.toml",
+            "--connect",
+            &addr,
+            "--out",
+            "out",
+            "-q",
+        ])
+        .args(["--epoch-deadline", "1.5"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    agent.kill().unwrap();
+    agent.wait().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(took.as_secs_f64() > 1.5, "the epoch was slow: {took:?}");
+    assert_eq!(summary(dir.path())["complete"], true);
+}
+
+#[cfg(unix)]
+#[test]
+fn an_agent_answers_sigint_within_2_s_while_it_simulates() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("heavy.toml"), heavy(200_000, 10)).unwrap();
+    let (mut agent, addr) = start_agent();
+    let mut run = Command::new(BIN)
+        .args([
+            "run",
+            "heavy.toml",
+            "--connect",
+            &addr,
+            "--out",
+            "out",
+            "-q",
+        ])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Well into its epoch (several seconds of work).
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(agent.try_wait().unwrap().is_none());
+    let pid = agent.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = std::time::Instant::now();
+    let mut exited = None;
+    while started.elapsed() < std::time::Duration::from_secs(5) {
+        if let Some(status) = agent.try_wait().unwrap() {
+            exited = Some((status, started.elapsed()));
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = agent.kill();
+    let _ = agent.wait();
+    let _ = run.wait();
+    let (status, took) = exited.expect("the agent exited");
+    assert!(took < std::time::Duration::from_secs(2), "took {took:?}");
+    assert_eq!(status.code(), Some(130));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_coordinator_killed_with_9_frees_its_agent_within_the_lease() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut agent, addr) = start_agent();
+    let (mut run, _err) = start_run(dir.path(), &["--connect", &addr]);
+    run.kill().unwrap();
+    run.wait().unwrap();
+    let killed = std::time::Instant::now();
+    let short = LONG.replace("duration_secs = 3000", "duration_secs = 2");
+    std::fs::write(dir.path().join("short.toml"), short).unwrap();
+    // The next coordinator is served once the agent has dropped the run:
+    // at once when an epoch's stream was cut, within the lease otherwise.
+    let served = loop {
+        let o = Command::new(BIN)
+            .args([
+                "run",
+                "short.toml",
+                "--connect",
+                &addr,
+                "--out",
+                "next",
+                "-q",
+            ])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        if o.status.success() {
+            break killed.elapsed();
+        }
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(err.contains("already serving run"), "{err}");
+        assert!(
+            killed.elapsed() < std::time::Duration::from_secs(20),
+            "still busy after {:?}: {err}",
+            killed.elapsed()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    agent.kill().unwrap();
+    agent.wait().unwrap();
+    assert!(served < std::time::Duration::from_secs(15), "{served:?}");
+    assert!(dir.path().join("next/summary.json").exists());
 }
