@@ -15,6 +15,7 @@ pub mod geo;
 pub mod geo_tables;
 pub mod input;
 pub mod lambda;
+pub mod limits;
 pub mod names;
 pub mod overrides;
 pub mod raw;
