@@ -25,12 +25,12 @@ pub fn check(name: &str) -> Result<(), String> {
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(format!("is longer than {MAX_NAME_CHARS} characters"));
     }
-    if name.starts_with('.') {
-        return Err("must not start with '.'".to_owned());
-    }
     if let Some(c) = name.chars().find(|&c| !allowed(c)) {
         let shown = edgesim_cache::input::excerpt(&c.to_string());
         return Err(format!("must not contain '{shown}'"));
+    }
+    if name.starts_with('.') {
+        return Err("must not start with '.'".to_owned());
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ mod cmd_sweep;
 mod cmd_trigger;
 mod cmd_validate;
 mod cmd_workload;
+mod input_limits;
 
 use std::process::ExitCode;
 
@@ -60,6 +61,12 @@ enum TriggerCommand {
 }
 
 fn main() -> ExitCode {
+    // Like other Unix tools, end quietly when the reader of our output
+    // goes away (`edgesim run ... | head -1`): the default action of
+    // SIGPIPE, which Rust programs otherwise ignore (and then panic on the
+    // failed write in println!). Sockets are unaffected: Rust sends with
+    // MSG_NOSIGNAL.
+    sigpipe::reset();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => cmd_run::run(args),
