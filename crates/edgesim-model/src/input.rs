@@ -10,9 +10,11 @@ use std::path::Path;
 pub use edgesim_cache::input::ReadError;
 use edgesim_cache::input::{read_file_capped, read_text_capped};
 
-/// Largest scenario file: 4 MiB (the shipped ones are under 20 KiB; a
-/// scenario at the PoP limit with every key written out is under 1 MiB).
-pub const MAX_SCENARIO_BYTES: u64 = 4 << 20;
+/// Largest scenario file: 1 MiB (the shipped ones are under 40 KiB; one
+/// at the limit of 5,000 PoPs, written as cloudfront-scale.toml writes its
+/// 450, is under 450 KiB). Parsing a file of this size into a TOML tree
+/// takes about 50 MB at most.
+pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
 
 /// Largest trigger handler source: 50 MiB, CloudFront's largest function
 /// package (origin-facing triggers; viewer triggers are held to 1 MiB
@@ -88,7 +90,7 @@ mod tests {
         let e = read_scenario(Path::new("/dev/zero")).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "/dev/zero: is larger than 4194304 bytes, the limit for a scenario file"
+            "/dev/zero: is larger than 1048576 bytes, the limit for a scenario file"
         );
         let e = read_handler(Path::new("/nonexistent/h.js")).unwrap_err();
         assert!(e.to_string().starts_with("/nonexistent/h.js: "), "{e}");

@@ -154,7 +154,7 @@ fn count(n: f64) -> String {
 /// Bytes for people, in binary units.
 fn bytes(n: u64) -> String {
     if n == u64::MAX {
-        return "more than 16 EiB".to_owned();
+        return "16 EiB or more".to_owned();
     }
     let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     let mut value = n as f64;
@@ -495,7 +495,7 @@ pub fn check(source_name: &str, text: &str, s: &Scenario) -> Result<Estimate, Di
         let what = if e.caches_dominate {
             format!(
                 "mostly cache metadata, up to {} objects per cache at {OBJECT_BYTES} B each",
-                count(e.objects as f64)
+                count((e.objects as f64).min(e.requests))
             )
         } else {
             format!(

@@ -71,7 +71,12 @@ fn sorted(mut diags: Vec<Diagnostic>) -> Diagnostics {
 
 fn diagnostic(map: &SourceMap, text: &str, span: Range<usize>, message: &str) -> Diagnostic {
     let entity = crate::scenario::enclosing_table(text, span.start);
-    map.diagnostic(span, entity, message.trim_end())
+    // serde names the Rust type a table was expected to be; say "a table".
+    let message = match message.find("expected struct Raw") {
+        Some(at) => format!("{}expected a table", &message[..at]),
+        None => message.trim_end().to_owned(),
+    };
+    map.diagnostic(span, entity, message)
 }
 
 /// Whether byte `at` falls within `span` (an empty span holds its start).
