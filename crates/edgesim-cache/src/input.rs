@@ -135,7 +135,10 @@ pub fn text_of(bytes: Vec<u8>, what: &'static str) -> Result<String, ReadError> 
 pub fn utf8_position(bytes: &[u8], at: usize) -> (usize, usize) {
     let before = &bytes[..at.min(bytes.len())];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
     (line, before.len() - line_start + 1)
 }
 
@@ -151,8 +154,7 @@ fn needs_escape(c: char) -> bool {
 /// characters with `…`.
 pub fn excerpt_chars(text: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max_chars * 2));
-    let mut shown = 0;
-    for c in text.chars() {
+    for (shown, c) in text.chars().enumerate() {
         if shown >= max_chars {
             out.push('…');
             return out;
@@ -166,7 +168,6 @@ pub fn excerpt_chars(text: &str, max_chars: usize) -> String {
         } else {
             out.push(c);
         }
-        shown += 1;
     }
     out
 }

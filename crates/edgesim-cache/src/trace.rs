@@ -608,13 +608,12 @@ fn read_line(
     buffer: &mut Vec<u8>,
 ) -> Result<bool, TraceError> {
     use crate::input::{Line, MAX_LINE_BYTES, read_line_capped};
-    let read = read_line_capped(source, buffer, MAX_LINE_BYTES).map_err(|cause| {
-        TraceError::Read {
+    let read =
+        read_line_capped(source, buffer, MAX_LINE_BYTES).map_err(|cause| TraceError::Read {
             path: path.to_path_buf(),
             position: format!("line {line_number}"),
             cause,
-        }
-    })?;
+        })?;
     match read {
         Line::Read => Ok(true),
         Line::End => Ok(false),

@@ -340,10 +340,12 @@ impl CfLogReader {
         let text = |i: Option<usize>| opt(i).to_owned();
         let date = fields[c.date];
         let time = fields[c.time];
-        let unix_secs = parse_date_time(date, time)
-            .ok_or_else(|| {
-                self.error(format!("bad date/time \"{}\"", excerpt(&format!("{date} {time}"))))
-            })?;
+        let unix_secs = parse_date_time(date, time).ok_or_else(|| {
+            self.error(format!(
+                "bad date/time \"{}\"",
+                excerpt(&format!("{date} {time}"))
+            ))
+        })?;
         let bytes = fields[c.bytes];
         let sc_bytes = bytes
             .parse::<u64>()
@@ -355,11 +357,12 @@ impl CfLogReader {
         }
         let status = match opt(c.status) {
             "-" | "000" => 0,
-            s => s
-                .parse::<u16>()
-                .map_err(|_| {
-                    self.error(format!("sc-status is not a status code: \"{}\"", excerpt(s)))
-                })?,
+            s => s.parse::<u16>().map_err(|_| {
+                self.error(format!(
+                    "sc-status is not a status code: \"{}\"",
+                    excerpt(s)
+                ))
+            })?,
         };
         let float = |i: Option<usize>, name: &str| -> Result<Option<f64>, CfLogError> {
             match opt(i) {
@@ -374,12 +377,12 @@ impl CfLogReader {
         let time_to_first_byte_secs = float(c.ttfb, "time-to-first-byte")?;
         let content_len = match opt(c.content_len) {
             "-" => None,
-            s => Some(
-                s.parse::<u64>()
-                    .map_err(|_| {
-                    self.error(format!("sc-content-len is not a number: \"{}\"", excerpt(s)))
-                })?,
-            ),
+            s => Some(s.parse::<u64>().map_err(|_| {
+                self.error(format!(
+                    "sc-content-len is not a number: \"{}\"",
+                    excerpt(s)
+                ))
+            })?),
         };
         let edge_location = fields[c.edge].to_owned();
         if edge_location.is_empty() || edge_location == "-" {

@@ -73,7 +73,10 @@ pub fn read_handler(path: &Path) -> Result<String, FileError> {
 
 /// Reads an event JSON file (at most [`MAX_EVENT_BYTES`], UTF-8).
 pub fn read_event(path: &Path) -> Result<String, FileError> {
-    named(path, read_text_capped(path, MAX_EVENT_BYTES, "an event file"))
+    named(
+        path,
+        read_text_capped(path, MAX_EVENT_BYTES, "an event file"),
+    )
 }
 
 /// Reads a request body file (at most [`MAX_BODY_BYTES`], any bytes).
@@ -103,7 +106,9 @@ mod tests {
         std::fs::write(&path, b"name = \"a\"\n\n  x = \"\xc3\x28\"\n").unwrap();
         let e = read_scenario(&path).unwrap_err().to_string();
         assert!(
-            e.ends_with("bad.toml:3:8: not valid UTF-8 (byte 0xc3); a scenario file must be UTF-8 text"),
+            e.ends_with(
+                "bad.toml:3:8: not valid UTF-8 (byte 0xc3); a scenario file must be UTF-8 text"
+            ),
             "{e}"
         );
     }

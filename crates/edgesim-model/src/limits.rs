@@ -384,18 +384,16 @@ pub fn estimate(s: &Scenario) -> Estimate {
     } else {
         1.0
     };
-    let cache = |cache_bytes: u64| OBJECT_BYTES.saturating_mul(cached_objects(cache_bytes, object_bytes, asked));
+    let cache = |cache_bytes: u64| {
+        OBJECT_BYTES.saturating_mul(cached_objects(cache_bytes, object_bytes, asked))
+    };
     let shields: u64 = s
         .origins
         .iter()
         .filter_map(|o| o.shield.as_ref())
         .map(|sh| cache(sh.cache_bytes))
         .fold(0, u64::saturating_add);
-    let js_functions = s
-        .behaviors
-        .iter()
-        .filter(|b| b.has_triggers())
-        .count() as u64;
+    let js_functions = s.behaviors.iter().filter(|b| b.has_triggers()).count() as u64;
     // Every region may get the whole epoch's traffic (viewers go to the
     // nearest PoP), so its per-epoch buffers are sized for all of it.
     let epoch_buffers = (peak * EPOCH_REQUEST_BYTES as f64).min(u64::MAX as f64) as u64;
@@ -406,7 +404,10 @@ pub fn estimate(s: &Scenario) -> Estimate {
             .pops
             .iter()
             .map(|&p| cache(s.pops[p].cache_bytes))
-            .fold(r.cache.map_or(0, |c| cache(c.cache_bytes)), u64::saturating_add)
+            .fold(
+                r.cache.map_or(0, |c| cache(c.cache_bytes)),
+                u64::saturating_add,
+            )
             .saturating_add(shields);
         let fixed = mul_add(r.pops.len() as u64, POP_BYTES, REGION_BYTES)
             .saturating_add(js_functions.saturating_mul(JS_FUNCTION_BYTES));
@@ -423,7 +424,11 @@ pub fn estimate(s: &Scenario) -> Estimate {
         HISTOGRAM_BYTES,
         COORDINATOR_BASE_BYTES,
     )
-    .saturating_add(epochs.saturating_mul(mul_add(entities, EPOCH_ENTITY_BYTES, EPOCH_ROW_BYTES)));
+    .saturating_add(epochs.saturating_mul(mul_add(
+        entities,
+        EPOCH_ENTITY_BYTES,
+        EPOCH_ROW_BYTES,
+    )));
     Estimate {
         requests,
         peak_epoch_requests: peak,
@@ -600,7 +605,11 @@ countries = { DE = 1 }
         let e = estimate(&scenario(&text));
         // 600 s at 2000/s, doubling per hour (about +6%), 300 s tripled.
         let plain = 1.2e6;
-        assert!(e.requests > plain * 2.0 && e.requests < plain * 2.2, "{}", e.requests);
+        assert!(
+            e.requests > plain * 2.0 && e.requests < plain * 2.2,
+            "{}",
+            e.requests
+        );
         assert_eq!(e.objects, 100_010);
     }
 
@@ -612,20 +621,32 @@ countries = { DE = 1 }
             found[0].starts_with("s.toml:21:1: viewers: 6.0e14 expected requests over the run, more than the limit of 10.0 G"),
             "{found:#?}"
         );
-        assert!(found[0].ends_with("(--no-limits lifts the limits)"), "{found:#?}");
+        assert!(
+            found[0].ends_with("(--no-limits lifts the limits)"),
+            "{found:#?}"
+        );
         // The per-epoch buffers of 1e12 requests are refused too.
-        assert!(found.iter().any(|f| f.contains("memory: an agent holding region")), "{found:#?}");
+        assert!(
+            found
+                .iter()
+                .any(|f| f.contains("memory: an agent holding region")),
+            "{found:#?}"
+        );
     }
 
     #[test]
     fn too_many_epochs_are_refused_without_summing_them() {
-        let text = BASE
-            .replace("duration_secs = 600", "duration_secs = 31536000\nepoch_ms = 1");
+        let text = BASE.replace(
+            "duration_secs = 600",
+            "duration_secs = 31536000\nepoch_ms = 1",
+        );
         let started = std::time::Instant::now();
         let found = refusals(&text);
         assert!(started.elapsed().as_secs() < 5);
         assert!(
-            found.iter().any(|f| f.starts_with("s.toml:3:1: simulation: 31536000000 epochs")),
+            found
+                .iter()
+                .any(|f| f.starts_with("s.toml:3:1: simulation: 31536000000 epochs")),
             "{found:#?}"
         );
     }
@@ -638,7 +659,9 @@ countries = { DE = 1 }
             .replace("requests_per_sec = 2000", "requests_per_sec = 2000000");
         let found = refusals(&text);
         assert!(
-            found.iter().any(|f| f.starts_with("s.toml:8:1: memory: an agent holding region \"eu-central-1\" needs about")),
+            found.iter().any(|f| f.starts_with(
+                "s.toml:8:1: memory: an agent holding region \"eu-central-1\" needs about"
+            )),
             "{found:#?}"
         );
     }
@@ -650,7 +673,11 @@ countries = { DE = 1 }
         let pops: String = (0..MAX_POPS + 1)
             .map(|i| format!("{{ id = \"p{i}\", city = \"FRA\", cache_bytes = 1 }},"))
             .collect();
-        let text = text.replace("[[pops]]\nid = \"fra\"\ncity = \"FRA\"\ncache_bytes = \"1GiB\"\n", "")
+        let text = text
+            .replace(
+                "[[pops]]\nid = \"fra\"\ncity = \"FRA\"\ncache_bytes = \"1GiB\"\n",
+                "",
+            )
             .replacen("[simulation]", &format!("pops = [{pops}]\n[simulation]"), 1);
         let e = precheck("s.toml", &text).unwrap_err().to_string();
         assert_eq!(

@@ -9,7 +9,8 @@
 pub const MAX_NAME_CHARS: usize = 100;
 
 /// The rule, as error messages state it.
-pub const NAME_RULE: &str = "letters, digits and - _ . + = @ only, not starting with '.', at most 100 characters";
+pub const NAME_RULE: &str =
+    "letters, digits and - _ . + = @ only, not starting with '.', at most 100 characters";
 
 /// Whether `c` may appear in a name.
 fn allowed(c: char) -> bool {

@@ -636,11 +636,10 @@ impl Validator {
                 }
                 n.get_ref().clone()
             }
-            None => Path::new(self.map.name())
-                .file_stem()
-                .map_or_else(|| "scenario".to_owned(), |s| {
-                    crate::names::from_stem(&s.to_string_lossy())
-                }),
+            None => Path::new(self.map.name()).file_stem().map_or_else(
+                || "scenario".to_owned(),
+                |s| crate::names::from_stem(&s.to_string_lossy()),
+            ),
         };
         let simulation = self.simulation(&raw.simulation);
         let (pops, mut regions) = self.pops(&raw.pops);

@@ -41,12 +41,11 @@ pub(crate) fn deserialize(map: &SourceMap, text: &str) -> Result<RawScenario, Di
     // (table span, key) of required entries removed after a problem.
     let mut removed: Vec<(Range<usize>, String)> = Vec::new();
     loop {
-        let error =
-            match RawScenario::deserialize(toml::de::Deserializer::from(root.clone())) {
-                Ok(raw) if diags.is_empty() => return Ok(raw),
-                Ok(_) => return Err(sorted(diags)),
-                Err(e) => e,
-            };
+        let error = match RawScenario::deserialize(toml::de::Deserializer::from(root.clone())) {
+            Ok(raw) if diags.is_empty() => return Ok(raw),
+            Ok(_) => return Err(sorted(diags)),
+            Err(e) => e,
+        };
         let span = error.span().unwrap_or(0..0);
         let message = error.message().trim_end();
         let follow_on = message
@@ -56,8 +55,7 @@ pub(crate) fn deserialize(map: &SourceMap, text: &str) -> Result<RawScenario, Di
         if !follow_on {
             diags.push(diagnostic(map, text, span.clone(), message));
         }
-        if diags.len() >= MAX_SCHEMA_PROBLEMS || !remove_at(&mut root, span.start, &mut removed)
-        {
+        if diags.len() >= MAX_SCHEMA_PROBLEMS || !remove_at(&mut root, span.start, &mut removed) {
             return Err(sorted(diags));
         }
     }
@@ -224,13 +222,22 @@ countries = { DE = 1 }
             .replace("requests_per_sec = 10", "requests_per_sec = 10\nrate = 5");
         let found = problems(&text);
         assert_eq!(found.len(), 5, "{found:#?}");
-        assert!(found[0].starts_with("s.toml:3:17: simulation: "), "{found:#?}");
+        assert!(
+            found[0].starts_with("s.toml:3:17: simulation: "),
+            "{found:#?}"
+        );
         assert!(found[1].contains("s.toml:4:1: simulation: unknown field `bogus`"));
         assert!(found[2].contains("s.toml:10:1: pops #1: unknown field `colour`"));
         assert!(found[3].starts_with("s.toml:20:8: catalog: "), "{found:#?}");
-        assert!(found[4].contains("viewers: unknown field `rate`"), "{found:#?}");
+        assert!(
+            found[4].contains("viewers: unknown field `rate`"),
+            "{found:#?}"
+        );
         // No follow-on "missing field `duration_secs`".
-        assert!(!found.iter().any(|f| f.contains("missing field")), "{found:#?}");
+        assert!(
+            !found.iter().any(|f| f.contains("missing field")),
+            "{found:#?}"
+        );
     }
 
     #[test]
@@ -238,7 +245,10 @@ countries = { DE = 1 }
         let text = BASE.replace("[simulation]\nduration_secs = 10\n", "");
         let found = problems(&text);
         assert_eq!(found.len(), 1, "{found:#?}");
-        assert!(found[0].contains("missing field `simulation`"), "{found:#?}");
+        assert!(
+            found[0].contains("missing field `simulation`"),
+            "{found:#?}"
+        );
     }
 
     #[test]
@@ -249,7 +259,10 @@ countries = { DE = 1 }
             .replace("id = \"a\"", "id = \"a");
         let found = problems(&text);
         assert!(found.len() >= 3, "{found:#?}");
-        assert!(found.iter().any(|f| f.contains("duplicate key")), "{found:#?}");
+        assert!(
+            found.iter().any(|f| f.contains("duplicate key")),
+            "{found:#?}"
+        );
     }
 
     #[test]

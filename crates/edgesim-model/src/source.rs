@@ -140,15 +140,25 @@ mod tests {
     #[test]
     fn diagnostics_escape_control_bytes_and_cut_long_text() {
         let map = SourceMap::new("s.toml", "x\n");
-        let d = map.diagnostic(0..1, "pop \"\u{1b}[2J\"", format!("id \"{}\"", "x".repeat(1000)));
+        let d = map.diagnostic(
+            0..1,
+            "pop \"\u{1b}[2J\"",
+            format!("id \"{}\"", "x".repeat(1000)),
+        );
         let shown = d.to_string();
-        assert!(shown.starts_with("s.toml:1:1: pop \"\\x1b[2J\": id \"xxx"), "{shown}");
+        assert!(
+            shown.starts_with("s.toml:1:1: pop \"\\x1b[2J\": id \"xxx"),
+            "{shown}"
+        );
         assert!(shown.ends_with('…'), "{shown}");
         assert!(shown.chars().count() < 450, "{shown}");
         let many = Diagnostics(vec![d; MAX_SHOWN + 5]);
         let text = many.to_string();
         assert_eq!(text.lines().count(), MAX_SHOWN + 1);
-        assert!(text.ends_with("s.toml: ... and 5 more problem(s) not shown"), "{text}");
+        assert!(
+            text.ends_with("s.toml: ... and 5 more problem(s) not shown"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -33,9 +33,37 @@ fn validate(text: &str) {
 
 /// Tokens that make TOML and validation take unusual paths.
 const TOKENS: &[&str] = &[
-    "=", "[", "]", "[[", "]]", "{", "}", "\"", "'", ",", ".", "\n", "#", "nan", "inf", "-inf",
-    "-1", "0", "1e308", "18446744073709551616", "\"\\u001b[2J\"", "\"../x\"", "true", "[]", "{}",
-    "\"1PiB\"", "\"-5GiB\"", "1979-05-27T07:32:00Z", "\u{202e}", "\"\u{0}\"", "x.y.z = 1",
+    "=",
+    "[",
+    "]",
+    "[[",
+    "]]",
+    "{",
+    "}",
+    "\"",
+    "'",
+    ",",
+    ".",
+    "\n",
+    "#",
+    "nan",
+    "inf",
+    "-inf",
+    "-1",
+    "0",
+    "1e308",
+    "18446744073709551616",
+    "\"\\u001b[2J\"",
+    "\"../x\"",
+    "true",
+    "[]",
+    "{}",
+    "\"1PiB\"",
+    "\"-5GiB\"",
+    "1979-05-27T07:32:00Z",
+    "\u{202e}",
+    "\"\u{0}\"",
+    "x.y.z = 1",
 ];
 
 #[derive(Debug, Clone)]
@@ -113,7 +141,10 @@ proptest! {
 
 /// Reads every record of `bytes` as a log; the number of records read and
 /// whether it ended in an error.
-fn read_log(reader: Result<CfLogReader, edgesim_model::cflog::CfLogError>, max_calls: usize) -> (usize, bool) {
+fn read_log(
+    reader: Result<CfLogReader, edgesim_model::cflog::CfLogError>,
+    max_calls: usize,
+) -> (usize, bool) {
     let Ok(mut reader) = reader else {
         return (0, true);
     };

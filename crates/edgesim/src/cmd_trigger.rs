@@ -132,7 +132,8 @@ fn event_and_stage(args: &Args) -> Result<(CfEvent, Stage), String> {
         .map(|path| edgesim_model::input::read_body(path).map_err(|e| format!("cannot read {e}")))
         .transpose()?;
     if let Some(path) = &args.event {
-        let text = edgesim_model::input::read_event(path).map_err(|e| format!("cannot read {e}"))?;
+        let text =
+            edgesim_model::input::read_event(path).map_err(|e| format!("cannot read {e}"))?;
         let mut event = CfEvent::from_json(&text)
             .map_err(|e| format!("{}: not a CloudFront event: {e}", path.display()))?;
         let stage = stage.unwrap_or(event.config.event_type);

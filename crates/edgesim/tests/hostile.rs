@@ -48,9 +48,7 @@ fn capped(dir: &Path, args: &[&str]) -> Output {
 fn outputs(o: &Output, what: &str) -> (String, String) {
     for stream in [&o.stdout, &o.stderr] {
         assert!(
-            !stream
-                .iter()
-                .any(|&b| b < 0x20 && b != b'\n' || b == 0x7f),
+            !stream.iter().any(|&b| b < 0x20 && b != b'\n' || b == 0x7f),
             "{what}: raw control bytes in the output: {:?}",
             String::from_utf8_lossy(stream)
         );
@@ -105,10 +103,18 @@ fn every_hostile_scenario_has_its_expected_outcome() {
             case.file
         );
         for want in &case.stderr {
-            assert!(err.contains(want), "{}: wanted {want:?} in:\n{err}", case.file);
+            assert!(
+                err.contains(want),
+                "{}: wanted {want:?} in:\n{err}",
+                case.file
+            );
         }
         for want in &case.stdout {
-            assert!(out.contains(want), "{}: wanted {want:?} in:\n{out}", case.file);
+            assert!(
+                out.contains(want),
+                "{}: wanted {want:?} in:\n{out}",
+                case.file
+            );
         }
     }
 }
@@ -149,7 +155,10 @@ fn generated_hostile_scenarios_are_refused_quickly_in_little_memory() {
     let inline: Vec<String> = (0..20_000)
         .map(|i| format!("{{id=\"p{i}\",city=\"FRA\",cache_bytes=1}}"))
         .collect();
-    write("20k-pops.toml", &with_pops(&format!("pops = [{}]", inline.join(","))));
+    write(
+        "20k-pops.toml",
+        &with_pops(&format!("pops = [{}]", inline.join(","))),
+    );
     refused(
         "20k-pops.toml",
         "20k-pops.toml:1:8: pops: pops has 20000 entries, more than the limit of 5000 (--no-limits lifts the limits)",
@@ -172,9 +181,18 @@ fn generated_hostile_scenarios_are_refused_quickly_in_little_memory() {
 
     // 300 variants, each of which would be validated as a whole scenario.
     let variants: String = (0..300)
-        .map(|i| format!("[[variants]]\nname = \"v{i}\"\nset = {{ \"viewers.requests_per_sec\" = {i} }}\n"))
+        .map(|i| {
+            format!(
+                "[[variants]]\nname = \"v{i}\"\nset = {{ \"viewers.requests_per_sec\" = {i} }}\n"
+            )
+        })
         .collect();
-    write("300-variants.toml", &with_pops(&format!("[[pops]]\nid = \"fra\"\ncity = \"FRA\"\ncache_bytes = 1\n\n{variants}")));
+    write(
+        "300-variants.toml",
+        &with_pops(&format!(
+            "[[pops]]\nid = \"fra\"\ncity = \"FRA\"\ncache_bytes = 1\n\n{variants}"
+        )),
+    );
     refused(
         "300-variants.toml",
         "variants has 300 entries, more than the limit of 256",
@@ -184,9 +202,14 @@ fn generated_hostile_scenarios_are_refused_quickly_in_little_memory() {
     let junk: String = (0..5_000).map(|i| format!("junk{i} = {i}\n")).collect();
     write(
         "5000-unknown-keys.toml",
-        &with_pops(&format!("{junk}[[pops]]\nid = \"fra\"\ncity = \"FRA\"\ncache_bytes = 1\n")),
+        &with_pops(&format!(
+            "{junk}[[pops]]\nid = \"fra\"\ncity = \"FRA\"\ncache_bytes = 1\n"
+        )),
     );
-    let err = refused("5000-unknown-keys.toml", "5000-unknown-keys.toml:1:1: unknown field `junk0`");
+    let err = refused(
+        "5000-unknown-keys.toml",
+        "5000-unknown-keys.toml:1:1: unknown field `junk0`",
+    );
     assert_eq!(err.lines().count(), 100, "{err}");
 }
 
@@ -208,7 +231,11 @@ fn no_limits_lifts_the_limits() {
 #[test]
 fn run_refuses_before_anything_starts_and_leaves_no_report() {
     let dir = tempfile::tempdir().unwrap();
-    for file in ["huge-rate.toml", "huge-duration.toml", "traversal-name.toml"] {
+    for file in [
+        "huge-rate.toml",
+        "huge-duration.toml",
+        "traversal-name.toml",
+    ] {
         std::fs::copy(corpus().join("scenarios").join(file), dir.path().join(file)).unwrap();
         let o = capped(dir.path(), &["run", file, "--agents", "1", "-q"]);
         let (err, _) = outputs(&o, file);
@@ -262,18 +289,39 @@ fn log_trace_and_trigger_readers_refuse_endless_and_overlong_input() {
     );
     std::fs::write(dir.path().join("long.csv"), "7".repeat(100_000)).unwrap();
     failed(
-        &["replay", "long.csv", "--format", "csv", "--cache-size", "1MiB"],
+        &[
+            "replay",
+            "long.csv",
+            "--format",
+            "csv",
+            "--cache-size",
+            "1MiB",
+        ],
         1,
         "long.csv:1: line is longer than 65536 bytes",
     );
     failed(
-        &["replay", "long.log", "--format", "cloudfront-log", "--cache-size", "1MiB"],
+        &[
+            "replay",
+            "long.log",
+            "--format",
+            "cloudfront-log",
+            "--cache-size",
+            "1MiB",
+        ],
         1,
         "long.log:3: line is longer than 65536 bytes",
     );
     for format in ["csv", "cloudfront-log"] {
         failed(
-            &["replay", "bomb.log.gz", "--format", format, "--cache-size", "1MiB"],
+            &[
+                "replay",
+                "bomb.log.gz",
+                "--format",
+                format,
+                "--cache-size",
+                "1MiB",
+            ],
             1,
             "bomb.log.gz:1: line is longer than 65536 bytes",
         );
@@ -294,7 +342,15 @@ fn log_trace_and_trigger_readers_refuse_endless_and_overlong_input() {
         "cannot read /dev/zero: is larger than 4194304 bytes, the limit for an event file",
     );
     failed(
-        &["trigger", "test", "h.js", "--stage", "viewer-request", "--body", "/dev/zero"],
+        &[
+            "trigger",
+            "test",
+            "h.js",
+            "--stage",
+            "viewer-request",
+            "--body",
+            "/dev/zero",
+        ],
         2,
         "cannot read /dev/zero: is larger than 4194304 bytes, the limit for a body file",
     );
