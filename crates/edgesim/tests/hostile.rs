@@ -377,4 +377,22 @@ fn a_closed_pipe_ends_a_command_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(err.is_empty(), "{err}");
     assert_eq!(o.status.signal(), Some(13), "{:?}", o.status);
+
+    // `run` keeps SIGPIPE ignored (its sockets need it): it ends with the
+    // shell's status for a closed pipe, after writing its report.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::copy(dir.join("valid.toml"), tmp.path().join("valid.toml")).unwrap();
+    let mut child = Command::new(BIN)
+        .args(["run", "valid.toml", "--agents", "1", "-q", "--out", "out"])
+        .current_dir(tmp.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.is_empty(), "{err}");
+    assert_eq!(o.status.code(), Some(141), "{:?}", o.status);
+    assert!(tmp.path().join("out/summary.json").exists());
 }
