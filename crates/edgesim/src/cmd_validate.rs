@@ -39,9 +39,20 @@ pub fn read_with_overrides(
     if overrides.is_empty() {
         return Ok((path.display().to_string(), text));
     }
-    let text = edgesim_model::overrides::apply_overrides(&text, &overrides)
-        .with_context(|| format!("cannot apply overrides to {}", path.display()))?;
-    Ok((format!("{} (after --set)", path.display()), text))
+    let name = path.display().to_string();
+    let rewritten = match edgesim_model::overrides::apply_overrides(&text, &overrides) {
+        Ok(rewritten) => rewritten,
+        Err(e) => {
+            // A file that is not TOML: its own problems, with their places.
+            if e.problem.starts_with("the scenario is not valid TOML")
+                && let Err(d) = edgesim_model::Scenario::from_toml(&name, &text)
+            {
+                anyhow::bail!("{d}\n{name} is not valid TOML; cannot apply --set");
+            }
+            return Err(e).with_context(|| format!("cannot apply overrides to {name}"));
+        }
+    };
+    Ok((format!("{name} (after --set)"), rewritten))
 }
 
 /// Validates each file; exit 1 if any has a problem.

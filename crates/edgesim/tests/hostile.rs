@@ -249,6 +249,59 @@ fn run_refuses_before_anything_starts_and_leaves_no_report() {
         assert!(left.is_empty(), "{file} left {left:?}");
     }
     assert!(!dir.path().parent().unwrap().join("escaped").exists());
+
+    // compare and sweep check every run before the first.
+    std::fs::copy(
+        corpus().join("scenarios/valid.toml"),
+        dir.path().join("valid.toml"),
+    )
+    .unwrap();
+    for args in [
+        &["compare", "huge-rate.toml", "--agents", "1", "-q"][..],
+        &[
+            "compare",
+            "valid.toml",
+            "huge-duration.toml",
+            "--agents",
+            "1",
+            "-q",
+        ],
+        &[
+            "sweep",
+            "valid.toml",
+            "--vary",
+            "viewers.requests_per_sec=100,1e12",
+            "--agents",
+            "1",
+            "-q",
+        ],
+    ] {
+        let o = capped(dir.path(), args);
+        let (err, _) = outputs(&o, &format!("{args:?}"));
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("more than the limit of"), "{args:?}: {err}");
+        assert!(!dir.path().join("reports").exists(), "{args:?}");
+    }
+}
+
+#[test]
+fn overrides_on_a_file_that_is_not_toml_report_its_problems_with_places() {
+    let dir = corpus().join("scenarios");
+    let o = capped(
+        &dir,
+        &[
+            "validate",
+            "--set",
+            "viewers.requests_per_sec=5",
+            "duplicate-keys.toml",
+        ],
+    );
+    let (err, _) = outputs(&o, "--set on duplicate keys");
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("duplicate-keys.toml:4:1: simulation: duplicate key"),
+        "{err}"
+    );
 }
 
 #[test]
