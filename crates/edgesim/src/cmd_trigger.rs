@@ -134,8 +134,11 @@ fn event_and_stage(args: &Args) -> Result<(CfEvent, Stage), String> {
     if let Some(path) = &args.event {
         let text =
             edgesim_model::input::read_event(path).map_err(|e| format!("cannot read {e}"))?;
-        let mut event = CfEvent::from_json(&text)
-            .map_err(|e| format!("{}: not a CloudFront event: {e}", path.display()))?;
+        let mut event = CfEvent::from_json(&text).map_err(|e| {
+            // serde_json quotes keys from the file: escape and cut them.
+            let e = edgesim_cache::input::excerpt_chars(&e.to_string(), 400);
+            format!("{}: not a CloudFront event: {e}", path.display())
+        })?;
         let stage = stage.unwrap_or(event.config.event_type);
         event.config.event_type = stage;
         if let Some(body) = body {

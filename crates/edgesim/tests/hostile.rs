@@ -407,6 +407,17 @@ fn log_trace_and_trigger_readers_refuse_endless_and_overlong_input() {
         2,
         "cannot read /dev/zero: is larger than 4194304 bytes, the limit for a body file",
     );
+    // A key the event quotes back is escaped.
+    std::fs::write(
+        dir.path().join("ev.json"),
+        r#"{"Records":[{"cf":{"config":{"eventType":"\u001b[2Jevil"}}}]}"#,
+    )
+    .unwrap();
+    failed(
+        &["trigger", "test", "h.js", "--event", "ev.json"],
+        2,
+        "ev.json: not a CloudFront event: unknown variant `\\x1b[2Jevil`",
+    );
 }
 
 #[test]
