@@ -12,6 +12,8 @@
 //!   standard access logs; [`replay`] runs one trace through many
 //!   (policy, capacity) pairs in a single pass.
 //! * [`size`] parses and prints byte sizes such as `128MiB`.
+//! * [`input`] reads untrusted files in bounded memory (capped lines and
+//!   sizes) and escapes excerpts of them for error messages.
 //!
 //! ```
 //! use edgesim_cache::{build, Cache, Capacity, Entry, PolicyKind};
@@ -29,6 +31,7 @@ mod calendar;
 pub mod freshness;
 mod ghost;
 mod index;
+pub mod input;
 mod policy;
 pub mod replay;
 pub mod size;

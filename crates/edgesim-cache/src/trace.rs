@@ -154,7 +154,7 @@ pub enum TraceError {
         bytes: usize,
     },
     /// A field that must be a number is not.
-    #[error("{}:{line}: {field} field {value:?} is not a number{hint}", path.display())]
+    #[error("{}:{line}: {field} field \"{value}\" is not a number{hint}", path.display())]
     NotANumber {
         /// The trace file.
         path: PathBuf,
@@ -162,7 +162,7 @@ pub enum TraceError {
         line: u64,
         /// Which field.
         field: &'static str,
-        /// The offending text.
+        /// The offending text, as an escaped excerpt.
         value: String,
         /// Extra advice, possibly empty.
         hint: &'static str,
@@ -200,7 +200,7 @@ pub enum TraceError {
         field: &'static str,
     },
     /// A field has a malformed value (e.g. a date).
-    #[error("{}:{line}: invalid {field} {value:?}", path.display())]
+    #[error("{}:{line}: invalid {field} \"{value}\"", path.display())]
     InvalidValue {
         /// The trace file.
         path: PathBuf,
@@ -208,8 +208,19 @@ pub enum TraceError {
         line: u64,
         /// Which field.
         field: &'static str,
-        /// The offending text.
+        /// The offending text, as an escaped excerpt.
         value: String,
+    },
+    /// A line is longer than [`crate::input::MAX_LINE_BYTES`] (no real
+    /// trace has one: a binary file, or data without line breaks).
+    #[error("{}:{line}: line is longer than {max} bytes (not a text trace, or no line breaks?)", path.display())]
+    LineTooLong {
+        /// The trace file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// The cap, bytes.
+        max: usize,
     },
     /// The content does not look like the requested format at all.
     #[error("{}: does not look like a {format} trace: {reason}", path.display())]
@@ -588,31 +599,30 @@ fn decode_oracle(record: &[u8]) -> Request {
     }
 }
 
-/// Reads one line into `buffer` (without the line ending); false at end of file.
+/// Reads one line into `buffer` (without the line ending), at most
+/// [`crate::input::MAX_LINE_BYTES`] long; false at end of file.
 fn read_line(
     source: &mut Box<dyn BufRead + Send>,
     path: &Path,
     line_number: u64,
     buffer: &mut Vec<u8>,
 ) -> Result<bool, TraceError> {
-    buffer.clear();
-    let read = source
-        .read_until(b'\n', buffer)
-        .map_err(|cause| TraceError::Read {
+    use crate::input::{Line, MAX_LINE_BYTES, read_line_capped};
+    let read =
+        read_line_capped(source, buffer, MAX_LINE_BYTES).map_err(|cause| TraceError::Read {
             path: path.to_path_buf(),
             position: format!("line {line_number}"),
             cause,
         })?;
-    if read == 0 {
-        return Ok(false);
+    match read {
+        Line::Read => Ok(true),
+        Line::End => Ok(false),
+        Line::TooLong => Err(TraceError::LineTooLong {
+            path: path.to_path_buf(),
+            line: line_number,
+            max: MAX_LINE_BYTES,
+        }),
     }
-    if buffer.last() == Some(&b'\n') {
-        buffer.pop();
-    }
-    if buffer.last() == Some(&b'\r') {
-        buffer.pop();
-    }
-    Ok(true)
 }
 
 /// libCacheSim's delimiter detection: the most frequent of tab, `,`, `|`, `:`
@@ -738,7 +748,7 @@ fn read_csv(
                 path: path.to_path_buf(),
                 line: line_number,
                 field,
-                value: String::from_utf8_lossy(value).into_owned(),
+                value: crate::input::excerpt_bytes(value),
                 hint,
             };
         let time = match state.options.time_column {
@@ -839,7 +849,7 @@ fn read_cloudfront(
                 path: path.to_path_buf(),
                 line: line_number,
                 field: "date/time",
-                value: format!("{date} {clock}"),
+                value: crate::input::excerpt(&format!("{date} {clock}")),
             });
         };
         let bytes_text = field_text(&buffer, fields[columns.bytes]);
@@ -848,7 +858,7 @@ fn read_cloudfront(
                 path: path.to_path_buf(),
                 line: line_number,
                 field: "sc-bytes",
-                value: String::from_utf8_lossy(bytes_text).into_owned(),
+                value: crate::input::excerpt_bytes(bytes_text),
                 hint: "",
             });
         };

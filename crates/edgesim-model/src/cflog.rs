@@ -14,13 +14,22 @@
 //! Required fields: `date`, `time`, `x-edge-location`, `cs-uri-stem` and
 //! `sc-bytes`. Every other field is optional and read as "-" when absent.
 //! `cs(User-Agent)` is URL-encoded in the logs (spaces as `%20`); the
-//! reader decodes it once. Errors name the file and the line.
+//! reader decodes it once. Errors name the file and the line; a line
+//! longer than [`MAX_LINE_BYTES`] (64 KiB) is an error, so a file without
+//! line breaks or a gzip bomb is refused in bounded memory, and values
+//! quoted in errors are escaped and cut ([`excerpt`]).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use edgesim_cache::input::{Line, MAX_LINE_BYTES, excerpt, read_line_capped};
+
 use crate::scenario::Device;
+
+/// Most log records [`read_files`] holds in memory (from-logs and
+/// `[replay]` keep every record): 4 million, about 2 GB of records.
+pub const MAX_RECORDS: usize = 4_000_000;
 
 /// One log line.
 #[derive(Debug, Clone, PartialEq)]
@@ -235,10 +244,19 @@ impl CfLogReader {
     /// The next record, or `None` at the end of the file.
     pub fn next_record(&mut self) -> Result<Option<LogRecord>, CfLogError> {
         loop {
-            self.buffer.clear();
             self.line += 1;
-            let n = match self.source.read_until(b'\n', &mut self.buffer) {
-                Ok(n) => n,
+            let read = read_line_capped(&mut self.source, &mut self.buffer, MAX_LINE_BYTES);
+            match read {
+                Ok(Line::Read) => {}
+                Ok(Line::End) => {
+                    self.line -= 1;
+                    return Ok(None);
+                }
+                Ok(Line::TooLong) => {
+                    return Err(self.error(format!(
+                        "line is longer than {MAX_LINE_BYTES} bytes (not a CloudFront log, or no line breaks?)"
+                    )));
+                }
                 Err(e) => {
                     let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
                         "truncated (compressed data ends early)".to_owned()
@@ -247,13 +265,6 @@ impl CfLogReader {
                     };
                     return Err(self.error(what));
                 }
-            };
-            if n == 0 {
-                self.line -= 1;
-                return Ok(None);
-            }
-            while matches!(self.buffer.last(), Some(b'\n' | b'\r')) {
-                self.buffer.pop();
             }
             if let Some(directive) = self.buffer.strip_prefix(b"#") {
                 if let Some(names) = directive.strip_prefix(b"Fields:") {
@@ -329,12 +340,16 @@ impl CfLogReader {
         let text = |i: Option<usize>| opt(i).to_owned();
         let date = fields[c.date];
         let time = fields[c.time];
-        let unix_secs = parse_date_time(date, time)
-            .ok_or_else(|| self.error(format!("bad date/time \"{date} {time}\"")))?;
+        let unix_secs = parse_date_time(date, time).ok_or_else(|| {
+            self.error(format!(
+                "bad date/time \"{}\"",
+                excerpt(&format!("{date} {time}"))
+            ))
+        })?;
         let bytes = fields[c.bytes];
         let sc_bytes = bytes
             .parse::<u64>()
-            .map_err(|_| self.error(format!("sc-bytes is not a number: \"{bytes}\"")))?;
+            .map_err(|_| self.error(format!("sc-bytes is not a number: \"{}\"", excerpt(bytes))))?;
         // One response of a terabyte or more is a corrupt field, and sums
         // of such sizes would overflow.
         if sc_bytes >= 1 << 40 {
@@ -342,9 +357,12 @@ impl CfLogReader {
         }
         let status = match opt(c.status) {
             "-" | "000" => 0,
-            s => s
-                .parse::<u16>()
-                .map_err(|_| self.error(format!("sc-status is not a status code: \"{s}\"")))?,
+            s => s.parse::<u16>().map_err(|_| {
+                self.error(format!(
+                    "sc-status is not a status code: \"{}\"",
+                    excerpt(s)
+                ))
+            })?,
         };
         let float = |i: Option<usize>, name: &str| -> Result<Option<f64>, CfLogError> {
             match opt(i) {
@@ -352,17 +370,19 @@ impl CfLogReader {
                 s => s
                     .parse::<f64>()
                     .map(Some)
-                    .map_err(|_| self.error(format!("{name} is not a number: \"{s}\""))),
+                    .map_err(|_| self.error(format!("{name} is not a number: \"{}\"", excerpt(s)))),
             }
         };
         let time_taken_secs = float(c.time_taken, "time-taken")?;
         let time_to_first_byte_secs = float(c.ttfb, "time-to-first-byte")?;
         let content_len = match opt(c.content_len) {
             "-" => None,
-            s => Some(
-                s.parse::<u64>()
-                    .map_err(|_| self.error(format!("sc-content-len is not a number: \"{s}\"")))?,
-            ),
+            s => Some(s.parse::<u64>().map_err(|_| {
+                self.error(format!(
+                    "sc-content-len is not a number: \"{}\"",
+                    excerpt(s)
+                ))
+            })?),
         };
         let edge_location = fields[c.edge].to_owned();
         if edge_location.is_empty() || edge_location == "-" {
@@ -371,7 +391,8 @@ impl CfLogReader {
         let uri_stem = fields[c.uri_stem];
         if !uri_stem.starts_with('/') {
             return Err(self.error(format!(
-                "cs-uri-stem does not start with '/': \"{uri_stem}\""
+                "cs-uri-stem does not start with '/': \"{}\"",
+                excerpt(uri_stem)
             )));
         }
         Ok(LogRecord {
@@ -407,12 +428,26 @@ impl Iterator for CfLogReader {
 }
 
 /// Reads every record of every file, in file order then line order.
-/// Each record comes with the index of its file in `paths`.
+/// Each record comes with the index of its file in `paths`. More than
+/// [`MAX_RECORDS`] records in all is an error at the first one too many.
 pub fn read_files(paths: &[PathBuf]) -> Result<Vec<(usize, LogRecord)>, CfLogError> {
+    read_files_capped(paths, MAX_RECORDS)
+}
+
+/// [`read_files`] with another cap on the number of records.
+pub fn read_files_capped(
+    paths: &[PathBuf],
+    max_records: usize,
+) -> Result<Vec<(usize, LogRecord)>, CfLogError> {
     let mut out = Vec::new();
     for (i, path) in paths.iter().enumerate() {
         let mut reader = CfLogReader::open(path)?;
         while let Some(record) = reader.next_record()? {
+            if out.len() == max_records {
+                return Err(reader.error(format!(
+                    "more than {max_records} log records in all; every record is held in memory, so use fewer or shorter logs"
+                )));
+            }
             out.push((i, record));
         }
     }

@@ -13,12 +13,16 @@ pub mod events;
 pub mod from_logs;
 pub mod geo;
 pub mod geo_tables;
+pub mod input;
 pub mod lambda;
+pub mod limits;
+pub mod names;
 pub mod overrides;
 pub mod raw;
 pub mod replay;
 pub mod rng;
 pub mod scenario;
+mod schema;
 pub mod source;
 pub mod workload;
 

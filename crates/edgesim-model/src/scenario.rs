@@ -491,9 +491,9 @@ pub enum LoadError {
 impl Scenario {
     /// Reads and validates a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, LoadError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
-            path: path.display().to_string(),
-            source,
+        let text = crate::input::read_scenario(path).map_err(|e| LoadError::Io {
+            path: e.path,
+            source: std::io::Error::other(e.cause.to_string()),
         })?;
         Scenario::from_toml(&path.display().to_string(), &text).map_err(LoadError::Invalid)
     }
@@ -506,7 +506,8 @@ impl Scenario {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         Scenario::parse(source_name, text, &|path: &str| {
-            std::fs::read_to_string(dir.join(path))
+            crate::input::read_handler(&dir.join(path))
+                .map_err(|e| std::io::Error::other(e.cause.to_string()))
         })
     }
 
@@ -533,11 +534,7 @@ impl Scenario {
         load_source: &dyn Fn(&str) -> std::io::Result<String>,
     ) -> Result<Scenario, Diagnostics> {
         let map = SourceMap::new(source_name, text);
-        let raw: raw::RawScenario = toml::from_str(text).map_err(|e| {
-            let span = e.span().unwrap_or(0..0);
-            let entity = enclosing_table(text, span.start);
-            Diagnostics(vec![map.diagnostic(span, entity, e.message().trim_end())])
-        })?;
+        let raw = crate::schema::deserialize(&map, text)?;
         let mut v = Validator {
             map,
             text: text.to_owned(),
@@ -561,7 +558,7 @@ impl Scenario {
 /// Names the table that holds byte `offset`, as the user wrote it:
 /// `simulation`, `pops #2` (1-based among `[[pops]]`), or "" at top level.
 /// Used for errors from the first (serde) stage, which know only a span.
-fn enclosing_table(text: &str, offset: usize) -> String {
+pub(crate) fn enclosing_table(text: &str, offset: usize) -> String {
     let mut name = String::new();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut pos = 0;
@@ -625,14 +622,23 @@ impl Validator {
         load_source: &dyn Fn(&str) -> std::io::Result<String>,
     ) -> Scenario {
         let name = match &raw.name {
-            Some(n) if n.get_ref().trim().is_empty() => {
-                self.err(n.span(), "", "name must not be empty");
-                String::new()
+            Some(n) => {
+                if let Err(problem) = crate::names::check(n.get_ref()) {
+                    self.err(
+                        n.span(),
+                        "",
+                        format!(
+                            "name \"{}\" {problem}: the report goes to reports/<name>/, so the name must be one directory name ({})",
+                            n.get_ref(),
+                            crate::names::NAME_RULE
+                        ),
+                    );
+                }
+                n.get_ref().clone()
             }
-            Some(n) => n.get_ref().clone(),
             None => Path::new(self.map.name()).file_stem().map_or_else(
                 || "scenario".to_owned(),
-                |s| s.to_string_lossy().into_owned(),
+                |s| crate::names::from_stem(&s.to_string_lossy()),
             ),
         };
         let simulation = self.simulation(&raw.simulation);
@@ -807,11 +813,14 @@ impl Validator {
             let name = v.get_ref().name.get_ref().trim().to_owned();
             let entity = format!("variants #{} ({name})", i + 1);
             let name_span = v.get_ref().name.span();
-            if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            if let Err(problem) = crate::names::check(&name) {
                 self.err(
                     name_span.clone(),
                     &format!("variants #{}", i + 1),
-                    "name must be non-empty and usable as a directory name",
+                    format!(
+                        "name \"{name}\" {problem}: it names the variant's report directory ({})",
+                        crate::names::NAME_RULE
+                    ),
                 );
                 continue;
             }

@@ -68,13 +68,31 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+/// Characters of a diagnostic's entity shown before it is cut.
+const ENTITY_CHARS: usize = 120;
+/// Characters of a diagnostic's message shown before it is cut (messages
+/// quote values from the file, which may be long).
+const MESSAGE_CHARS: usize = 400;
+/// Diagnostics of one file shown; the rest are counted in a last line.
+pub const MAX_SHOWN: usize = 200;
+
 impl fmt::Display for Diagnostic {
+    /// `file:line:col: entity: message`, on one line: control characters
+    /// in the entity and message (which quote the file) are escaped, and
+    /// both are cut when long.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: ", self.file, self.line, self.col)?;
+        use edgesim_cache::input::excerpt_chars;
+        write!(
+            f,
+            "{}:{}:{}: ",
+            excerpt_chars(&self.file, MESSAGE_CHARS),
+            self.line,
+            self.col
+        )?;
         if !self.entity.is_empty() {
-            write!(f, "{}: ", self.entity)?;
+            write!(f, "{}: ", excerpt_chars(&self.entity, ENTITY_CHARS))?;
         }
-        f.write_str(&self.message)
+        f.write_str(&excerpt_chars(&self.message, MESSAGE_CHARS))
     }
 }
 
@@ -83,12 +101,22 @@ impl fmt::Display for Diagnostic {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl fmt::Display for Diagnostics {
+    /// One line per diagnostic, the first [`MAX_SHOWN`] of them, then how
+    /// many more there are.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, d) in self.0.iter().enumerate() {
+        for (i, d) in self.0.iter().take(MAX_SHOWN).enumerate() {
             if i > 0 {
                 f.write_str("\n")?;
             }
             write!(f, "{d}")?;
+        }
+        if let Some(first) = self.0.get(MAX_SHOWN) {
+            write!(
+                f,
+                "\n{}: ... and {} more problem(s) not shown",
+                first.file,
+                self.0.len() - MAX_SHOWN
+            )?;
         }
         Ok(())
     }
@@ -107,6 +135,30 @@ mod tests {
         assert_eq!(map.line_col(6), (3, 1));
         assert_eq!(map.line_col(7), (4, 1));
         assert_eq!(map.line_col(99), (4, 2));
+    }
+
+    #[test]
+    fn diagnostics_escape_control_bytes_and_cut_long_text() {
+        let map = SourceMap::new("s.toml", "x\n");
+        let d = map.diagnostic(
+            0..1,
+            "pop \"\u{1b}[2J\"",
+            format!("id \"{}\"", "x".repeat(1000)),
+        );
+        let shown = d.to_string();
+        assert!(
+            shown.starts_with("s.toml:1:1: pop \"\\x1b[2J\": id \"xxx"),
+            "{shown}"
+        );
+        assert!(shown.ends_with('…'), "{shown}");
+        assert!(shown.chars().count() < 450, "{shown}");
+        let many = Diagnostics(vec![d; MAX_SHOWN + 5]);
+        let text = many.to_string();
+        assert_eq!(text.lines().count(), MAX_SHOWN + 1);
+        assert!(
+            text.ends_with("s.toml: ... and 5 more problem(s) not shown"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -179,8 +179,10 @@ fn wrong_types_point_at_the_value() {
 fn missing_tables_and_empty_lists_are_reported() {
     let text = VALID.replace("[catalog]", "[catalogue]");
     let e = errors(&text);
-    assert_eq!(e.len(), 1);
-    assert!(e[0].contains("unknown field `catalogue`"), "{e:?}");
+    // Both problems at once: the unknown table, and the missing one.
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(e[0].contains("missing field `catalog`"), "{e:?}");
+    assert!(e[1].contains("unknown field `catalogue`"), "{e:?}");
     let no_pops: String = VALID
         .split("[[origins]]")
         .enumerate()

@@ -70,6 +70,8 @@ pub struct Args {
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    limits: crate::input_limits::LimitArgs,
 }
 
 /// Runs the comparison and writes it.
@@ -152,7 +154,7 @@ fn plan(
             } else {
                 format!("{} (variant {name})", path.display())
             };
-            let s = load_scenario(path, &source, &t)?;
+            let s = load_scenario(path, &source, &t, &args.limits)?;
             Ok((name, s, t))
         })
         .collect()
@@ -166,7 +168,7 @@ fn run_variants(args: &Args) -> anyhow::Result<(PathBuf, Comparison)> {
         .first()
         .context("give a SCENARIO or --reports DIR DIR...")?;
     let (source_name, text) = crate::cmd_validate::read_with_overrides(path, &args.set, args.seed)?;
-    let scenario = load_scenario(path, &source_name, &text)?;
+    let scenario = load_scenario(path, &source_name, &text, &args.limits)?;
     let runs = plan(args, path, &source_name, &text, &scenario)?;
     let out = args
         .out
@@ -235,7 +237,7 @@ fn run_files(args: &Args) -> anyhow::Result<(PathBuf, Comparison)> {
         );
         let (source_name, text) =
             crate::cmd_validate::read_with_overrides(path, &args.set, args.seed)?;
-        let scenario = load_scenario(path, &source_name, &text)?;
+        let scenario = load_scenario(path, &source_name, &text, &args.limits)?;
         runs.push((name, scenario, text));
     }
     let names: Vec<&str> = runs.iter().map(|r| r.0.as_str()).collect();

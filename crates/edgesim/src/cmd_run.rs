@@ -68,6 +68,8 @@ pub struct Args {
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    limits: crate::input_limits::LimitArgs,
 }
 
 /// Runs the scenario and writes its report.
@@ -78,7 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let (source_name, text) =
         crate::cmd_validate::read_with_overrides(&args.scenario, &set, args.seed)?;
-    let scenario = load_scenario(&args.scenario, &source_name, &text)?;
+    let scenario = load_scenario(&args.scenario, &source_name, &text, &args.limits)?;
     let out = args
         .out
         .clone()
@@ -183,24 +185,16 @@ impl ProgressMode {
     }
 }
 
-/// Validates scenario text (named `source_name` in diagnostics); prints
-/// every problem and fails naming `path` when it is invalid.
+/// Validates scenario text (named `source_name` in diagnostics) within
+/// the input limits unless lifted; prints every problem and fails naming
+/// `path` when it is invalid.
 pub(crate) fn load_scenario(
     path: &Path,
     source_name: &str,
     text: &str,
+    limits: &crate::input_limits::LimitArgs,
 ) -> anyhow::Result<Arc<Scenario>> {
-    match Scenario::from_toml(source_name, text) {
-        Ok(s) => Ok(Arc::new(s)),
-        Err(d) => {
-            eprintln!("{d}");
-            anyhow::bail!(
-                "{} has {} problem(s); nothing was run",
-                path.display(),
-                d.0.len()
-            );
-        }
-    }
+    crate::input_limits::load(path, source_name, text, limits)
 }
 
 /// Runs `scenario` (whose text is `text`) on the agents `agents`

@@ -61,6 +61,8 @@ pub struct Args {
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    input_limits: crate::input_limits::LimitArgs,
 }
 
 /// `param=value` as a directory name (see [`safe`]).
@@ -220,7 +222,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let dims = dims(&args)?;
     let path = args.scenario.as_path();
     let (source_name, text) = crate::cmd_validate::read_with_overrides(path, &args.set, args.seed)?;
-    let base = load_scenario(path, &source_name, &text)?;
+    let base = load_scenario(path, &source_name, &text, &args.input_limits)?;
     // Every combination's scenario is validated before the first run.
     let combinations = grid(&dims.iter().map(|d| d.values.len()).collect::<Vec<_>>());
     let mut planned = Vec::with_capacity(combinations.len());
@@ -238,7 +240,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .map(|s| format!("--set {s}"))
             .collect::<Vec<_>>()
             .join(" ");
-        let s = load_scenario(path, &format!("{} ({shown})", path.display()), &t)?;
+        let s = load_scenario(
+            path,
+            &format!("{} ({shown})", path.display()),
+            &t,
+            &args.input_limits,
+        )?;
         planned.push((at, s, t));
     }
     let param = dims

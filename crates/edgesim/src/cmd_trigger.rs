@@ -129,13 +129,16 @@ fn event_and_stage(args: &Args) -> Result<(CfEvent, Stage), String> {
     let body = args
         .body
         .as_ref()
-        .map(|path| std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display())))
+        .map(|path| edgesim_model::input::read_body(path).map_err(|e| format!("cannot read {e}")))
         .transpose()?;
     if let Some(path) = &args.event {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let mut event = CfEvent::from_json(&text)
-            .map_err(|e| format!("{}: not a CloudFront event: {e}", path.display()))?;
+        let text =
+            edgesim_model::input::read_event(path).map_err(|e| format!("cannot read {e}"))?;
+        let mut event = CfEvent::from_json(&text).map_err(|e| {
+            // serde_json quotes keys from the file: escape and cut them.
+            let e = edgesim_cache::input::excerpt_chars(&e.to_string(), 400);
+            format!("{}: not a CloudFront event: {e}", path.display())
+        })?;
         let stage = stage.unwrap_or(event.config.event_type);
         event.config.event_type = stage;
         if let Some(body) = body {
@@ -187,9 +190,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Err(message) => return Ok(usage(message)),
     };
     let name = args.handler.display().to_string();
-    let source = match std::fs::read_to_string(&args.handler) {
+    let source = match edgesim_model::input::read_handler(&args.handler) {
         Ok(source) => source,
-        Err(e) => return Ok(usage(format!("cannot read {name}: {e}"))),
+        Err(e) => return Ok(usage(format!("cannot read {e}"))),
     };
     let options = TestOptions {
         memory_mb: args.memory_mb,

@@ -11,6 +11,7 @@ mod cmd_trigger;
 mod cmd_validate;
 mod cmd_workload;
 mod dirlock;
+mod input_limits;
 mod signals;
 
 use std::process::ExitCode;
@@ -61,8 +62,46 @@ enum TriggerCommand {
     Test(Box<cmd_trigger::Args>),
 }
 
+/// Exit status of a command whose output pipe was closed, as a shell
+/// reports one killed by SIGPIPE (128 + 13).
+const CLOSED_PIPE_EXIT: i32 = 141;
+
+/// Ends the process quietly when printing fails because the reader of
+/// stdout or stderr went away (`edgesim run ... | head -1`), instead of
+/// the panic and backtrace `println!` gives then. Commands that talk to
+/// agents keep SIGPIPE ignored (a socket closed by its peer must be an
+/// error, not the end of the coordinator), so they meet the closed pipe as
+/// this panic.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to std")
+            && (message.contains("os error 32") || message.contains("Broken pipe"))
+        {
+            std::process::exit(CLOSED_PIPE_EXIT);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
+    // Commands that only read files and print end on a closed pipe as
+    // other Unix tools do: by SIGPIPE's default action, which Rust
+    // programs otherwise ignore.
+    if !matches!(
+        cli.command,
+        Command::Run(_) | Command::Compare(_) | Command::Sweep(_) | Command::Agent(_)
+    ) {
+        sigpipe::reset();
+    }
     let result = match cli.command {
         Command::Run(args) => cmd_run::run(args),
         Command::Compare(args) => cmd_compare::run(*args),
