@@ -10,7 +10,7 @@
 mod convert;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rquickjs::context::EvalOptions;
 use rquickjs::function::Args;
@@ -72,8 +72,8 @@ struct Instance {
     context: Context,
     _runtime: Runtime,
     meter: Arc<InterruptMeter>,
-    /// Open only while the host reads the prelude's internal object (see [`internals`]).
-    gate: Arc<AtomicBool>,
+    /// The secret every internal function of the prelude asks for (see [`seal`]).
+    token: f64,
     /// The console costs last given to the prelude.
     costs: Option<ConsoleCosts>,
 }
@@ -105,14 +105,20 @@ fn host_hash(algorithm: String, key: Option<String>, data: String) -> rquickjs::
         })
 }
 
-/// The prelude's internal object (`invoke`, `runTimer`, ...). The global `__edgesim` is a
-/// non-configurable getter that answers only while `gate` is open, and the host opens it only
-/// for this read: handler code, which never runs while it is open, gets `undefined`.
-fn internals<'js>(ctx: &Ctx<'js>, gate: &AtomicBool) -> rquickjs::Result<Object<'js>> {
-    gate.store(true, Ordering::Relaxed);
-    let es = ctx.globals().get("__edgesim");
-    gate.store(false, Ordering::Relaxed);
-    es
+/// The prelude's internal object (`invoke`, `runTimer`, ...): frozen, and each of its functions
+/// refuses a caller that does not pass the instance's token.
+fn internals<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
+    ctx.globals().get("__edgesim")
+}
+
+/// A secret for one instance: random, never part of any result (the prelude only compares it),
+/// so handler code cannot guess it and results stay deterministic. An integer below 2^53, exact
+/// as a JavaScript number.
+fn new_token() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0x6564_6765_7369_6d00);
+    (h.finish() >> 11) as f64 + 1.0
 }
 
 /// `file.js:LINE: Name: message` for an exception raised while loading `path`.
@@ -196,15 +202,11 @@ impl Instance {
         })));
         let context =
             Context::full(&runtime).map_err(|e| format!("cannot create a QuickJS context: {e}"))?;
-        let gate = Arc::new(AtomicBool::new(false));
+        let token = new_token();
         let loaded = context.with(|ctx| -> Result<(), String> {
             let globals = ctx.globals();
             let hash = Function::new(ctx.clone(), host_hash).map_err(|e| e.to_string())?;
             globals.set("__edgesim_hash", hash).map_err(|e| e.to_string())?;
-            let open = Arc::clone(&gate);
-            let is_open = Function::new(ctx.clone(), move || open.load(Ordering::Relaxed))
-                .map_err(|e| e.to_string())?;
-            globals.set("__edgesim_open", is_open).map_err(|e| e.to_string())?;
             let charged = Arc::clone(&meter);
             let charge = Function::new(ctx.clone(), move |units: f64| {
                 charged.charged.fetch_add(units as u64, Ordering::Relaxed);
@@ -231,13 +233,15 @@ impl Instance {
                 .catch(&ctx)
                 .map_err(|e| load_error(&ctx, e, "edgesim:prelude", "prelude failed"))?;
             globals.remove("__edgesim_hash").map_err(|e| e.to_string())?;
-            globals.remove("__edgesim_open").map_err(|e| e.to_string())?;
             globals.remove("__edgesim_charge").map_err(|e| e.to_string())?;
             globals.remove("__edgesim_regex").map_err(|e| e.to_string())?;
-            let es = internals(&ctx, &gate).map_err(|e| e.to_string())?;
+            let es = internals(&ctx).map_err(|e| e.to_string())?;
+            es.get::<_, Function>("seal")
+                .and_then(|f| f.call::<_, ()>((token,)))
+                .map_err(|e| e.to_string())?;
             let name = path.rsplit('/').next().unwrap_or(path).trim_end_matches(".js").trim_end_matches(".mjs");
             let set_function: Function = es.get("setFunction").map_err(|e| e.to_string())?;
-            set_function.call::<_, ()>((name, memory_mb, "us-east-1")).map_err(|e| e.to_string())?;
+            set_function.call::<_, ()>((token, name, memory_mb, "us-east-1")).map_err(|e| e.to_string())?;
 
             let exports: Value = if looks_like_es_module(source) {
                 let declared = Module::declare(ctx.clone(), path, source)
@@ -271,7 +275,9 @@ impl Instance {
                     "{path}: does not export a function `{export}` (write `exports.{export} = (event, context, callback) => {{ ... }}`)"
                 ));
             }
-            es.set("handler", handler).map_err(|e| e.to_string())?;
+            es.get::<_, Function>("setHandler")
+                .and_then(|f| f.call::<_, ()>((token, handler)))
+                .map_err(|e| e.to_string())?;
             Ok(())
         });
         if meter.tripped() {
@@ -281,7 +287,7 @@ impl Instance {
         }
         loaded?;
         Ok(Instance {
-            gate,
+            token,
             costs: None,
             context,
             _runtime: runtime,
@@ -352,10 +358,10 @@ impl ScriptEngine for QuickJsEngine {
         let mut work = WorkMeter::default();
         let mut logs = Vec::new();
         let timers_ran = std::cell::Cell::new(false);
-        let gate = Arc::clone(&self.instance.gate);
+        let token = self.instance.token;
         let costs = &mut self.instance.costs;
         let outcome = self.instance.context.with(|ctx| {
-            let es: Object = match internals(&ctx, &gate) {
+            let es: Object = match internals(&ctx) {
                 Ok(es) => es,
                 Err(e) => {
                     return Err(ScriptError::Exception(format!(
@@ -368,6 +374,7 @@ impl ScriptEngine for QuickJsEngine {
                 es.get::<_, Function>("setCosts")
                     .and_then(|f| {
                         f.call::<_, ()>((
+                            token,
                             c.us_per_line as f64,
                             c.ns_per_char as f64,
                             c.us_per_interrupt.max(1) as f64,
@@ -376,14 +383,26 @@ impl ScriptEngine for QuickJsEngine {
                     .map_err(|e| ScriptError::Exception(format!("edgesim runtime: {e}")))?;
                 *costs = Some(c);
             }
-            let result = run_in(&ctx, &es, call, &meter, &mut work, &timers_ran);
-            if let Ok(lines) = es.get::<_, rquickjs::Array>("logs")
-                && !lines.is_empty()
-            {
+            let sink = match rquickjs::Array::new(ctx.clone()) {
+                Ok(sink) => sink,
+                Err(e) => return Err(ScriptError::Exception(format!("edgesim runtime: {e}"))),
+            };
+            let result = run_in(
+                &ctx,
+                &es,
+                token,
+                &sink,
+                call,
+                &meter,
+                &mut work,
+                &timers_ran,
+            );
+            if !sink.is_empty() {
+                let lines = sink;
                 logs = lines.iter::<String>().filter_map(Result::ok).collect();
                 if let Ok(stats) = es
                     .get::<_, Function>("logStats")
-                    .and_then(|f| f.call::<_, Vec<f64>>(()))
+                    .and_then(|f| f.call::<_, Vec<f64>>((token,)))
                     && let [written, chars, dropped] = stats[..]
                 {
                     work.log_lines = written as u64;
@@ -395,7 +414,7 @@ impl ScriptEngine for QuickJsEngine {
             if timers_ran.get()
                 && let Ok(virtual_ms) = es
                     .get::<_, Function>("virtualMs")
-                    .and_then(|f| f.call::<_, f64>(()))
+                    .and_then(|f| f.call::<_, f64>((token,)))
             {
                 work.timer_wait_us = (virtual_ms * 1_000.0) as u64;
             }
@@ -418,9 +437,13 @@ impl ScriptEngine for QuickJsEngine {
     }
 }
 
+/// Runs one invocation; its console lines go to `sink`, whatever the outcome.
+#[allow(clippy::too_many_arguments)]
 fn run_in<'js>(
     ctx: &Ctx<'js>,
     es: &Object<'js>,
+    token: f64,
+    sink: &rquickjs::Array<'js>,
     call: &ScriptCall<'_>,
     meter: &InterruptMeter,
     work: &mut WorkMeter,
@@ -435,7 +458,9 @@ fn run_in<'js>(
         + call
             .response
             .map_or(0, |r| convert::header_args(&r.headers));
-    let mut args = Args::new(ctx.clone(), 17 + header_args);
+    let mut args = Args::new(ctx.clone(), 19 + header_args);
+    args.push_arg(token).map_err(fail)?;
+    args.push_arg(sink.clone()).map_err(fail)?;
     args.push_arg(now_ms).map_err(fail)?;
     args.push_arg(hi).map_err(fail)?;
     args.push_arg(lo).map_err(fail)?;
@@ -463,23 +488,26 @@ fn run_in<'js>(
         if meter.tripped() {
             return Err(ScriptError::Timeout);
         }
-        if state.get::<_, bool>("done").map_err(fail)?
-            && !es
-                .get::<_, Function>("mustWait")
-                .and_then(|f| f.call::<_, bool>(()))
-                .map_err(fail)?
-        {
-            break;
+        if state.get::<_, bool>("done").map_err(fail)? {
+            // Only an answer through the callback with timers pending may have to wait.
+            if !state.get::<_, bool>("wait").map_err(fail)?
+                || !es
+                    .get::<_, Function>("mustWait")
+                    .and_then(|f| f.call::<_, bool>((token,)))
+                    .map_err(fail)?
+            {
+                break;
+            }
         }
         let run_timer = match &run_timer {
             Some(f) => f,
             None => run_timer.insert(es.get("runTimer").map_err(fail)?),
         };
         timers_ran.set(true);
-        let ran: bool = run_timer.call(()).map_err(fail)?;
+        let ran: bool = run_timer.call((token,)).map_err(fail)?;
         let virtual_ms: f64 = es
             .get::<_, Function>("virtualMs")
-            .and_then(|f| f.call(()))
+            .and_then(|f| f.call((token,)))
             .map_err(fail)?;
         if virtual_ms * 1_000.0 > call.timeout_us as f64 {
             return Err(ScriptError::Timeout);

@@ -2,16 +2,20 @@
 // Deterministic by construction: Date and performance read simulated time, Math.random is
 // seeded per invocation, timers advance simulated time; no network, files or process.env.
 //
-// Handler code must not reach or bend this machinery: `__edgesim` answers only while the host
-// has opened it (never while handler code runs; see `internals` in js/mod.rs), and the
+// Handler code must not reach or bend this machinery: `__edgesim` is frozen, and each of its
+// functions refuses a caller without the host's secret (a random number handed over once by
+// `seal`, before any handler code runs, and passed by the host on every call), and the
 // parts that bound an invocation (timers, simulated time, console caps, the answer) use only
 // intrinsics captured here, never a global or prototype method a handler could replace.
-(function (global, hostHash, hostIsOpen, hostCharge, hostRegex) {
+(function (global, hostHash, hostCharge, hostRegex) {
   'use strict';
   const es = {};
-  Object.defineProperty(global, '__edgesim', {
-    get() { return hostIsOpen() ? es : undefined; }, enumerable: false, configurable: false,
-  });
+  Object.defineProperty(global, '__edgesim', { value: es, writable: false, enumerable: false, configurable: false });
+  let secret;
+  function guard(k) {
+    if (secret === undefined || k !== secret) throw new TypeError('edgesim internals are not for handler code');
+  }
+  es.seal = (k) => { if (secret !== undefined) guard(undefined); secret = k; Object.freeze(es); };
   const uncurry = (f) => Function.prototype.call.bind(f);
   const sliceString = uncurry(String.prototype.slice);
   const toNumber = Number;
@@ -74,15 +78,14 @@
   // are kept (a line that crosses the limit is cut); the rest is counted, not stored.
   const LOG_MAX_LINES = 1000;
   const LOG_MAX_CHARS = 256 * 1024;
-  const logs = [];
+  let logs = [];
   let logChars = 0, logWritten = 0, logWrittenChars = 0, logDropped = 0;
   // Writing costs simulated time (the host's cost model) and that cost is charged to the
   // invocation's work budget as it is written, so a flood ends at the timeout; once over
   // budget, console calls return at once.
   let costLineUs = 5, costCharNs = 1, costUnitUs = 50, pendingUs = 0, overBudget = false;
-  es.setCosts = (lineUs, charNs, unitUs) => { costLineUs = lineUs; costCharNs = charNs; costUnitUs = unitUs; };
-  es.logs = logs;
-  es.logStats = () => [logWritten, logWrittenChars, logDropped];
+  es.setCosts = (k, lineUs, charNs, unitUs) => { guard(k); costLineUs = lineUs; costCharNs = charNs; costUnitUs = unitUs; };
+  es.logStats = (k) => { guard(k); return [logWritten, logWrittenChars, logDropped]; };
   // One line: `LEVEL<tab>text`. Counted and charged first; built only if some of it is kept.
   function emit(level, text) {
     const n = level.length + 1 + text.length;
@@ -160,30 +163,57 @@
     return !overBudget;
   }
   const lengthOf = (x) => (x !== null && x !== undefined && typeof x.length === 'number' ? x.length : 0);
-  const scanned = (self) => lengthOf(self);
-  const scannedWithArg = (self, args) => lengthOf(self) + (typeof args[0] === 'string' ? args[0].length : 0);
+  // `size` null: the receiver's length; 'arg': plus the first argument's when it is a string;
+  // else a function of (receiver, arguments). The common cases stay one call deep.
   function meter(target, names, size) {
     if (!target) return;
     for (const name of names) {
       const native = target[name];
       if (typeof native !== 'function') continue;
-      const wrapped = {
-        [name](...args) { return affordable(size(this, args)) ? apply(native, this, args) : undefined; },
-      }[name];
+      let wrapped;
+      if (size === 'fixed') {
+        // At most three arguments, each of which may be passed as undefined (no `arguments`).
+        const callNative = uncurry(native);
+        wrapped = { [name](a, b, c) {
+          const n = this === null || this === undefined ? 0 : this.length;
+          if ((n >= SCAN_PER_UNIT || overBudget) && !affordable(n)) return undefined;
+          return callNative(this, a, b, c);
+        } }[name];
+      } else if (size === null) {
+        wrapped = { [name]() {
+          const n = this === null || this === undefined ? 0 : this.length;
+          if ((n >= SCAN_PER_UNIT || overBudget) && !affordable(n)) return undefined;
+          return apply(native, this, arguments);
+        } }[name];
+      } else if (size === 'arg') {
+        wrapped = { [name](a) {
+          const n = (this === null || this === undefined ? 0 : this.length) + (typeof a === 'string' ? a.length : 0);
+          if ((n >= SCAN_PER_UNIT || overBudget) && !affordable(n)) return undefined;
+          return apply(native, this, arguments);
+        } }[name];
+      } else {
+        wrapped = { [name]() {
+          const n = size(this, arguments);
+          if ((n >= SCAN_PER_UNIT || overBudget) && !affordable(n)) return undefined;
+          return apply(native, this, arguments);
+        } }[name];
+      }
       defineProperty(target, name, { value: wrapped, writable: true, configurable: true, enumerable: false });
     }
   }
   meter(String.prototype, ['indexOf', 'lastIndexOf', 'includes', 'startsWith', 'endsWith', 'search',
     'localeCompare', 'normalize', 'toLowerCase', 'toUpperCase', 'toLocaleLowerCase',
-    'toLocaleUpperCase', 'trim', 'trimStart', 'trimEnd', 'at'], scanned);
-  meter(String.prototype, ['split', 'replace', 'replaceAll', 'match', 'matchAll', 'concat'], scannedWithArg);
+    'toLocaleUpperCase', 'trim', 'trimStart', 'trimEnd', 'at'], 'fixed');
+  meter(String.prototype, ['split', 'replace', 'replaceAll', 'match', 'matchAll', 'concat'], 'arg');
   meter(String.prototype, ['repeat'], (self, args) => lengthOf(self) * (toNumber(args[0]) || 0));
   meter(String.prototype, ['padStart', 'padEnd'], (self, args) => toNumber(args[0]) || 0);
-  meter(Array.prototype, ['indexOf', 'lastIndexOf', 'includes', 'join', 'toString', 'fill', 'slice',
-    'concat', 'reverse', 'copyWithin', 'flat', 'sort', 'splice', 'toReversed', 'toSorted'], scanned);
+  // lastIndexOf, concat and splice tell a missing argument from undefined: they keep `arguments`.
+  meter(Array.prototype, ['indexOf', 'includes', 'join', 'toString', 'fill', 'slice', 'reverse',
+    'copyWithin', 'flat', 'sort', 'toReversed', 'toSorted'], 'fixed');
+  meter(Array.prototype, ['lastIndexOf', 'concat', 'splice'], null);
   const typedProto = Object.getPrototypeOf(Uint8Array.prototype);
   meter(typedProto, ['indexOf', 'lastIndexOf', 'includes', 'join', 'toString', 'fill', 'slice',
-    'subarray', 'set', 'sort', 'reverse', 'copyWithin'], scanned);
+    'subarray', 'set', 'sort', 'reverse', 'copyWithin'], null);
   meter(JSON, ['parse'], (self, args) => lengthOf(args[0]));
   meter(String, ['fromCharCode', 'fromCodePoint'], (self, args) => args.length);
 
@@ -198,6 +228,7 @@
     const wanted = toNumber(ms);
     const delay = isFiniteNumber(wanted) && wanted > 1 ? wanted : 1;
     timers[timers.length] = { id, due: virtualMs + delay, fn, args, every: every ? delay : 0 };
+    if (currentSt !== null && currentSt.viaCallback) currentSt.wait = true;
     return id;
   }
   function removeTimerAt(k) {
@@ -217,7 +248,8 @@
     then(resolved, () => { fn(); });
   };
   // Run the earliest timer; false when none is left.
-  es.runTimer = function () {
+  es.runTimer = function (key) {
+    guard(key);
     if (timers.length === 0) return false;
     let k = 0;
     for (let i = 1; i < timers.length; i++) if (timers[i].due < timers[k].due) k = i;
@@ -228,7 +260,7 @@
     t.fn(...t.args);
     return true;
   };
-  es.virtualMs = () => virtualMs;
+  es.virtualMs = (k) => { guard(k); return virtualMs; };
 
   // ---- UTF-8 and base64 ------------------------------------------------------------------
   function utf8Encode(s) {
@@ -539,6 +571,8 @@
   }
   global.require = require;
   es.require = require;
+  es.setHandler = (k, h) => { guard(k); handler = h; };
+  let handler;
 
   // ---- invocation --------------------------------------------------------------------------
   const contextProto = {
@@ -546,7 +580,8 @@
     functionVersion: '1',
     getRemainingTimeInMillis() { return Math.max(0, timeoutMs - virtualMs); },
   };
-  es.setFunction = function (name, memoryMb, region) {
+  es.setFunction = function (k, name, memoryMb, region) {
+    guard(k);
     contextProto.functionName = 'us-east-1.' + name;
     contextProto.memoryLimitInMB = String(memoryMb);
     contextProto.invokedFunctionArn = 'arn:aws:lambda:us-east-1:123456789012:function:' + name + ':1';
@@ -568,8 +603,11 @@
   // After the answer: must the host keep running timers before delivering it? As Lambda's Node
   // runtime does, an answer given through the callback waits for the event loop to empty unless
   // the handler set `context.callbackWaitsForEmptyEventLoop = false`; a promise's does not.
-  es.mustWait = () => currentSt !== null && currentSt.viaCallback
-    && !!context.callbackWaitsForEmptyEventLoop && timers.length > 0;
+  es.mustWait = (k) => {
+    guard(k);
+    return currentSt !== null && currentSt.viaCallback
+      && !!context.callbackWaitsForEmptyEventLoop && timers.length > 0;
+  };
   // Start a handler call. Returns the state object; Rust drains jobs and timers until `done`.
   // The callback refers to the state but the state never refers to the callback: no reference
   // cycle, so each call's objects are freed by reference counting instead of piling up for the
@@ -597,9 +635,10 @@
     }
     return h;
   }
-  es.invoke = function (now, hi, lo, timeout, requestId, domain, distributionId, eventType,
+  es.invoke = function (k, sink, now, hi, lo, timeout, requestId, domain, distributionId, eventType,
                         clientIp, method, origin, querystring, uri, body, status,
                         statusDescription, split, ...flat) {
+    guard(k);
     const headers = headersOf(flat, 0, split);
     const request = origin === undefined
       ? { clientIp, headers, method, querystring, uri }
@@ -610,17 +649,18 @@
       ? { config, request }
       : { config, request, response: { headers: headersOf(flat, split, flat.length), status, statusDescription } };
     const event = { Records: [{ cf }] };
-    const handler = es.handler;
     nowMs = now; virtualMs = 0; timeoutMs = timeout;
     if (timers.length) timers.length = 0;
-    if (logs.length) logs.length = 0;
+    logs = sink;
     logChars = 0; logWritten = 0; logWrittenChars = 0; logDropped = 0; pendingUs = 0; overBudget = false;
     seedHi = hi; seedLo = lo; seeded = false;
-    const st = { done: false, failed: false, value: undefined, request, viaCallback: false };
+    // `wait`: answered through the callback with timers pending (the host then asks mustWait).
+    const st = { done: false, wait: false, failed: false, value: undefined, request, viaCallback: false };
     const settle = (err, res, viaCallback) => {
       if (st.done) return;
       st.done = true;
       st.viaCallback = viaCallback;
+      st.wait = viaCallback && timers.length > 0;
       if (err !== null && err !== undefined) { st.failed = true; st.value = err; } else st.value = res;
     };
     const cb = (err, res) => settle(err, res, true);
@@ -635,5 +675,4 @@
     }
     return st;
   };
-})(globalThis, globalThis.__edgesim_hash, globalThis.__edgesim_open, globalThis.__edgesim_charge,
-  globalThis.__edgesim_regex);
+})(globalThis, globalThis.__edgesim_hash, globalThis.__edgesim_charge, globalThis.__edgesim_regex);
