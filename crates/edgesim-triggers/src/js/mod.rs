@@ -478,7 +478,7 @@ fn run_in<'js>(
     loop {
         while ctx.execute_pending_job() {
             work.jobs += 1;
-            if work.jobs % crate::script::JOBS_PER_INTERRUPT == 0 {
+            if work.jobs.is_multiple_of(crate::script::JOBS_PER_INTERRUPT) {
                 meter.charged.fetch_add(1, Ordering::Relaxed);
             }
             if meter.tripped() {
