@@ -200,11 +200,38 @@ impl TestReport {
         } else {
             let _ = writeln!(out, "logs:");
             for line in &self.logs {
-                let _ = writeln!(out, "  {line}");
+                let _ = writeln!(out, "  {}", escape_for_terminal(line));
             }
         }
         out
     }
+}
+
+/// `line` with what a terminal would act on escaped: control characters other than the tab
+/// between level and text (`\x1b`), and the bidirectional overrides (`\u{202e}`), so a
+/// handler's console output cannot move the cursor, recolour or reorder what is shown.
+fn escape_for_terminal(line: &str) -> std::borrow::Cow<'_, str> {
+    let risky = |c: char| {
+        (c.is_control() && c != '\t')
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if !line.chars().any(risky) {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len() + 8);
+    for c in line.chars() {
+        if risky(c) {
+            if (c as u32) < 0x100 {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            } else {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Compile `config` for `stage` (its file read by `load_source`) and run it once on `event`.
@@ -320,6 +347,15 @@ exports.handler = (event, context, callback) => {
     callback(null, request);
 };
 "#;
+
+    #[test]
+    fn console_output_is_escaped_for_the_terminal() {
+        assert_eq!(escape_for_terminal("INFO\tplain"), "INFO\tplain");
+        assert_eq!(
+            escape_for_terminal("INFO\t\u{1b}[2J\u{202e}x\ny"),
+            "INFO\t\\x1b[2J\\u{202e}x\\x0ay"
+        );
+    }
 
     #[test]
     fn report_has_exactly_the_five_fields() {
