@@ -9,41 +9,7 @@ use std::process::{Child, Command, Stdio};
 
 mod common;
 
-use common::{BIN, start_agent, start_agent_with};
-
-/// Three regions (one PoP each), many short epochs so that a run is still
-/// going when something is done to it.
-const LONG: &str = r#"
-name = "long"
-[simulation]
-duration_secs = 3000
-epoch_ms = 100
-seed = 5
-[[pops]]
-id = "fra"
-city = "FRA"
-cache_bytes = "16MiB"
-[[pops]]
-id = "iad"
-city = "IAD"
-cache_bytes = "16MiB"
-[[pops]]
-id = "sin"
-city = "SIN"
-cache_bytes = "16MiB"
-[[origins]]
-id = "o"
-kind = "custom"
-location = "eu-west-1"
-[catalog]
-objects = 5000
-zipf_alpha = 1.0
-size = "8KiB"
-ttl_secs = 600
-[viewers]
-requests_per_sec = 800
-countries = { DE = 1, US = 1, SG = 1 }
-"#;
+use common::{BIN, LONG, start_agent, start_agent_with};
 
 /// Starts `edgesim run` on LONG in `dir` and returns it once it has
 /// reported its first 10% of progress (its stderr is handed back).

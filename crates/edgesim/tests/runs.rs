@@ -11,41 +11,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{BIN, edgesim, start_agent, stderr};
-
-/// Three PoPs, epochs of 100 ms: 3000 s make a run that is still going
-/// when something is done to it, 30 s a quick complete one.
-const LONG: &str = r#"
-name = "long"
-[simulation]
-duration_secs = 3000
-epoch_ms = 100
-seed = 5
-[[pops]]
-id = "fra"
-city = "FRA"
-cache_bytes = "16MiB"
-[[pops]]
-id = "iad"
-city = "IAD"
-cache_bytes = "16MiB"
-[[pops]]
-id = "sin"
-city = "SIN"
-cache_bytes = "16MiB"
-[[origins]]
-id = "o"
-kind = "custom"
-location = "eu-west-1"
-[catalog]
-objects = 5000
-zipf_alpha = 1.0
-size = "8KiB"
-ttl_secs = 600
-[viewers]
-requests_per_sec = 800
-countries = { DE = 1, US = 1, SG = 1 }
-"#;
+use common::{BIN, LONG, edgesim, start_agent, stderr};
 
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

@@ -9,6 +9,40 @@ use std::process::{Child, Command, Output, Stdio};
 /// The edgesim binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_edgesim");
 
+/// Three regions (one PoP each), epochs of 100 ms: 3,000 s make a run that
+/// is still going when something is done to it.
+pub const LONG: &str = r#"
+name = "long"
+[simulation]
+duration_secs = 3000
+epoch_ms = 100
+seed = 5
+[[pops]]
+id = "fra"
+city = "FRA"
+cache_bytes = "16MiB"
+[[pops]]
+id = "iad"
+city = "IAD"
+cache_bytes = "16MiB"
+[[pops]]
+id = "sin"
+city = "SIN"
+cache_bytes = "16MiB"
+[[origins]]
+id = "o"
+kind = "custom"
+location = "eu-west-1"
+[catalog]
+objects = 5000
+zipf_alpha = 1.0
+size = "8KiB"
+ttl_secs = 600
+[viewers]
+requests_per_sec = 800
+countries = { DE = 1, US = 1, SG = 1 }
+"#;
+
 /// Starts `edgesim agent` on a free loopback port with one thread and
 /// returns it with its address.
 pub fn start_agent() -> (Child, String) {
