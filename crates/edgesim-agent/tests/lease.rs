@@ -110,7 +110,7 @@ async fn a_run_whose_coordinator_goes_silent_is_dropped_after_its_lease() {
 async fn an_epoch_streams_its_report_and_a_closed_stream_drops_the_run() {
     let mut client = agent(Duration::from_secs(30)).await;
     client.start_run(start("r")).await.unwrap();
-    let advance = |epoch| pb::AdvanceRequest {
+    let advance = |epoch, requests_per_sec| pb::AdvanceRequest {
         run_id: "r".into(),
         epoch,
         regions: vec![pb::RegionControls {
@@ -118,14 +118,14 @@ async fn an_epoch_streams_its_report_and_a_closed_stream_drops_the_run() {
             demand: vec![pb::Demand {
                 country: 0,
                 pop: 0,
-                requests_per_sec: 20.0,
+                requests_per_sec,
             }],
             replay: Vec::new(),
         }],
         controls: Default::default(),
         shield: None,
     };
-    let mut stream = client.advance(advance(0)).await.unwrap().into_inner();
+    let mut stream = client.advance(advance(0, 20.0)).await.unwrap().into_inner();
     let mut last = None;
     while let Some(event) = stream.message().await.unwrap() {
         last = event.event;
@@ -136,8 +136,14 @@ async fn an_epoch_streams_its_report_and_a_closed_stream_drops_the_run() {
     assert_eq!((report.run_id.as_str(), report.epoch), ("r", 0));
     assert_eq!(report.regions.len(), 1);
     assert_eq!(busy(&mut client).await, "r");
-    // A coordinator that goes away mid-epoch: its run goes with it.
-    let stream = client.advance(advance(1)).await.unwrap().into_inner();
+    // A coordinator that goes away mid-epoch: its run goes with it. The
+    // epoch is made long (a million requests) so that it is still running
+    // when the stream closes; an epoch that ends first is left to the lease.
+    let stream = client
+        .advance(advance(1, 1_000_000.0))
+        .await
+        .unwrap()
+        .into_inner();
     drop(stream);
     let mut freed = false;
     for _ in 0..50 {
@@ -147,8 +153,6 @@ async fn an_epoch_streams_its_report_and_a_closed_stream_drops_the_run() {
             break;
         }
     }
-    // The epoch may also have finished before the stream was seen closed;
-    // then the report could not be delivered, which drops the run too.
     assert!(freed, "the run outlived its coordinator's stream");
 }
 
