@@ -123,6 +123,10 @@ pub struct MigrationPlan {
     pub from: usize,
     /// Index into [`Scenario::origins`] of the origin traffic moves to.
     pub to: usize,
+    /// With `split = "country"`: the countries in the order they move (a
+    /// permutation fixed by the seed, each with its `viewers.countries`
+    /// share), so that the moved share of traffic follows the weight.
+    pub countries: Option<edgesim_migration::CountryOrder>,
 }
 
 /// A named variation of a scenario: the same file with some keys set
@@ -685,7 +689,7 @@ impl Validator {
         let migration = raw
             .migration
             .as_ref()
-            .and_then(|m| self.migration(m, &origins, &mut behaviors));
+            .and_then(|m| self.migration(m, &origins, &mut behaviors, &viewers, simulation.seed));
         let events = self.events(
             &raw.events,
             &simulation,
@@ -734,12 +738,16 @@ impl Validator {
     /// Validates `[migration]` and installs its split: an `origin_split`
     /// at origin-request, reading the `migration` control, in every
     /// behaviour without an origin-request function of its own (and in a
-    /// catch-all behaviour appended when none matches every path).
+    /// catch-all behaviour appended when none matches every path). A split
+    /// by country gets the thresholds of the seeded [`edgesim_migration::CountryOrder`]
+    /// of the scenario's countries.
     fn migration(
         &mut self,
         raw: &Spanned<edgesim_migration::RawMigration>,
         origins: &[Origin],
         behaviors: &mut Vec<Behavior>,
+        viewers: &Viewers,
+        seed: u64,
     ) -> Option<MigrationPlan> {
         let span = raw.span();
         let m = raw.get_ref();
@@ -779,6 +787,19 @@ impl Validator {
             edgesim_migration::SplitKey::ViewerCohortKeyed
             | edgesim_migration::SplitKey::ContinuousDeployment => SplitKey::Arm,
         };
+        let countries = (spec.split == edgesim_migration::SplitKey::Country).then(|| {
+            let shares: Vec<(String, f64)> = viewers
+                .countries
+                .iter()
+                .map(|c| (c.code.clone(), c.weight))
+                .collect();
+            edgesim_migration::CountryOrder::new(seed, &shares)
+        });
+        let country_thresholds = countries
+            .iter()
+            .flat_map(|o| o.countries())
+            .map(|c| (c.code.clone(), c.moves_at_weight))
+            .collect();
         let config = edgesim_triggers::TriggerConfig {
             kind: edgesim_triggers::TriggerKind::Builtin(
                 edgesim_triggers::BuiltinConfig::OriginSplit(OriginSplitConfig {
@@ -793,6 +814,7 @@ impl Validator {
                     }),
                     weight: WeightSpec::Control("migration".to_owned()),
                     split,
+                    country_thresholds,
                 }),
             ),
             execution: edgesim_triggers::ExecutionConfig::default(),
@@ -821,7 +843,12 @@ impl Validator {
                 migration_split: true,
             });
         }
-        Some(MigrationPlan { spec, from, to })
+        Some(MigrationPlan {
+            spec,
+            from,
+            to,
+            countries,
+        })
     }
 
     /// Checks each variant by validating the scenario it describes; a
