@@ -313,11 +313,17 @@ impl Globals {
     /// The migration's part of the summary.
     pub(crate) fn migration_summary(&self, scenario: &Scenario) -> Option<MigrationSummary> {
         let (c, (from, to)) = (self.controller.as_ref()?, self.migration_origins?);
-        Some(MigrationSummary::of(
-            c,
-            &scenario.origins[from].id,
-            &scenario.origins[to].id,
-        ))
+        let summary = MigrationSummary::of(c, &scenario.origins[from].id, &scenario.origins[to].id);
+        Some(
+            match scenario
+                .migration
+                .as_ref()
+                .and_then(|m| m.countries.as_ref())
+            {
+                Some(order) => summary.with_countries(order),
+                None => summary,
+            },
+        )
     }
 }
 

@@ -217,3 +217,125 @@ fn shipped_migration_scenarios_parse_with_their_variants() {
         assert!(!s.variants.is_empty(), "{name}");
     }
 }
+
+/// Eight countries (largest share 0.2) on two PoPs, short TTLs so caches
+/// turn over quickly, and a country split held at `percent` from 60 s.
+fn country_split_text(percent: f64) -> String {
+    format!(
+        r#"
+name = "country"
+[simulation]
+duration_secs = 480
+epoch_ms = 5000
+seed = 23
+[[pops]]
+id = "fra"
+city = "FRA"
+cache_bytes = "512MiB"
+[[pops]]
+id = "iad"
+city = "IAD"
+region = "us-east-1"
+cache_bytes = "512MiB"
+[[origins]]
+id = "old"
+kind = "s3"
+location = "us-east-1"
+[[origins]]
+id = "new"
+kind = "s3"
+location = "eu-central-1"
+[catalog]
+objects = 20000
+zipf_alpha = 0.8
+size = "20KiB"
+ttl_secs = 60
+origin = "old"
+[viewers]
+requests_per_sec = 600
+population = 20000
+countries = {{ DE = 0.2, US = 0.2, GB = 0.15, FR = 0.12, CA = 0.1, NL = 0.09, ES = 0.08, IT = 0.06 }}
+[migration]
+from = "old"
+to = "new"
+split = "country"
+start_secs = 60
+schedule = {{ kind = "steps", steps = [ {{ percent = {percent} }} ] }}
+"#
+    )
+}
+
+/// The largest country's share in [`country_split_text`].
+const LARGEST_COUNTRY: f64 = 0.2;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_country_split_moves_whole_countries_up_to_the_planned_share_of_traffic() {
+    for percent in [10.0, 40.0, 80.0] {
+        let planned = percent / 100.0;
+        let s = run_text(&country_split_text(percent)).await;
+        let m = s.migration.as_ref().expect("migration summary");
+        let order = m.country_order.as_ref().expect("a country split's order");
+        assert_eq!(order.len(), 8);
+        let largest = order.iter().map(|c| c.share).fold(0.0, f64::max);
+        assert!((largest - LARGEST_COUNTRY).abs() < 1e-12);
+        // The moved countries are reported per epoch: none before the
+        // start, then the same prefix of the order throughout.
+        let moved = m.epochs.last().and_then(|e| e.moved_countries.clone());
+        let moved = moved.expect("moved countries per epoch");
+        assert!(
+            m.epochs[0]
+                .moved_countries
+                .as_ref()
+                .is_some_and(Vec::is_empty)
+        );
+        let prefix: Vec<String> = order
+            .iter()
+            .take(moved.len())
+            .map(|c| c.code.clone())
+            .collect();
+        assert_eq!(moved, prefix, "countries move in the seeded order");
+        // Viewer requests of the moved countries: their share of traffic.
+        let requests = |code: &str| {
+            s.countries
+                .iter()
+                .find(|c| c.code == code)
+                .map_or(0, |c| c.requests) as f64
+        };
+        let all: f64 = s.countries.iter().map(|c| c.requests as f64).sum();
+        let routed = moved.iter().map(|c| requests(c)).sum::<f64>() / all;
+        // Once every cached copy was fetched under the split (two TTLs).
+        let late: Vec<_> = m.epochs.iter().filter(|e| e.end_secs > 200.0).collect();
+        assert!(late.iter().all(|e| e.planned_weight == planned));
+        let fetches: f64 = late
+            .iter()
+            .map(|e| e.new_origin_rps + e.old_origin_rps)
+            .sum();
+        let fetch = late.iter().map(|e| e.new_origin_rps).sum::<f64>() / fetches;
+        let served = late.iter().map(|e| e.realised_served_share).sum::<f64>() / late.len() as f64;
+        eprintln!(
+            "planned {planned}: moved {moved:?}, their requests {routed:.3}, fetch share {fetch:.3}, served share {served:.3}"
+        );
+        // The moved countries' traffic is the nearest prefix: within half
+        // the largest share (plus sampling noise).
+        assert!(
+            (routed - planned).abs() <= LARGEST_COUNTRY / 2.0 + 0.01,
+            "planned {planned}: requests of moved countries {routed}"
+        );
+        for (what, share) in [("fetch", fetch), ("served", served)] {
+            assert!(
+                (share - planned).abs() <= LARGEST_COUNTRY,
+                "planned {planned}: {what} share {share}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_country_split_is_byte_identical_for_1_and_3_agents() {
+    let text = country_split_text(40.0);
+    let one = edgesim_report::write::summary_json(&run_with_agents(&text, 1).await);
+    let three = edgesim_report::write::summary_json(&run_with_agents(&text, 3).await);
+    assert!(one.contains("\"moved_countries\""));
+    assert!(one.contains("\"country_order\""));
+    assert_eq!(one, three);
+}

@@ -14,10 +14,12 @@
 //! I/O, no hash-map iteration.
 //!
 //! The `[migration]` table is described by [`RawMigration`] and validated by
-//! [`Migration::from_raw`] (or [`Migration::from_toml_str`]).
+//! [`Migration::from_raw`] (or [`Migration::from_toml_str`]). A country
+//! split moves whole countries in the seeded order of a [`CountryOrder`].
 
 mod config;
 mod controller;
+mod country;
 mod kpi;
 #[cfg(test)]
 mod tests;
@@ -31,4 +33,5 @@ pub use controller::{
     AbortInfo, Controller, Decision, EpochCounters, EpochRecord, GateEvaluation, GateOutcome,
     INCONCLUSIVE_AS_PASS_AFTER, Observation, Phase, Plan,
 };
+pub use country::{CountryOrder, OrderedCountry, moves as country_moves};
 pub use kpi::{AbortKpi, Kpis};

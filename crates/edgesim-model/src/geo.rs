@@ -6,6 +6,22 @@
 //! floor) and typically `2 d * inflation / 200` ms, plus last mile and
 //! jitter.
 
+/// Speed of light in vacuum, km per ms: exactly 299 792 458 m/s, the value
+/// that defines the metre (BIPM, *The International System of Units*, 9th
+/// edition 2019, section 2.3.1). Nothing in a network is faster.
+pub const LIGHT_IN_VACUUM_KM_PER_MS: f64 = 299.792_458;
+
+/// Group refractive index of standard single-mode silica fibre (ITU-T
+/// G.652) at 1550 nm: about 1.468 (Corning SMF-28 datasheet: 1.4682 at
+/// 1550 nm, 1.4676 at 1310 nm).
+pub const FIBRE_GROUP_INDEX: f64 = 1.468;
+
+/// Speed of light in silica fibre, km per ms:
+/// [`LIGHT_IN_VACUUM_KM_PER_MS`] / [`FIBRE_GROUP_INDEX`], about 204.2.
+/// Faster paths exist only off fibre (microwave, hollow-core fibre), so a
+/// scenario above it gets a warning.
+pub const LIGHT_IN_FIBRE_KM_PER_MS: f64 = LIGHT_IN_VACUUM_KM_PER_MS / FIBRE_GROUP_INDEX;
+
 /// Mean Earth radius in km.
 pub const EARTH_RADIUS_KM: f64 = 6371.0;
 
@@ -38,6 +54,12 @@ pub fn rtt_floor_us(distance_km: f64, fibre_km_per_ms: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn light_in_fibre_is_about_two_thirds_of_c() {
+        assert!((LIGHT_IN_FIBRE_KM_PER_MS - 204.22).abs() < 0.01);
+        const { assert!(LIGHT_IN_FIBRE_KM_PER_MS < LIGHT_IN_VACUUM_KM_PER_MS) };
+    }
 
     #[test]
     fn frankfurt_to_new_york_is_about_6200_km() {

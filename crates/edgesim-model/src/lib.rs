@@ -31,4 +31,4 @@ pub use scenario::{
     AgentFailurePolicy, Catalog, CountryDemand, Device, Network, ObjectClass, Origin, OriginFaults,
     OriginKind, OriginShield, Pop, Region, RegionalCache, Scenario, Simulation, Variant, Viewers,
 };
-pub use source::{Diagnostic, Diagnostics};
+pub use source::{Diagnostic, Diagnostics, Warning};

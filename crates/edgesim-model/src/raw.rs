@@ -305,11 +305,14 @@ pub struct RawDevices {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawNetwork {
-    /// Speed of light in fibre, km per ms (default 200).
+    /// Speed of light in fibre, km per ms (default 200): refused above
+    /// c = 299.792458 km/ms, a warning above light in silica fibre (about
+    /// 204 km/ms; see `geo::LIGHT_IN_FIBRE_KM_PER_MS`).
     pub fibre_km_per_ms: Option<Spanned<f64>>,
     /// Real path length over great-circle length (default 1.5).
     pub path_inflation: Option<Spanned<f64>>,
-    /// Mean of the exponential jitter added to each round trip, ms (default 2).
+    /// Mean of the exponential jitter added to each round trip, ms (default
+    /// 2; 0 to 10 000).
     pub jitter_ms: Option<Spanned<f64>>,
     /// Time the edge spends on a request, ms (default 0.3).
     pub edge_processing_ms: Option<Spanned<f64>>,

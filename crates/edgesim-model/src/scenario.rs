@@ -97,6 +97,10 @@ pub struct Scenario {
     pub lambda: crate::lambda::LambdaQuotas,
     /// Logs to replay request by request instead of synthetic viewers.
     pub replay: Option<Replay>,
+    /// Values that are allowed but probably not meant (e.g. light faster
+    /// than in fibre), in file order: `edgesim validate` and `run` print
+    /// them (see [`crate::Warning`]) and go on.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// `[replay]`: CloudFront standard logs the coordinator reads and replays
@@ -119,6 +123,10 @@ pub struct MigrationPlan {
     pub from: usize,
     /// Index into [`Scenario::origins`] of the origin traffic moves to.
     pub to: usize,
+    /// With `split = "country"`: the countries in the order they move (a
+    /// permutation fixed by the seed, each with its `viewers.countries`
+    /// share), so that the moved share of traffic follows the weight.
+    pub countries: Option<edgesim_migration::CountryOrder>,
 }
 
 /// A named variation of a scenario: the same file with some keys set
@@ -445,10 +453,19 @@ pub struct CountryDemand {
     pub utc_offset_hours: f32,
 }
 
+/// Largest delay `[network]` accepts for jitter, edge processing and a
+/// last mile, ms: 10 s. Beyond it a viewer's request would have timed out
+/// (CloudFront's default origin response timeout is 30 s for the whole
+/// fetch); what is meant is an outage, which `[[events]]` model.
+pub const MAX_NETWORK_DELAY_MS: f64 = 10_000.0;
+
 /// The network model.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Network {
-    /// Speed of light in fibre, km/ms.
+    /// Speed of light in fibre, km/ms: at most
+    /// [`crate::geo::LIGHT_IN_VACUUM_KM_PER_MS`] (299.792458, the SI value
+    /// of c), normally at most [`crate::geo::LIGHT_IN_FIBRE_KM_PER_MS`]
+    /// (about 204, c over silica's refractive index 1.468).
     pub fibre_km_per_ms: f64,
     /// Path length over great-circle length (>= 1).
     pub path_inflation: f64,
@@ -539,9 +556,12 @@ impl Scenario {
             map,
             text: text.to_owned(),
             diags: Vec::new(),
+            warnings: Vec::new(),
         };
-        let scenario = v.scenario(raw, load_source);
+        let mut scenario = v.scenario(raw, load_source);
         if v.diags.is_empty() {
+            v.warnings.sort_by_key(|d| (d.line, d.col));
+            scenario.warnings = v.warnings;
             Ok(scenario)
         } else {
             v.diags.sort_by_key(|d| (d.line, d.col));
@@ -604,6 +624,8 @@ struct Validator {
     /// The text being validated (variants are validated from it).
     text: String,
     diags: Vec<Diagnostic>,
+    /// Allowed but suspicious values.
+    warnings: Vec<Diagnostic>,
 }
 
 /// Where a value was written, for fields that may be absent.
@@ -614,6 +636,11 @@ fn span_of<T>(v: &Option<Spanned<T>>, fallback: &Range<usize>) -> Range<usize> {
 impl Validator {
     fn err(&mut self, span: Range<usize>, entity: &str, message: impl Into<String>) {
         self.diags.push(self.map.diagnostic(span, entity, message));
+    }
+
+    fn warn(&mut self, span: Range<usize>, entity: &str, message: impl Into<String>) {
+        self.warnings
+            .push(self.map.diagnostic(span, entity, message));
     }
 
     fn scenario(
@@ -662,7 +689,7 @@ impl Validator {
         let migration = raw
             .migration
             .as_ref()
-            .and_then(|m| self.migration(m, &origins, &mut behaviors));
+            .and_then(|m| self.migration(m, &origins, &mut behaviors, &viewers, simulation.seed));
         let events = self.events(
             &raw.events,
             &simulation,
@@ -704,18 +731,23 @@ impl Validator {
             traffic,
             cost,
             lambda,
+            warnings: Vec::new(),
         }
     }
 
     /// Validates `[migration]` and installs its split: an `origin_split`
     /// at origin-request, reading the `migration` control, in every
     /// behaviour without an origin-request function of its own (and in a
-    /// catch-all behaviour appended when none matches every path).
+    /// catch-all behaviour appended when none matches every path). A split
+    /// by country gets the thresholds of the seeded [`edgesim_migration::CountryOrder`]
+    /// of the scenario's countries.
     fn migration(
         &mut self,
         raw: &Spanned<edgesim_migration::RawMigration>,
         origins: &[Origin],
         behaviors: &mut Vec<Behavior>,
+        viewers: &Viewers,
+        seed: u64,
     ) -> Option<MigrationPlan> {
         let span = raw.span();
         let m = raw.get_ref();
@@ -755,6 +787,19 @@ impl Validator {
             edgesim_migration::SplitKey::ViewerCohortKeyed
             | edgesim_migration::SplitKey::ContinuousDeployment => SplitKey::Arm,
         };
+        let countries = (spec.split == edgesim_migration::SplitKey::Country).then(|| {
+            let shares: Vec<(String, f64)> = viewers
+                .countries
+                .iter()
+                .map(|c| (c.code.clone(), c.weight))
+                .collect();
+            edgesim_migration::CountryOrder::new(seed, &shares)
+        });
+        let country_thresholds = countries
+            .iter()
+            .flat_map(|o| o.countries())
+            .map(|c| (c.code.clone(), c.moves_at_weight))
+            .collect();
         let config = edgesim_triggers::TriggerConfig {
             kind: edgesim_triggers::TriggerKind::Builtin(
                 edgesim_triggers::BuiltinConfig::OriginSplit(OriginSplitConfig {
@@ -769,6 +814,7 @@ impl Validator {
                     }),
                     weight: WeightSpec::Control("migration".to_owned()),
                     split,
+                    country_thresholds,
                 }),
             ),
             execution: edgesim_triggers::ExecutionConfig::default(),
@@ -797,7 +843,12 @@ impl Validator {
                 migration_split: true,
             });
         }
-        Some(MigrationPlan { spec, from, to })
+        Some(MigrationPlan {
+            spec,
+            from,
+            to,
+            countries,
+        })
     }
 
     /// Checks each variant by validating the scenario it describes; a
@@ -2110,35 +2161,53 @@ impl Validator {
         }
     }
 
+    /// Validates `[network]` against physics: light is no faster than in
+    /// vacuum (an error) and normally no faster than in silica fibre (a
+    /// warning; see [`crate::geo::LIGHT_IN_FIBRE_KM_PER_MS`]), paths are
+    /// no shorter than the great circle, and delays are between 0 and
+    /// [`MAX_NETWORK_DELAY_MS`].
     fn network(&mut self, raw: &Spanned<raw::RawNetwork>) -> Network {
+        use crate::geo::{FIBRE_GROUP_INDEX, LIGHT_IN_FIBRE_KM_PER_MS, LIGHT_IN_VACUUM_KM_PER_MS};
         let entity = "network";
         let n = raw.get_ref();
         let d = Network::default();
-        let mut num =
-            |v: &Option<Spanned<f64>>, name: &str, default: f64, min: f64, strict: bool| match v {
-                None => default,
-                Some(s) => {
-                    let x = *s.get_ref();
-                    let ok = x.is_finite() && if strict { x > min } else { x >= min };
-                    if !ok {
-                        let op = if strict { ">" } else { ">=" };
-                        self.err(
-                            s.span(),
-                            entity,
-                            format!("{name} must be {op} {min}, got {x}"),
-                        );
-                        default
-                    } else {
-                        x
-                    }
+        let mut num = |v: &Option<Spanned<f64>>,
+                       name: &str,
+                       default: f64,
+                       min: f64,
+                       strict: bool,
+                       max: Option<(f64, &str)>| match v {
+            None => default,
+            Some(s) => {
+                let x = *s.get_ref();
+                let ok = x.is_finite() && if strict { x > min } else { x >= min };
+                if !ok {
+                    let op = if strict { ">" } else { ">=" };
+                    self.err(
+                        s.span(),
+                        entity,
+                        format!("{name} must be {op} {min}, got {x}"),
+                    );
+                    default
+                } else if let Some((max, why)) = max.filter(|(max, _)| x > *max) {
+                    self.err(
+                        s.span(),
+                        entity,
+                        format!("{name} must be <= {max} ({why}), got {x}"),
+                    );
+                    default
+                } else {
+                    x
                 }
-            };
+            }
+        };
         let fibre_km_per_ms = num(
             &n.fibre_km_per_ms,
             "fibre_km_per_ms",
             d.fibre_km_per_ms,
             0.0,
             true,
+            Some((LIGHT_IN_VACUUM_KM_PER_MS, "the speed of light in vacuum")),
         );
         let path_inflation = num(
             &n.path_inflation,
@@ -2146,27 +2215,61 @@ impl Validator {
             d.path_inflation,
             1.0,
             false,
+            None,
         );
-        let jitter_ms = num(&n.jitter_ms, "jitter_ms", d.jitter_ms, 0.0, false);
+        let delay = Some((MAX_NETWORK_DELAY_MS, "10 s: a delay, not an outage"));
+        let jitter_ms = num(&n.jitter_ms, "jitter_ms", d.jitter_ms, 0.0, false, delay);
         let edge_processing_ms = num(
             &n.edge_processing_ms,
             "edge_processing_ms",
             d.edge_processing_ms,
             0.0,
             false,
+            delay,
         );
+        if let Some(s) = &n.fibre_km_per_ms
+            && fibre_km_per_ms > LIGHT_IN_FIBRE_KM_PER_MS
+        {
+            self.warn(
+                s.span(),
+                entity,
+                format!(
+                    "fibre_km_per_ms = {fibre_km_per_ms} is faster than light in silica fibre \
+                     ({LIGHT_IN_FIBRE_KM_PER_MS:.1} km/ms: {LIGHT_IN_VACUUM_KM_PER_MS} km/ms in \
+                     vacuum over a refractive index of {FIBRE_GROUP_INDEX}); latencies will \
+                     be below what fibre can carry"
+                ),
+            );
+        }
         let last_mile_ms = match &n.last_mile_ms {
             None => d.last_mile_ms,
             Some(lm) => {
                 let mut out = d.last_mile_ms;
                 let given = self.devices(lm, entity, "last_mile_ms", false);
                 let raw = lm.get_ref();
-                for (i, v) in [&raw.desktop, &raw.mobile, &raw.tablet, &raw.smarttv]
-                    .iter()
-                    .enumerate()
+                for (i, (v, device)) in [
+                    (&raw.desktop, "desktop"),
+                    (&raw.mobile, "mobile"),
+                    (&raw.tablet, "tablet"),
+                    (&raw.smarttv, "smarttv"),
+                ]
+                .iter()
+                .enumerate()
                 {
-                    if v.is_some() {
-                        out[i] = given[i];
+                    if let Some(s) = v {
+                        if given[i] > MAX_NETWORK_DELAY_MS {
+                            self.err(
+                                s.span(),
+                                entity,
+                                format!(
+                                    "last_mile_ms.{device} must be <= {MAX_NETWORK_DELAY_MS} \
+                                     (10 s: a delay, not an outage), got {}",
+                                    given[i]
+                                ),
+                            );
+                        } else {
+                            out[i] = given[i];
+                        }
                     }
                 }
                 out

@@ -76,15 +76,13 @@ const MESSAGE_CHARS: usize = 400;
 /// Diagnostics of one file shown; the rest are counted in a last line.
 pub const MAX_SHOWN: usize = 200;
 
-impl fmt::Display for Diagnostic {
-    /// `file:line:col: entity: message`, on one line: control characters
-    /// in the entity and message (which quote the file) are escaped, and
-    /// both are cut when long.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Diagnostic {
+    /// `file:line:col: ` then `label`, the entity and the message.
+    fn write(&self, f: &mut fmt::Formatter<'_>, label: &str) -> fmt::Result {
         use edgesim_cache::input::excerpt_chars;
         write!(
             f,
-            "{}:{}:{}: ",
+            "{}:{}:{}: {label}",
             excerpt_chars(&self.file, MESSAGE_CHARS),
             self.line,
             self.col
@@ -93,6 +91,26 @@ impl fmt::Display for Diagnostic {
             write!(f, "{}: ", excerpt_chars(&self.entity, ENTITY_CHARS))?;
         }
         f.write_str(&excerpt_chars(&self.message, MESSAGE_CHARS))
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// `file:line:col: entity: message`, on one line: control characters
+    /// in the entity and message (which quote the file) are escaped, and
+    /// both are cut when long.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, "")
+    }
+}
+
+/// A diagnostic shown as a warning: `file:line:col: warning: entity:
+/// message` (something allowed but probably not meant; nothing fails).
+#[derive(Debug, Clone, Copy)]
+pub struct Warning<'a>(pub &'a Diagnostic);
+
+impl fmt::Display for Warning<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write(f, "warning: ")
     }
 }
 
@@ -158,6 +176,16 @@ mod tests {
         assert!(
             text.ends_with("s.toml: ... and 5 more problem(s) not shown"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn warnings_say_so_after_the_position() {
+        let map = SourceMap::new("s.toml", "x\ny = 1\n");
+        let d = map.diagnostic(2..3, "network", "too fast");
+        assert_eq!(
+            Warning(&d).to_string(),
+            "s.toml:2:1: warning: network: too fast"
         );
     }
 

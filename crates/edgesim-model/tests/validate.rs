@@ -328,3 +328,92 @@ fn variants_are_checked_by_validating_the_scenario_each_describes() {
     assert!(derived.pops.iter().all(|p| p.cache_bytes == 8 << 30));
     assert!(derived.variants.is_empty());
 }
+
+/// The valid scenario with a `[network]` table; its first key is on line
+/// 34 of the text.
+fn with_network(body: &str) -> String {
+    format!("{VALID}[network]\n{body}\n")
+}
+
+#[test]
+fn light_faster_than_in_vacuum_is_refused_at_the_key() {
+    let text = with_network("fibre_km_per_ms = 300000");
+    assert_eq!(
+        errors(&text),
+        [
+            "s.toml:34:19: network: fibre_km_per_ms must be <= 299.792458 (the speed of light in vacuum), got 300000"
+        ]
+    );
+    // Exactly c is physics' limit, not past it: allowed, with a warning.
+    let s = Scenario::from_toml("s.toml", &with_network("fibre_km_per_ms = 299.792458"))
+        .expect("c itself is allowed");
+    assert_eq!(s.network.fibre_km_per_ms, 299.792458);
+    assert_eq!(s.warnings.len(), 1);
+}
+
+#[test]
+fn light_faster_than_in_fibre_is_a_warning_not_an_error() {
+    let s = Scenario::from_toml("s.toml", &with_network("fibre_km_per_ms = 250"))
+        .expect("allowed: microwave links are faster than fibre");
+    assert_eq!(s.network.fibre_km_per_ms, 250.0);
+    let shown: Vec<String> = s
+        .warnings
+        .iter()
+        .map(|w| edgesim_model::Warning(w).to_string())
+        .collect();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(
+        shown[0].starts_with(
+            "s.toml:34:19: warning: network: fibre_km_per_ms = 250 is faster than light in silica fibre (204.2 km/ms"
+        ),
+        "{shown:?}"
+    );
+    // The default and values up to light in fibre say nothing.
+    for ok in ["", "fibre_km_per_ms = 204", "fibre_km_per_ms = 200"] {
+        let s = Scenario::from_toml("s.toml", &with_network(ok)).expect("valid");
+        assert!(s.warnings.is_empty(), "{ok}: {:?}", s.warnings);
+    }
+    assert!(
+        Scenario::from_toml("s.toml", VALID)
+            .expect("valid")
+            .warnings
+            .is_empty()
+    );
+}
+
+#[test]
+fn paths_shorter_than_the_great_circle_are_refused() {
+    assert_eq!(
+        errors(&with_network("path_inflation = 0.9")),
+        ["s.toml:34:18: network: path_inflation must be >= 1, got 0.9"]
+    );
+    assert!(errors(&with_network("path_inflation = 1")).is_empty());
+}
+
+#[test]
+fn negative_or_absurd_delays_are_refused_with_the_bound() {
+    let got = errors(&with_network(
+        "jitter_ms = -1\nedge_processing_ms = 20000\nlast_mile_ms = { desktop = -2, mobile = 10001, tablet = 10000 }",
+    ));
+    assert_eq!(
+        got,
+        [
+            "s.toml:34:13: network: jitter_ms must be >= 0, got -1",
+            "s.toml:35:22: network: edge_processing_ms must be <= 10000 (10 s: a delay, not an outage), got 20000",
+            "s.toml:36:28: network: last_mile_ms.desktop must be >= 0, got -2",
+            "s.toml:36:41: network: last_mile_ms.mobile must be <= 10000 (10 s: a delay, not an outage), got 10001",
+        ]
+    );
+    assert_eq!(
+        errors(&with_network("jitter_ms = 1e9")),
+        [
+            "s.toml:34:13: network: jitter_ms must be <= 10000 (10 s: a delay, not an outage), got 1000000000"
+        ]
+    );
+    let s = Scenario::from_toml(
+        "s.toml",
+        &with_network("jitter_ms = 0\nlast_mile_ms = { smarttv = 10000 }"),
+    )
+    .expect("the bounds themselves are allowed");
+    assert_eq!(s.network.last_mile_ms[3], 10_000.0);
+}

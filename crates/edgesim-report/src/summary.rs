@@ -662,6 +662,11 @@ pub struct MigrationSummary {
     pub epochs: Vec<MigrationEpoch>,
     /// Every gate evaluation, in time order.
     pub gate_evaluations: Vec<GateEvaluationRow>,
+    /// A split by country: the countries in the order they move (fixed by
+    /// the seed), each with its traffic share and the weight from which it
+    /// moves (see `edgesim_migration::CountryOrder`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_order: Option<Vec<edgesim_migration::OrderedCountry>>,
 }
 
 /// One epoch of a migration.
@@ -690,6 +695,10 @@ pub struct MigrationEpoch {
     pub old_origin_rps: f64,
     /// 5xx answers from the new origin.
     pub new_origin_errors: u64,
+    /// A split by country: the countries whose viewers went to the new
+    /// origin during the epoch, in the order they moved; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_countries: Option<Vec<String>>,
 }
 
 /// One evaluation of a gate.
@@ -730,6 +739,7 @@ impl MigrationSummary {
                     new_origin_rps: r.counters.new_fetches as f64 / span_secs,
                     old_origin_rps: r.counters.old_fetches as f64 / span_secs,
                     new_origin_errors: r.counters.new_errors,
+                    moved_countries: None,
                 }
             })
             .collect();
@@ -760,7 +770,23 @@ impl MigrationSummary {
             kpis: controller.kpis(),
             epochs,
             gate_evaluations,
+            country_order: None,
         }
+    }
+
+    /// Adds a country split's order and, per epoch, the countries moved at
+    /// its planned weight.
+    pub fn with_countries(mut self, order: &edgesim_migration::CountryOrder) -> Self {
+        for e in &mut self.epochs {
+            e.moved_countries = Some(
+                order
+                    .moved(e.planned_weight)
+                    .map(|c| c.code.clone())
+                    .collect(),
+            );
+        }
+        self.country_order = Some(order.countries().to_vec());
+        self
     }
 }
 

@@ -55,7 +55,8 @@ pub fn read_with_overrides(
     Ok((format!("{name} (after --set)"), rewritten))
 }
 
-/// Validates each file; exit 1 if any has a problem.
+/// Validates each file; exit 1 if any has a problem (warnings, printed
+/// to stderr, do not fail).
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut failed = false;
     for path in &args.files {
@@ -69,6 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         match crate::input_limits::validate(&name, &text, &args.limits) {
             Ok((s, estimate)) => {
+                crate::input_limits::print_warnings(&s);
                 println!(
                     "{}: ok ({} PoPs in {} regions, {} origins, {} countries, {} behaviors, {} epochs)",
                     path.display(),

@@ -39,8 +39,17 @@ pub(crate) fn validate(
     Ok((scenario, estimate))
 }
 
+/// Prints a valid scenario's warnings to stderr, one line each
+/// (`file:line:col: warning: ...`).
+pub(crate) fn print_warnings(scenario: &Scenario) {
+    for w in &scenario.warnings {
+        eprintln!("{}", edgesim_model::Warning(w));
+    }
+}
+
 /// [`validate`] for commands that go on to run the scenario: prints every
-/// problem and fails naming `path` when there is any.
+/// problem and fails naming `path` when there is any, and a valid
+/// scenario's warnings once.
 pub(crate) fn load(
     path: &Path,
     source_name: &str,
@@ -48,7 +57,10 @@ pub(crate) fn load(
     limits: &LimitArgs,
 ) -> anyhow::Result<Arc<Scenario>> {
     match validate(source_name, text, limits) {
-        Ok((s, _)) => Ok(Arc::new(s)),
+        Ok((s, _)) => {
+            print_warnings(&s);
+            Ok(Arc::new(s))
+        }
         Err(d) => {
             eprintln!("{d}");
             anyhow::bail!(

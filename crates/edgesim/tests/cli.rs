@@ -104,6 +104,33 @@ fn default_report_directory_is_reports_slash_name() {
     assert!(stderr(&o).is_empty(), "--quiet printed: {}", stderr(&o));
 }
 
+#[test]
+fn run_prints_a_scenarios_warning_once_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "fast.toml",
+        &format!("{SMALL}[network]\nfibre_km_per_ms = 250\n"),
+    );
+    let o = edgesim(
+        dir.path(),
+        &[
+            "run",
+            "fast.toml",
+            "--agents",
+            "1",
+            "--quiet",
+            "--out",
+            "out",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let warning = "fast.toml:32:19: warning: network: fibre_km_per_ms = 250 is faster than light in silica fibre";
+    assert_eq!(err.matches(warning).count(), 1, "{err}");
+    assert!(dir.path().join("out/summary.json").exists());
+}
+
 /// Runs `run` on a broken scenario: it must fail with `expect` in stderr
 /// and leave no report directory.
 fn assert_rejected(name: &str, text: Option<&str>, expect: &str) {

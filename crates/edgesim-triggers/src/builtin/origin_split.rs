@@ -1,5 +1,7 @@
 //! `origin_split`: send a share of origin fetches to another origin (gradual migrations).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::RuleOutcome;
@@ -32,7 +34,10 @@ pub enum SplitKey {
     /// A hash of the viewer (what a sticky cookie identifies): a viewer's fetches all go one
     /// way, and raising the weight only moves more viewers.
     Viewer,
-    /// A hash of the viewer's country: whole countries move, in a fixed order.
+    /// Whole countries move, in a fixed order: with `country_thresholds`, a country moves
+    /// once the weight reaches its threshold (a `[migration]` with `split = "country"` sets
+    /// them so that the moved share of traffic follows the weight); without, a hash of the
+    /// country code is compared with the weight (moves a share of codes, not of traffic).
     Country,
     /// The arm the simulator chose before the cache lookup (a migration whose arm is part of
     /// the cache key); without one, nothing moves.
@@ -69,6 +74,10 @@ pub struct OriginSplitConfig {
     /// What decides which fetches move.
     #[serde(default)]
     pub split: SplitKey,
+    /// With `split = "country"`: per country code, the weight from which its viewers move
+    /// (`0 < weight` and threshold `<=` weight; a country not listed moves only at weight 1).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub country_thresholds: BTreeMap<String, f64>,
 }
 
 pub(crate) struct OriginSplit {
@@ -78,6 +87,7 @@ pub(crate) struct OriginSplit {
     to_kind: Option<OriginKind>,
     weight: WeightSpec,
     split: SplitKey,
+    country_thresholds: BTreeMap<String, f64>,
 }
 
 impl OriginSplit {
@@ -107,6 +117,20 @@ impl OriginSplit {
                 "only S3 origins have a region",
             ));
         }
+        if !config.country_thresholds.is_empty() && config.split != SplitKey::Country {
+            errors.push(ConfigError::new(
+                "country_thresholds",
+                "only a split by country has country thresholds",
+            ));
+        }
+        for (code, t) in &config.country_thresholds {
+            if !(0.0..=1.0).contains(t) {
+                errors.push(ConfigError::new(
+                    "country_thresholds",
+                    format!("{code}: must be in [0, 1]; got {t}"),
+                ));
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -117,6 +141,7 @@ impl OriginSplit {
             to_kind: config.to_kind,
             weight: config.weight.clone(),
             split: config.split,
+            country_thresholds: config.country_thresholds.clone(),
         })
     }
 
@@ -155,6 +180,18 @@ impl OriginSplit {
             SplitKey::Random => ctx.rand,
             SplitKey::UriHash => hash_bytes(request.uri.as_bytes()),
             SplitKey::Viewer => mix64(ctx.viewer_id ^ 0x7669_6577_6572),
+            SplitKey::Country if !self.country_thresholds.is_empty() => {
+                // The rule of edgesim-migration's `country_moves`.
+                let threshold = self
+                    .country_thresholds
+                    .get(ctx.viewer_country)
+                    .copied()
+                    .unwrap_or(1.0);
+                if weight > 0.0 && threshold <= weight {
+                    self.retarget(request);
+                }
+                return RuleOutcome::Continue;
+            }
             SplitKey::Country => hash_bytes(ctx.viewer_country.as_bytes()),
             SplitKey::Arm => {
                 if ctx.migration_arm == Some(true) {
@@ -183,6 +220,7 @@ mod tests {
             to_kind: None,
             weight,
             split: key,
+            country_thresholds: BTreeMap::new(),
         })
         .unwrap()
     }
@@ -297,9 +335,41 @@ mod tests {
             to_kind: None,
             weight: WeightSpec::Fixed(1.5),
             split: SplitKey::Random,
+            country_thresholds: [("DE".to_owned(), 2.0)].into(),
         })
         .err()
         .unwrap();
-        assert_eq!(errors.len(), 2);
+        assert_eq!(errors.len(), 4, "{errors:?}");
+    }
+
+    #[test]
+    fn country_thresholds_move_countries_from_their_threshold_on() {
+        let rule = OriginSplit::compile(&OriginSplitConfig {
+            to: "new.s3.eu-central-1.amazonaws.com".into(),
+            from: None,
+            to_region: Some("eu-central-1".into()),
+            to_kind: None,
+            weight: WeightSpec::Control("m".into()),
+            split: SplitKey::Country,
+            country_thresholds: [("DE".to_owned(), 0.1), ("US".to_owned(), 0.6)].into(),
+        })
+        .unwrap();
+        let moved = |cc: &str, w: f64| {
+            let c = Controls::new().with("m", w);
+            let mut r = Request::new("GET", "/a", "1.1.1.1");
+            r.origin = Some(Origin::s3("old.s3.amazonaws.com", "us-east-1"));
+            let ctx = InvokeContext {
+                viewer_country: cc,
+                ..InvokeContext::simple(&c, 3)
+            };
+            rule.apply(&mut r, &ctx);
+            r.origin.unwrap().domain_name() == "new.s3.eu-central-1.amazonaws.com"
+        };
+        assert!(!moved("DE", 0.0) && !moved("DE", 0.09) && moved("DE", 0.1));
+        assert!(!moved("US", 0.5) && moved("US", 0.6) && moved("US", 1.0));
+        assert!(
+            !moved("JP", 0.99) && moved("JP", 1.0),
+            "unlisted: only at 1"
+        );
     }
 }
