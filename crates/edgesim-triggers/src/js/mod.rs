@@ -398,8 +398,7 @@ impl ScriptEngine for QuickJsEngine {
                 &timers_ran,
             );
             if !sink.is_empty() {
-                let lines = sink;
-                logs = lines.iter::<String>().filter_map(Result::ok).collect();
+                logs = sink.iter::<String>().filter_map(Result::ok).collect();
                 if let Ok(stats) = es
                     .get::<_, Function>("logStats")
                     .and_then(|f| f.call::<_, Vec<f64>>((token,)))
