@@ -80,13 +80,7 @@ impl ObjectSampler {
     /// another size for the same path replaces it.
     pub fn explicit_object(&mut self, path: &str, size: u64) -> Object {
         let key = mix64(crate::rng::hash_str(path)) | (1 << 63);
-        let class = self
-            .classes
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| path.starts_with(c.1.path_prefix.as_str()))
-            .max_by_key(|(i, c)| (c.1.path_prefix.len(), usize::MAX - i))
-            .map_or(0, |(i, _)| i);
+        let class = self.class_of_path(path);
         match self.explicit.get_mut(&key) {
             Some(e) if &*e.0 == path => e.1 = size,
             _ => {
@@ -98,6 +92,69 @@ impl ObjectSampler {
             class,
             rank: 0,
         }
+    }
+
+    /// The object a fetch for URI path `path` asks the origin for: the
+    /// catalogue's object when `path` is one of its paths (`path_of` of
+    /// it), a replayed log's object when `path` names one, and otherwise
+    /// an object of its own, named by the path as [`Self::explicit_object`]
+    /// names one (a URI a function rewrote outside the catalogue), in the
+    /// class with the longest matching `path_prefix`, with a size drawn
+    /// from that class as a pure function of the path. So faults and sizes
+    /// follow the URI, never the way a request got to it.
+    pub fn object_at(&self, path: &str) -> Object {
+        let catalogued = self
+            .classes
+            .iter()
+            .enumerate()
+            .filter_map(|(class, (_, c))| {
+                let rest = path.strip_prefix(c.path_prefix.as_str())?;
+                let rank: u64 = rest.parse().ok()?;
+                // The path as `path_of` writes it: no sign, no leading zero.
+                let canonical = rest.bytes().all(|b| b.is_ascii_digit()) && !rest.starts_with('0');
+                (canonical && (1..=c.objects).contains(&rank)).then_some((
+                    c.path_prefix.len(),
+                    class,
+                    rank,
+                ))
+            })
+            .max_by_key(|&(len, class, _)| (len, usize::MAX - class));
+        if let Some((_, class, rank)) = catalogued {
+            return Object {
+                key: ((class as u64) << RANK_BITS) | rank,
+                class,
+                rank,
+            };
+        }
+        Object {
+            key: mix64(crate::rng::hash_str(path)) | (1 << 63),
+            class: self.class_of_path(path),
+            rank: 0,
+        }
+    }
+
+    /// The class whose `path_prefix` is the longest match of `path` or of
+    /// `path` without its first segments (so `/mobile/images/7`, a
+    /// rewritten `/images/7`, is in the class of `/images/`); of equals, the
+    /// match nearer the start, then the first class; else the first class.
+    fn class_of_path(&self, path: &str) -> usize {
+        let tails = std::iter::once(0).chain(
+            path.char_indices()
+                .filter(|&(i, c)| c == '/' && i > 0)
+                .map(|(i, _)| i),
+        );
+        tails
+            .enumerate()
+            .flat_map(|(level, at)| {
+                let tail = &path[at..];
+                self.classes
+                    .iter()
+                    .enumerate()
+                    .filter(move |(_, c)| tail.starts_with(c.1.path_prefix.as_str()))
+                    .map(move |(i, c)| (c.1.path_prefix.len(), usize::MAX - level, usize::MAX - i))
+            })
+            .max()
+            .map_or(0, |(_, _, i)| usize::MAX - i)
     }
 
     /// Draws the object of one request.
@@ -136,11 +193,15 @@ impl ObjectSampler {
         self.classes.get(class).map_or(0, |c| c.1.objects)
     }
 
-    /// The object's size in bytes (at least 1); the same on every call.
+    /// The object's size in bytes (at least 1); the same on every call. An
+    /// object named by URI has its replayed size, or else (a URI outside
+    /// the catalogue, see [`Self::object_at`]) one drawn from its class.
     #[inline]
     pub fn size_of(&self, object: &Object) -> u64 {
-        if object.rank == 0 {
-            return self.explicit.get(&object.key).map_or(1, |e| e.1.max(1));
+        if object.rank == 0
+            && let Some(e) = self.explicit.get(&object.key)
+        {
+            return e.1.max(1);
         }
         let mut rng = Pcg64Mcg::seed_from_u64(mix64(self.seed ^ OBJECT_SALT ^ mix64(object.key)));
         (self.classes[object.class]
@@ -263,6 +324,60 @@ mod tests {
         Catalog {
             classes: vec![class("a", 1.0, 1000)],
         }
+    }
+
+    #[test]
+    fn the_object_at_a_path_is_the_one_the_path_names() {
+        let cat = Catalog {
+            classes: vec![class("img", 0.5, 100), class("img/big", 0.5, 100)],
+        };
+        let mut s = ObjectSampler::new(&cat, 1);
+        let mut rng = Pcg64Mcg::seed_from_u64(3);
+        for _ in 0..2_000 {
+            let o = s.sample(&mut rng);
+            assert_eq!(s.object_at(&s.path_of(&o)), o);
+        }
+        // Not catalogue paths: past the class's objects, leading zeros,
+        // signs, a rewritten prefix. Each is an object of its own, the same
+        // on every call, sized from the class its prefix names.
+        for path in [
+            "/img/101",
+            "/img/07",
+            "/img/+7",
+            "/img/0",
+            "/mobile/img/7",
+            "/img/big/x",
+        ] {
+            let o = s.object_at(path);
+            assert_eq!(o.rank, 0, "{path}");
+            assert_eq!(o, s.object_at(path), "{path}");
+            assert_ne!(o.key, s.object_at("/img/7").key, "{path}");
+            assert!(
+                s.size_of(&o) > 1,
+                "{path}: drawn from the class, not 1 byte"
+            );
+            assert_eq!(s.size_of(&o), s.size_of(&s.object_at(path)));
+        }
+        assert_eq!(s.object_at("/img/big/x").class, 1, "the longest prefix");
+        let two = Catalog {
+            classes: vec![class("page", 0.5, 100), class("img", 0.5, 100)],
+        };
+        let t = ObjectSampler::new(&two, 1);
+        assert_eq!(
+            t.object_at("/mobile/img/7").class,
+            1,
+            "a prefix added in front"
+        );
+        assert_eq!(t.object_at("/img/7-mobile.jpg").class, 1, "a suffix");
+        assert_eq!(
+            t.object_at("/elsewhere/7").class,
+            0,
+            "no match: the first class"
+        );
+        // A replayed log's object keeps its size.
+        let replayed = s.explicit_object("/img/big/x", 1234);
+        assert_eq!(s.object_at("/img/big/x"), replayed);
+        assert_eq!(s.size_of(&s.object_at("/img/big/x")), 1234);
     }
 
     #[test]

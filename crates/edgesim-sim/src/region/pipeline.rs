@@ -279,12 +279,10 @@ impl RegionSim {
                     migration_arm: arm,
                     ..ctx
                 };
-                let size = self.objects.size_of(&object);
                 self.lookup_or_fetch(
                     behavior,
                     pop_local,
                     key,
-                    size,
                     class_origin,
                     &object,
                     &mut req,
@@ -344,7 +342,6 @@ impl RegionSim {
         behavior: usize,
         pop_local: usize,
         key: u64,
-        size: u64,
         default_origin: usize,
         object: &Object,
         req: &mut Request,
@@ -436,8 +433,18 @@ impl RegionSim {
                         Some(chosen) => {
                             origin = chosen;
                             // 5. The fetch, then origin-response on its answer.
-                            let (fetch_us, mut fetched) = self
-                                .origin_fetch_once(pop_local, &trip, origin, key, size, true, rngs);
+                            // Faults and size are those of the object the
+                            // fetch asks for, whatever the cache key.
+                            let mut fetched_object = self.objects.object_at(&req.uri);
+                            let (fetch_us, mut fetched) = self.origin_fetch_once(
+                                pop_local,
+                                &trip,
+                                origin,
+                                fetched_object.key,
+                                self.objects.size_of(&fetched_object),
+                                true,
+                                rngs,
+                            );
                             at_us += fetch_us;
                             // An origin group fails over once: CloudFront sends
                             // the same request to the secondary, and the
@@ -476,8 +483,15 @@ impl RegionSim {
                                     );
                                 };
                                 origin = chosen;
+                                fetched_object = self.objects.object_at(&req.uri);
                                 let (more_us, status) = self.origin_fetch_once(
-                                    pop_local, &trip, origin, key, size, false, rngs,
+                                    pop_local,
+                                    &trip,
+                                    origin,
+                                    fetched_object.key,
+                                    self.objects.size_of(&fetched_object),
+                                    false,
+                                    rngs,
                                 );
                                 at_us += more_us;
                                 fetched = status;
@@ -506,7 +520,11 @@ impl RegionSim {
                                     }
                                 }
                             }
-                            (status, body_bytes(status, size), storage)
+                            (
+                                status,
+                                body_bytes(status, self.objects.size_of(&fetched_object)),
+                                storage,
+                            )
                         }
                     }
                 }
