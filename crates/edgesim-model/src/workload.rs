@@ -212,6 +212,11 @@ impl ObjectSampler {
             .max(1)
     }
 
+    /// The `Cache-Control` the origin sends with the object, if any.
+    pub fn cache_control_of(&self, object: &Object) -> Option<&str> {
+        self.classes[object.class].1.cache_control.as_deref()
+    }
+
     /// How long caches keep the object, seconds; `None`: not stored.
     #[inline]
     pub fn ttl_secs(&self, object: &Object) -> Option<u64> {

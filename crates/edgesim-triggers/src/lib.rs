@@ -18,6 +18,7 @@ pub mod handler;
 pub mod headers;
 mod js;
 pub mod pool;
+pub mod response_headers;
 pub mod script;
 pub mod stage;
 pub mod testing;

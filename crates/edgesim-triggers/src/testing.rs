@@ -10,6 +10,10 @@ use crate::config::{ConfigError, ExecutionConfig, TriggerConfig};
 use crate::event::{CfEvent, EventConfig, Origin, Request, Response};
 use crate::handler::{Controls, InvokeContext, StageOutcome};
 use crate::headers::Str;
+use crate::response_headers::{
+    CacheResult, OriginAnswer, OriginServer, add_cloudfront_response_headers,
+    origin_response_headers,
+};
 use crate::stage::Stage;
 use crate::viewer::{Device, Os, Viewer, ViewerLocation};
 
@@ -94,8 +98,14 @@ pub fn build_event(stage: Stage, spec: &EventSpec) -> CfEvent {
     let mut request: Request = viewer.request(&spec.method, path, "d111111abcdef8.cloudfront.net");
     request.querystring = Str::from(query);
     request.body = spec.body.as_deref().map(crate::body::request_body);
+    // A header given twice is two lines, as a browser sending two Cookie
+    // headers sends them.
     for (name, value) in &spec.headers {
-        request.headers.set(name, value.as_str());
+        request.headers.append(
+            Str::from(name.as_str()).to_ascii_lowercase(),
+            name.as_str(),
+            value.as_str(),
+        );
     }
     if stage != Stage::ViewerRequest
         && (spec.country.is_some() || spec.device.is_some() || spec.location.is_some())
@@ -103,25 +113,26 @@ pub fn build_event(stage: Stage, spec: &EventSpec) -> CfEvent {
         viewer.add_cloudfront_headers(&mut request.headers);
     }
     if stage.is_origin() {
-        let domain = spec
-            .origin
-            .as_deref()
-            .unwrap_or("my-bucket.s3.amazonaws.com");
-        request.origin = Some(if domain.contains(".s3") {
-            Origin::s3(domain, "us-east-1")
-        } else {
-            Origin::custom(domain)
-        });
+        request.origin = Some(test_origin(spec.origin.as_deref()));
     }
     let response = (!stage.is_request()).then(|| {
         let mut response = Response::new(spec.status);
-        response
-            .headers
-            .set("Content-Type", "text/html; charset=UTF-8");
-        response.headers.set("Server", "AmazonS3");
-        response
-            .headers
-            .set("Via", "1.1 3f7c5f4f1b7f6a1e.cloudfront.net (CloudFront)");
+        let server = match test_origin(spec.origin.as_deref()) {
+            Origin::Custom(_) => OriginServer::Custom,
+            Origin::S3(_) => OriginServer::S3,
+        };
+        response.headers = origin_response_headers(&OriginAnswer {
+            server,
+            uri: path,
+            object_key: crate::util::hash_bytes(path.as_bytes()),
+            size: TEST_OBJECT_BYTES,
+            cache_control: None,
+            now_us: 0,
+            request_id: 1,
+        });
+        if stage == Stage::ViewerResponse {
+            add_cloudfront_response_headers(&mut response.headers, CacheResult::Miss, "iad", 1);
+        }
         for (name, value) in &spec.response_headers {
             response.headers.set(name, value.as_str());
         }
@@ -131,6 +142,21 @@ pub fn build_event(stage: Stage, spec: &EventSpec) -> CfEvent {
         config: EventConfig::example(stage),
         request,
         response,
+    }
+}
+
+/// The body size the origin's answer of a test event declares
+/// (`Content-Length`; `--response-header` changes it).
+pub const TEST_OBJECT_BYTES: u64 = 10_240;
+
+/// The origin of a test event: `domain` (an S3 bucket when it names one),
+/// by default an S3 bucket in us-east-1.
+fn test_origin(domain: Option<&str>) -> Origin {
+    let domain = domain.unwrap_or("my-bucket.s3.amazonaws.com");
+    if domain.contains(".s3") {
+        Origin::s3(domain, "us-east-1")
+    } else {
+        Origin::custom(domain)
     }
 }
 
@@ -154,7 +180,8 @@ pub struct TestOptions {
 /// What `edgesim trigger test --json` prints: exactly these five fields.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TestReport {
-    /// `continue`, `respond`, `invalid`, `error`, `timeout`, `out_of_memory` or `throttled`.
+    /// `continue`, `respond`, `invalid`, `error`, `timeout`, `out_of_memory` or `throttled`;
+    /// `skipped` for a viewer-response event of status >= 400 (CloudFront does not run it).
     pub outcome: String,
     /// Status the viewer gets; `null` when the request continues to the cache/origin.
     pub viewer_status: Option<u16>,
@@ -169,7 +196,7 @@ pub struct TestReport {
 impl TestReport {
     /// True when CloudFront accepts the result (`continue` or `respond`).
     pub fn accepted(&self) -> bool {
-        self.outcome == "continue" || self.outcome == "respond"
+        matches!(self.outcome.as_str(), "continue" | "respond" | "skipped")
     }
 
     /// The human-readable form.
@@ -261,6 +288,26 @@ pub fn run_trigger(
     let mut response = event.response.clone();
     if !stage.is_request() && response.is_none() {
         response = Some(Response::new(200));
+    }
+    // A viewer-request event run at an origin stage: CloudFront has picked
+    // the origin by then.
+    if stage.is_origin() && request.origin.is_none() {
+        request.origin = Some(test_origin(None));
+    }
+    // CloudFront does not run viewer-response for an error from the origin.
+    if let Some(r) = response.as_ref().filter(|r| {
+        stage == Stage::ViewerResponse && !Stage::ViewerResponse.runs_for_status(r.status)
+    }) {
+        return Ok(TestReport {
+            outcome: "skipped".to_string(),
+            viewer_status: Some(r.status),
+            result: serde_json::to_value(r).unwrap_or(Value::Null),
+            logs: vec![format!(
+                "EDGESIM\tnot run: CloudFront does not run viewer-response functions for status {} (>= 400)",
+                r.status
+            )],
+            duration_ms: 0.0,
+        });
     }
     let ctx = InvokeContext {
         now_us: options.now_ms * 1_000,

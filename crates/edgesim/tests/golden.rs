@@ -138,7 +138,8 @@ fn short(v: &Value) -> String {
         _ => v.to_string(),
     };
     if s.len() > 80 {
-        format!("{}...", &s[..s.floor_char_boundary(77)])
+        let cut = (0..=77).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+        format!("{}...", &s[..cut])
     } else {
         s
     }

@@ -271,3 +271,133 @@ fn country_fills_the_geolocation_headers_from_origin_request_on() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Logs every header of the request (and of the response, at response
+/// stages) as `where name=value`, one line each, in order.
+const ECHO_HEADERS: &str = r#"'use strict';
+exports.handler = async (event) => {
+    const cf = event.Records[0].cf;
+    for (const [where, h] of [['request', cf.request.headers], ['response', cf.response ? cf.response.headers : {}]]) {
+        for (const name of Object.keys(h)) {
+            for (const line of h[name]) console.log(where + ' ' + name + '=' + line.value);
+        }
+    }
+    if (cf.request.origin) console.log('origin ' + Object.keys(cf.request.origin)[0]);
+    return cf.response || cf.request;
+};
+"#;
+
+#[test]
+fn a_header_given_twice_is_two_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "echo.js", ECHO_HEADERS.as_bytes());
+    let out = run(
+        dir.path(),
+        &[
+            "echo.js",
+            "--stage",
+            "viewer-request",
+            "--json",
+            "--header",
+            "Cookie: a=1",
+            "--header",
+            "Cookie: b=2",
+        ],
+    );
+    let cookies: Vec<String> = logs(&json(&out))
+        .into_iter()
+        .filter(|l| l.starts_with("request cookie="))
+        .collect();
+    assert_eq!(cookies, ["request cookie=a=1", "request cookie=b=2"]);
+}
+
+#[test]
+fn response_stages_see_the_origins_headers_and_cloudfronts() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "echo.js", ECHO_HEADERS.as_bytes());
+    let at = |stage: &str| {
+        logs(&json(&run(
+            dir.path(),
+            &["echo.js", "--stage", stage, "--uri", "/img/a.png", "--json"],
+        )))
+    };
+    let origin = at("origin-response");
+    for want in [
+        "response server=AmazonS3",
+        "response content-type=image/png",
+        "response content-length=10240",
+        "response last-modified=Thu, 01 Jan 1970 00:00:00 GMT",
+    ] {
+        assert!(origin.iter().any(|l| l == want), "{want} in {origin:?}");
+    }
+    assert!(origin.iter().any(|l| l.starts_with("response etag=\"")));
+    assert!(
+        origin
+            .iter()
+            .any(|l| l.starts_with("response x-amz-request-id="))
+    );
+    let viewer = at("viewer-response");
+    assert!(
+        viewer
+            .iter()
+            .any(|l| l == "response x-cache=Miss from cloudfront"),
+        "{viewer:?}"
+    );
+    assert!(
+        viewer
+            .iter()
+            .any(|l| l.starts_with("response x-amz-cf-pop=IAD"))
+    );
+    assert!(viewer.iter().any(|l| l.starts_with("response via=1.1 ")));
+}
+
+#[test]
+fn viewer_response_is_not_run_for_an_error_status() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "echo.js", ECHO_HEADERS.as_bytes());
+    let out = run(
+        dir.path(),
+        &[
+            "echo.js",
+            "--stage",
+            "viewer-response",
+            "--status",
+            "404",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let report = json(&out);
+    assert_eq!(report["outcome"], "skipped");
+    assert_eq!(report["viewer_status"], 404);
+    assert!(
+        logs(&json(&out))
+            .iter()
+            .all(|l| !l.starts_with("response ")),
+        "the handler did not run"
+    );
+}
+
+#[test]
+fn a_viewer_request_event_run_at_origin_request_has_an_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "echo.js", ECHO_HEADERS.as_bytes());
+    let event = r#"{"Records":[{"cf":{"config":{"distributionDomainName":"d1.cloudfront.net","distributionId":"E1","eventType":"viewer-request","requestId":"r1"},"request":{"clientIp":"203.0.113.1","method":"GET","uri":"/a","querystring":"","headers":{"host":[{"key":"Host","value":"d1.cloudfront.net"}]}}}}]}"#;
+    write(dir.path(), "event.json", event.as_bytes());
+    let out = run(
+        dir.path(),
+        &[
+            "echo.js",
+            "--event",
+            "event.json",
+            "--stage",
+            "origin-request",
+            "--json",
+        ],
+    );
+    assert!(
+        logs(&json(&out)).iter().any(|l| l == "origin s3"),
+        "{:?}",
+        logs(&json(&out))
+    );
+}

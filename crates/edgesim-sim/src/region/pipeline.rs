@@ -29,7 +29,7 @@ use rand::Rng;
 
 use super::{
     EpochRngs, Lookup, OriginTrip, RegionSim, Tier, Upstream, body_bytes, lookup, response_tag,
-    tag_status,
+    tag_origin, tag_status,
 };
 use crate::metrics::{EpochLatency, TriggerEpoch};
 
@@ -296,8 +296,33 @@ impl RegionSim {
 
         // 7. viewer-response: hits too, never for status >= 400 nor for
         // answers generated at viewer-request.
-        if Stage::ViewerResponse.runs_for_status(status) && !generated_at_viewer {
+        if Stage::ViewerResponse.runs_for_status(status)
+            && !generated_at_viewer
+            && self.has_function(behavior, Stage::ViewerResponse)
+        {
+            // The cached (or fetched) answer's headers, regenerated, and
+            // CloudFront's own.
             let mut resp = Response::new(status);
+            let served = self.objects.object_at(&req.uri);
+            let origin = answer.tag.map_or(class_origin, tag_origin);
+            resp.headers = self.origin_headers(
+                origin,
+                &req.uri,
+                &served,
+                answer.bytes,
+                answer.ready_us,
+                ctx.request_id,
+            );
+            edgesim_triggers::response_headers::add_cloudfront_response_headers(
+                &mut resp.headers,
+                if answer.edge_hit {
+                    edgesim_triggers::response_headers::CacheResult::Hit
+                } else {
+                    edgesim_triggers::response_headers::CacheResult::Miss
+                },
+                pop_id,
+                ctx.request_id,
+            );
             req.origin = None;
             if let Some(inv) = self.invoke(
                 behavior,
@@ -497,6 +522,23 @@ impl RegionSim {
                                 fetched = status;
                             }
                             let mut resp = Response::new(fetched);
+                            // What origin-response sees: the origin's
+                            // headers (a changed Cache-Control decides the TTL).
+                            let mut origin_cc = None;
+                            if self.has_function(behavior, Stage::OriginResponse) {
+                                origin_cc = self
+                                    .objects
+                                    .cache_control_of(&fetched_object)
+                                    .map(str::to_owned);
+                                resp.headers = self.origin_headers(
+                                    origin,
+                                    &req.uri,
+                                    &fetched_object,
+                                    body_bytes(fetched, self.objects.size_of(&fetched_object)),
+                                    at_us,
+                                    ctx.request_id,
+                                );
+                            }
                             let mut status = fetched;
                             let mut storage = Storage::ObjectTtl;
                             if let Some(inv) = self.invoke(
@@ -516,7 +558,7 @@ impl RegionSim {
                                     // decides the TTL (a classic use).
                                     _ => {
                                         status = resp.status;
-                                        storage = self.storage_of(&resp);
+                                        storage = self.storage_of(&resp, origin_cc.as_deref());
                                     }
                                 }
                             }
@@ -590,7 +632,7 @@ impl RegionSim {
             Step::Respond(resp) => (
                 resp.status,
                 resp.generated_size_bytes() as u64,
-                self.storage_of(&resp),
+                self.storage_of(&resp, None),
             ),
             Step::Fail(status) => (status, 0, Storage::Never),
             Step::Continue => return None,
@@ -600,20 +642,55 @@ impl RegionSim {
     /// How a response a function generated or changed is stored: by the
     /// Cache-Control it carries (CloudFront reads it like an origin's),
     /// else by the object's class.
-    fn storage_of(&self, resp: &Response) -> Storage {
-        match resp.headers.get("cache-control") {
-            Some(cache_control) => Storage::Ttl(
-                edgesim_cache::freshness::ttl_secs(
-                    &self.scenario.cache_policy,
-                    resp.status,
-                    Some(cache_control),
-                    None,
-                    0,
-                )
-                .map(|s| s * 1_000_000),
-            ),
-            None => Storage::ObjectTtl,
+    fn storage_of(&self, resp: &Response, origin_cache_control: Option<&str>) -> Storage {
+        let cache_control = resp.headers.get("cache-control");
+        if cache_control == origin_cache_control {
+            return Storage::ObjectTtl;
         }
+        Storage::Ttl(
+            edgesim_cache::freshness::ttl_secs(
+                &self.scenario.cache_policy,
+                resp.status,
+                cache_control,
+                None,
+                0,
+            )
+            .map(|s| s * 1_000_000),
+        )
+    }
+
+    /// Whether the behaviour has a function at `stage`.
+    fn has_function(&self, behavior: usize, stage: Stage) -> bool {
+        self.behaviors[behavior]
+            .as_ref()
+            .is_some_and(|r| r.handlers[stage as usize].is_some())
+    }
+
+    /// The headers `origin` answers `uri` with (`object`, `size` bytes of
+    /// body, at `now_us`), regenerated: see edgesim_triggers::response_headers.
+    fn origin_headers(
+        &self,
+        origin: usize,
+        uri: &str,
+        object: &Object,
+        size: u64,
+        now_us: u64,
+        request_id: u64,
+    ) -> edgesim_triggers::Headers {
+        use edgesim_triggers::response_headers::{OriginAnswer, OriginServer};
+        let cache_control = self.objects.cache_control_of(object);
+        edgesim_triggers::response_headers::origin_response_headers(&OriginAnswer {
+            server: match self.scenario.origins[origin].kind {
+                edgesim_model::OriginKind::S3 => OriginServer::S3,
+                edgesim_model::OriginKind::Custom => OriginServer::Custom,
+            },
+            uri,
+            object_key: object.key,
+            size,
+            cache_control,
+            now_us,
+            request_id,
+        })
     }
 
     /// Invokes the behaviour's function at `stage`, if it has one, and
