@@ -317,6 +317,52 @@ pub fn run_trigger(
     })
 }
 
+/// Run the handler `source` (named `path`) once on `event`: Python when `path` ends in `.py`
+/// (`handler` then names `module.function`, `runtime` the Python version), JavaScript otherwise.
+pub fn run_script(
+    path: &str,
+    source: &str,
+    handler: Option<&str>,
+    runtime: Option<&str>,
+    stage: Stage,
+    event: &CfEvent,
+    options: &TestOptions,
+) -> Result<TestReport, Vec<ConfigError>> {
+    let mut config = if path.ends_with(".py") {
+        TriggerConfig::py(path)
+    } else {
+        TriggerConfig::js(path)
+    };
+    if let crate::config::TriggerKind::Script { script, .. } = &mut config.kind {
+        script.runtime = runtime.map(str::to_string);
+        match handler {
+            Some(handler) if path.ends_with(".py") => script.handler = Some(handler.to_string()),
+            Some(export) => script.export = export.to_string(),
+            None => {}
+        }
+    }
+    let source = source.to_string();
+    run_trigger(&config, stage, event, options, &move |_| Ok(source.clone()))
+}
+
+/// Run the Python handler `source` (named `path`, `lambda_function.lambda_handler`) once.
+pub fn run_py(
+    path: &str,
+    source: &str,
+    stage: Stage,
+    event: &CfEvent,
+    options: &TestOptions,
+) -> Result<TestReport, Vec<ConfigError>> {
+    let source = source.to_string();
+    run_trigger(
+        &TriggerConfig::py(path),
+        stage,
+        event,
+        options,
+        &move |_| Ok(source.clone()),
+    )
+}
+
 /// Run the JavaScript handler `source` (named `path`) once on `event`.
 pub fn run_js(
     path: &str,
