@@ -496,6 +496,61 @@ mod tests {
     }
 
     #[test]
+    fn parses_python_triggers_with_handler_and_runtime() {
+        let py = parse(
+            r#"{"py": "triggers/ab.py", "handler": "app.main", "runtime": "python3.12", "timeout_ms": 100}"#,
+        )
+        .unwrap();
+        let TriggerKind::Script { language, script } = &py.kind else {
+            panic!("a script");
+        };
+        assert_eq!(*language, ScriptLanguage::Python);
+        assert_eq!(script.entry(*language), "app.main");
+        assert_eq!(script.runtime.as_deref(), Some("python3.12"));
+        let back: TriggerConfig =
+            serde_json::from_value(serde_json::to_value(&py).unwrap()).unwrap();
+        assert_eq!(back, py);
+        let default = parse(r#"{"py": "a.py"}"#).unwrap();
+        let TriggerKind::Script { script, .. } = &default.kind else {
+            panic!("a script");
+        };
+        assert_eq!(
+            script.entry(ScriptLanguage::Python),
+            "lambda_function.lambda_handler"
+        );
+        for (text, want) in [
+            (
+                r#"{"py": "a.py", "runtime": "python3.8"}"#,
+                "not a Lambda@Edge Python runtime",
+            ),
+            (
+                r#"{"py": "a.py", "runtime": "nodejs20.x"}"#,
+                "not a Lambda@Edge Python runtime",
+            ),
+            (
+                r#"{"py": "a.py", "handler": "lambda_handler"}"#,
+                "must be `module.function`",
+            ),
+            (
+                r#"{"py": "a.py", "export": "handler"}"#,
+                "`export` is not a py option",
+            ),
+            (
+                r#"{"js": "a.js", "handler": "a.b"}"#,
+                "`handler` is not a js option",
+            ),
+            (
+                r#"{"js": "a.js", "runtime": "python3.11"}"#,
+                "`runtime` is not a js option",
+            ),
+            (r#"{"js": "a.js", "py": "a.py"}"#, "exactly one"),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(e.contains(want), "{text}: {e}");
+        }
+    }
+
+    #[test]
     fn execution_limits_are_checked_per_stage() {
         let config = ExecutionConfig {
             memory_mb: Some(512),

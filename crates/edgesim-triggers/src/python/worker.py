@@ -26,8 +26,12 @@ def _edgesim_worker():
 
     import json
 
+    # One encoder for every reply: json.dumps with options builds a new one per call.
+    encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+    decode = json.JSONDecoder().decode
+
     def send(obj):
-        proto_out.write(json.dumps(obj, separators=(",", ":"), allow_nan=False).encode() + b"\n")
+        proto_out.write(encode(obj).encode() + b"\n")
         proto_out.flush()
 
     send({"hello": list(sys.version_info[:3]), "hash_randomization": sys.flags.hash_randomization})
@@ -76,7 +80,8 @@ def _edgesim_worker():
         "timeout": 0.0,      # the function's timeout, seconds
         "tripped": None,     # why the invocation must end: "timeout" once the budget is spent
     }
-    rng = [random.Random(0)]
+    # Seeded on first use: most handlers never draw from it.
+    rng = [None, 0]
 
     class BudgetExceeded(BaseException):
         pass
@@ -96,6 +101,8 @@ def _edgesim_worker():
             raise BudgetExceeded("Task timed out")
 
     def urandom(n):
+        if rng[0] is None:
+            rng[0] = random.Random(rng[1])
         return rng[0].randbytes(int(n))
 
     time.time = now
@@ -150,6 +157,33 @@ def _edgesim_worker():
         cls.__module__ = "datetime"
     dt_module.date = date
     dt_module.datetime = datetime
+
+    # `random`'s module functions seed the shared generator with the invocation's seed on first
+    # use: seeding costs more than a small handler, and most never draw.
+    shared = random._inst
+    pending_seed = [None]
+
+    def seeded(method):
+        def draw(*args, **kwargs):
+            if pending_seed[0] is not None:
+                shared.seed(pending_seed[0])
+                pending_seed[0] = None
+            return method(*args, **kwargs)
+        draw.__name__ = draw.__qualname__ = method.__name__
+        draw.__doc__ = method.__doc__
+        return draw
+
+    for name in dir(shared):
+        method = getattr(shared, name)
+        if (not name.startswith("_") and name != "seed" and callable(method)
+                and getattr(random, name, None) == method):
+            setattr(random, name, seeded(method))
+
+    def seed(a=None, version=2):
+        pending_seed[0] = None
+        shared.seed(a, version)
+
+    random.seed = seed
 
     # ---- the environment: nothing beyond what Lambda@Edge gives --------------------------
     class Environ(dict):
@@ -364,27 +398,36 @@ def _edgesim_worker():
         return {"ok": True, "handler": handler}
 
     class Context:
-        def __init__(self, msg):
-            self.function_name = msg["function_name"]
-            self.function_version = "1"
-            self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}:1"
-            self.memory_limit_in_mb = msg["memory_mb"]
-            self.aws_request_id = msg["request_id"]
-            self.log_group_name = f"/aws/lambda/us-east-1.{self.function_name}"
-            self.log_stream_name = "2023/11/14/[1]edgesim"
-            self.identity = None
-            self.client_context = None
-            self._deadline_ms = int(now() * 1000) + int(state["timeout"] * 1000)
+        """Lambda's context object; one per invocation."""
+
+        __slots__ = ("function_name", "function_version", "invoked_function_arn",
+                     "memory_limit_in_mb", "aws_request_id", "log_group_name",
+                     "log_stream_name", "identity", "client_context", "_deadline_ms")
 
         def get_remaining_time_in_millis(self):
             return max(0, self._deadline_ms - int(now() * 1000))
+
+    def new_context(load_msg, request_id):
+        context = Context()
+        name = load_msg["function_name"]
+        context.function_name = name
+        context.function_version = "1"
+        context.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}:1"
+        context.memory_limit_in_mb = load_msg["memory_mb"]
+        context.aws_request_id = request_id
+        context.log_group_name = f"/aws/lambda/us-east-1.{name}"
+        context.log_stream_name = "2023/11/14/[1]edgesim"
+        context.identity = None
+        context.client_context = None
+        context._deadline_ms = int(now() * 1000) + int(state["timeout"] * 1000)
+        return context
 
     # ---- the request loop ---------------------------------------------------------------------
     handler = None
     context_base = {}
     for raw in proto_in:
         try:
-            msg = json.loads(raw)
+            msg = decode(raw.decode())
         except ValueError as exc:
             send({"fatal": f"bad request: {exc}"})
             return
@@ -402,12 +445,12 @@ def _edgesim_worker():
         costs["steps_per_us"] = msg["steps_per_us"]
         state["now"], state["slept"], state["timeout"] = msg["now_us"] / 1e6, 0.0, msg["timeout_us"] / 1e6
         state["tripped"] = None
-        rng[0].seed(msg["seed"] ^ 0x7572616E646F6D)
-        random.seed(msg["seed"])
+        rng[0], rng[1] = None, msg["seed"] ^ 0x7572616E646F6D
+        pending_seed[0] = msg["seed"]
         del logs[:]
         log.update(partial="", lines=0, chars=0, kept_chars=0, dropped=0)
         event = msg["event"]
-        context = Context({**context_base, "request_id": msg["request_id"]})
+        context = new_context(context_base, msg["request_id"])
         reply = {}
         reset_meter(msg["budget"])
         install()
