@@ -1,6 +1,7 @@
 //! The four classic Lambda@Edge uses, each as a built-in and as an
-//! unmodified AWS-style JavaScript handler, run through the region engine
-//! from the shipped scenario files; asserts what each use must do.
+//! unmodified AWS-style JavaScript handler (A/B and a country redirect also
+//! in Python), run through the region engine from the shipped scenario
+//! files; asserts what each use must do.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -130,6 +131,40 @@ fn ab_test_javascript_handler_runs_unmodified() {
     assert!((share(vr.invocations, r.counters.requests) - 0.7).abs() < 0.02);
     assert!(vr.cold_starts >= 1 && vr.cold_starts < 100, "{vr:?}");
     assert_eq!(r.counters.status_2xx, r.counters.requests);
+}
+
+#[test]
+fn ab_test_python_handler_runs_unmodified() {
+    let r = run("ab-test-py");
+    let vr = r.stage(VIEWER_REQUEST);
+    assert_eq!(vr.failures(), 0, "{vr:?}");
+    assert!((share(vr.invocations, r.counters.requests) - 0.7).abs() < 0.02);
+    assert!(vr.cold_starts >= 1 && vr.cold_starts < 100, "{vr:?}");
+    assert_eq!(r.counters.status_2xx, r.counters.requests);
+    let again = run("ab-test-py");
+    assert_eq!(again.counters, r.counters, "a Python run is deterministic");
+}
+
+#[test]
+fn geo_redirect_python_handler_redirects_japan_and_caches_it() {
+    let r = run("geo-redirect-py");
+    let or = r.stage(ORIGIN_REQUEST);
+    assert_eq!(or.failures(), 0, "{or:?}");
+    let redirected = share(r.counters.status_3xx, r.counters.requests);
+    assert!(
+        (redirected - 0.15).abs() < 0.02,
+        "{redirected:.3} redirected: {:?} {or:?}",
+        r.counters
+    );
+    // Generated at origin-request, so cached: later Japanese viewers are answered from cache.
+    assert!(
+        or.responded > 0 && or.responded < r.counters.status_3xx,
+        "{or:?}"
+    );
+    assert_eq!(
+        r.counters.status_2xx + r.counters.status_3xx,
+        r.counters.requests
+    );
 }
 
 fn assert_migration_split(name: &str) {

@@ -137,15 +137,36 @@ impl ExecutionConfig {
     }
 }
 
-/// A JavaScript (Node.js-style) handler file.
+/// A handler file: JavaScript (`js = "x.js"`, Node.js-style) or Python (`py = "x.py"`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScriptConfig {
     /// Path of the handler file, resolved by the caller's loader (relative to the scenario).
     pub path: String,
-    /// Name of the exported function (default `handler`).
+    /// JavaScript: name of the exported function (default `handler`).
     #[serde(default = "default_export", skip_serializing_if = "is_default_export")]
     pub export: String,
+    /// Python: `module.function` (default `lambda_function.lambda_handler`, as Lambda's console
+    /// creates it); the file is loaded as that module.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handler: Option<String>,
+    /// Python: the Lambda runtime (`python3.9` to `python3.14`); the interpreter found must be
+    /// that version. Without it any of those versions is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+}
+
+impl ScriptConfig {
+    /// The entry point the engine looks for: the export (JavaScript) or `module.function`.
+    pub fn entry(&self, language: ScriptLanguage) -> &str {
+        match language {
+            ScriptLanguage::JavaScript => &self.export,
+            ScriptLanguage::Python => self
+                .handler
+                .as_deref()
+                .unwrap_or(crate::python::DEFAULT_HANDLER),
+        }
+    }
 }
 
 fn default_export() -> String {
@@ -177,8 +198,9 @@ pub enum TriggerKind {
 /// origin_request = { js = "triggers/migrate.js", memory_mb = 512, timeout_ms = 3000 }
 /// ```
 ///
-/// Exactly one of `builtin = "<name>"` or `js = "<path>"` selects the kind; the execution
-/// keys ([`ExecutionConfig`]) may accompany either. Unknown keys are rejected.
+/// Exactly one of `builtin = "<name>"`, `js = "<path>"` or `py = "<path>"` (with optional
+/// `handler = "module.function"` and `runtime = "python3.x"`) selects the kind; the execution
+/// keys ([`ExecutionConfig`]) may accompany any. Unknown keys are rejected.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TriggerConfig {
     /// What runs.
@@ -206,6 +228,11 @@ impl Serialize for TriggerConfig {
                 if !is_default_export(&script.export) {
                     map.insert("export".to_string(), Value::String(script.export.clone()));
                 }
+                for (key, value) in [("handler", &script.handler), ("runtime", &script.runtime)] {
+                    if let Some(value) = value {
+                        map.insert(key.to_string(), Value::String(value.clone()));
+                    }
+                }
                 map
             }
         };
@@ -227,6 +254,25 @@ impl TriggerConfig {
                 script: ScriptConfig {
                     path: path.to_string(),
                     export: default_export(),
+                    handler: None,
+                    runtime: None,
+                },
+            },
+            execution: ExecutionConfig::default(),
+        }
+    }
+
+    /// A Python trigger (`lambda_function.lambda_handler`, any supported runtime) with default
+    /// provisioning.
+    pub fn py(path: &str) -> Self {
+        TriggerConfig {
+            kind: TriggerKind::Script {
+                language: ScriptLanguage::Python,
+                script: ScriptConfig {
+                    path: path.to_string(),
+                    export: default_export(),
+                    handler: None,
+                    runtime: None,
                 },
             },
             execution: ExecutionConfig::default(),
@@ -255,7 +301,7 @@ fn trigger_config_from_value(value: Value) -> Result<TriggerConfig, String> {
     }
     let execution: ExecutionConfig =
         serde_json::from_value(Value::Object(execution_map)).map_err(|e| e.to_string())?;
-    let selectors: Vec<&str> = ["builtin", "js", "python"]
+    let selectors: Vec<&str> = ["builtin", "js", "py", "python"]
         .into_iter()
         .filter(|k| map.contains_key(*k))
         .collect();
@@ -264,24 +310,59 @@ fn trigger_config_from_value(value: Value) -> Result<TriggerConfig, String> {
             serde_json::from_value(Value::Object(map))
                 .map_err(|e| format!("builtin trigger: {e}"))?,
         ),
-        [language @ ("js" | "python")] => {
-            let language = if *language == "js" {
+        [key @ ("js" | "py" | "python")] => {
+            let language = if *key == "js" {
                 ScriptLanguage::JavaScript
             } else {
                 ScriptLanguage::Python
             };
-            let path = map.remove(language.config_key()).expect("selector present");
+            let Some(path) = map.remove(*key) else {
+                return Err(format!("`{key}` vanished"));
+            };
+            let misplaced: &[(&str, &str)] = match language {
+                ScriptLanguage::JavaScript => &[
+                    (
+                        "handler",
+                        "a JavaScript function names its entry point with `export`",
+                    ),
+                    (
+                        "runtime",
+                        "`runtime` selects a Python version; JavaScript runs in QuickJS",
+                    ),
+                ],
+                ScriptLanguage::Python => &[(
+                    "export",
+                    "a Python function names its entry point with `handler = \"module.function\"`",
+                )],
+            };
+            for (misplaced, why) in misplaced {
+                if map.contains_key(*misplaced) {
+                    return Err(format!(
+                        "{key} trigger: `{misplaced}` is not a {key} option: {why}"
+                    ));
+                }
+            }
             map.insert("path".to_string(), path);
             let script: ScriptConfig = serde_json::from_value(Value::Object(map))
-                .map_err(|e| format!("{} trigger: {e}", language.config_key()))?;
+                .map_err(|e| format!("{key} trigger: {e}"))?;
+            if let Some(handler) = &script.handler {
+                crate::python::split_handler(handler).map_err(|e| format!("{key} trigger: {e}"))?;
+            }
+            if let Some(runtime) = &script.runtime {
+                crate::python::runtime_version(runtime)
+                    .map_err(|e| format!("{key} trigger: {e}"))?;
+            }
             TriggerKind::Script { language, script }
         }
         [] => {
-            return Err("a trigger needs `builtin = \"<name>\"` or `js = \"<path>\"`".to_string());
+            return Err(
+                "a trigger needs `builtin = \"<name>\"`, `js = \"<path>\"` or `py = \"<path>\"`"
+                    .to_string(),
+            );
         }
         several => {
             return Err(format!(
-                "a trigger takes exactly one of `builtin` or `js`, got {}",
+                "a trigger takes exactly one of `builtin`, `js` or `py`, got {}",
                 several.join(", ")
             ));
         }
@@ -335,7 +416,8 @@ pub fn compile(
                     *language,
                     &script.path,
                     &source,
-                    &script.export,
+                    script.entry(*language),
+                    script.runtime.as_deref(),
                     stage,
                     model
                         .clone()
@@ -411,6 +493,61 @@ mod tests {
                 .unwrap_err()
                 .contains("teleport")
         );
+    }
+
+    #[test]
+    fn parses_python_triggers_with_handler_and_runtime() {
+        let py = parse(
+            r#"{"py": "triggers/ab.py", "handler": "app.main", "runtime": "python3.12", "timeout_ms": 100}"#,
+        )
+        .unwrap();
+        let TriggerKind::Script { language, script } = &py.kind else {
+            panic!("a script");
+        };
+        assert_eq!(*language, ScriptLanguage::Python);
+        assert_eq!(script.entry(*language), "app.main");
+        assert_eq!(script.runtime.as_deref(), Some("python3.12"));
+        let back: TriggerConfig =
+            serde_json::from_value(serde_json::to_value(&py).unwrap()).unwrap();
+        assert_eq!(back, py);
+        let default = parse(r#"{"py": "a.py"}"#).unwrap();
+        let TriggerKind::Script { script, .. } = &default.kind else {
+            panic!("a script");
+        };
+        assert_eq!(
+            script.entry(ScriptLanguage::Python),
+            "lambda_function.lambda_handler"
+        );
+        for (text, want) in [
+            (
+                r#"{"py": "a.py", "runtime": "python3.8"}"#,
+                "not a Lambda@Edge Python runtime",
+            ),
+            (
+                r#"{"py": "a.py", "runtime": "nodejs20.x"}"#,
+                "not a Lambda@Edge Python runtime",
+            ),
+            (
+                r#"{"py": "a.py", "handler": "lambda_handler"}"#,
+                "must be `module.function`",
+            ),
+            (
+                r#"{"py": "a.py", "export": "handler"}"#,
+                "`export` is not a py option",
+            ),
+            (
+                r#"{"js": "a.js", "handler": "a.b"}"#,
+                "`handler` is not a js option",
+            ),
+            (
+                r#"{"js": "a.js", "runtime": "python3.11"}"#,
+                "`runtime` is not a js option",
+            ),
+            (r#"{"js": "a.js", "py": "a.py"}"#, "exactly one"),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(e.contains(want), "{text}: {e}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! CloudFront's Lambda@Edge model for edgesim: the event objects, the rules CloudFront applies to
-//! handler results, built-in declarative triggers, and a deterministic JavaScript runtime.
+//! handler results, built-in declarative triggers, and deterministic JavaScript (QuickJS) and Python (CPython worker)
+//! runtimes.
 //!
 //! The simulator calls [`compile`] once per behaviour and stage to get a [`Handler`], then
 //! [`Handler::invoke`] for each request reaching that stage, with the request (and response)
@@ -18,6 +19,7 @@ pub mod handler;
 pub mod headers;
 mod js;
 pub mod pool;
+pub mod python;
 pub mod response_headers;
 pub mod script;
 pub mod stage;

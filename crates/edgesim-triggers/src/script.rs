@@ -17,16 +17,16 @@ use crate::validate::{Accepted, HandlerResult, Violation, accept};
 pub enum ScriptLanguage {
     /// Node.js-style JavaScript, run by QuickJS.
     JavaScript,
-    /// Python (`def handler(event, context)`): accepted by the configuration, no engine yet.
+    /// Python (`def lambda_handler(event, context)`), run by CPython in a worker process.
     Python,
 }
 
 impl ScriptLanguage {
-    /// The configuration key that selects this language (`js`, `python`).
+    /// The configuration key that selects this language (`js`, `py`).
     pub fn config_key(self) -> &'static str {
         match self {
             ScriptLanguage::JavaScript => "js",
-            ScriptLanguage::Python => "python",
+            ScriptLanguage::Python => "py",
         }
     }
 }
@@ -241,21 +241,23 @@ impl CostModel {
     }
 }
 
-/// Create the engine for `language`.
+/// Create the engine for `language`; `entry` is the JavaScript export or the Python
+/// `module.function`, `runtime` the Lambda runtime asked for (Python only).
 fn load_engine(
     language: ScriptLanguage,
     path: &str,
     source: &str,
-    export: &str,
+    entry: &str,
+    runtime: Option<&str>,
     model: &ExecutionModel,
 ) -> Result<Box<dyn ScriptEngine>, Vec<ConfigError>> {
     match language {
-        ScriptLanguage::JavaScript => crate::js::QuickJsEngine::load(path, source, export, model)
+        ScriptLanguage::JavaScript => crate::js::QuickJsEngine::load(path, source, entry, model)
             .map(|engine| Box::new(engine) as Box<dyn ScriptEngine>),
-        ScriptLanguage::Python => Err(vec![ConfigError::new(
-            "python",
-            format!("`{path}`: Python handlers are not supported yet (only `js`)"),
-        )]),
+        ScriptLanguage::Python => {
+            crate::python::CPythonEngine::load(path, source, entry, runtime, model)
+                .map(|engine| Box::new(engine) as Box<dyn ScriptEngine>)
+        }
     }
 }
 
@@ -272,16 +274,18 @@ pub struct ScriptHandler {
 }
 
 impl ScriptHandler {
-    /// Load `source` (named `path` in messages) and find its `export`.
+    /// Load `source` (named `path` in messages) and find its `entry` (the JavaScript export,
+    /// or the Python `module.function`); `runtime` picks the Python version.
     pub fn load(
         language: ScriptLanguage,
         path: &str,
         source: &str,
-        export: &str,
+        entry: &str,
+        runtime: Option<&str>,
         _stage: Stage,
         model: ExecutionModel,
     ) -> Result<Self, Vec<ConfigError>> {
-        let engine = load_engine(language, path, source, export, &model)?;
+        let engine = load_engine(language, path, source, entry, runtime, &model)?;
         Ok(ScriptHandler {
             language,
             path: path.to_string(),
@@ -473,16 +477,24 @@ mod tests {
     }
 
     #[test]
-    fn python_is_reported_as_unsupported() {
-        let errors = load_engine(
-            ScriptLanguage::Python,
+    fn python_without_an_interpreter_is_a_clear_config_error() {
+        // What a machine without Python sees (EDGESIM_PYTHON pointing nowhere does the same).
+        let errors = crate::python::CPythonEngine::load_with_interpreter(
             "h.py",
-            "def handler(e, c): return e",
-            "handler",
+            "def lambda_handler(e, c): return e",
+            crate::python::DEFAULT_HANDLER,
+            None,
             &ExecutionModel::lambda_defaults(Stage::ViewerRequest),
+            std::path::Path::new("/nonexistent/python3"),
         )
         .err()
         .unwrap();
-        assert!(errors[0].message.contains("not supported yet"));
+        assert!(
+            errors[0]
+                .message
+                .contains("cannot start the Python interpreter `/nonexistent/python3`"),
+            "{errors:?}"
+        );
+        assert!(errors[0].message.contains("EDGESIM_PYTHON"), "{errors:?}");
     }
 }

@@ -364,6 +364,52 @@ pub fn run_trigger(
     })
 }
 
+/// Run the handler `source` (named `path`) once on `event`: Python when `path` ends in `.py`
+/// (`handler` then names `module.function`, `runtime` the Python version), JavaScript otherwise.
+pub fn run_script(
+    path: &str,
+    source: &str,
+    handler: Option<&str>,
+    runtime: Option<&str>,
+    stage: Stage,
+    event: &CfEvent,
+    options: &TestOptions,
+) -> Result<TestReport, Vec<ConfigError>> {
+    let mut config = if path.ends_with(".py") {
+        TriggerConfig::py(path)
+    } else {
+        TriggerConfig::js(path)
+    };
+    if let crate::config::TriggerKind::Script { script, .. } = &mut config.kind {
+        script.runtime = runtime.map(str::to_string);
+        match handler {
+            Some(handler) if path.ends_with(".py") => script.handler = Some(handler.to_string()),
+            Some(export) => script.export = export.to_string(),
+            None => {}
+        }
+    }
+    let source = source.to_string();
+    run_trigger(&config, stage, event, options, &move |_| Ok(source.clone()))
+}
+
+/// Run the Python handler `source` (named `path`, `lambda_function.lambda_handler`) once.
+pub fn run_py(
+    path: &str,
+    source: &str,
+    stage: Stage,
+    event: &CfEvent,
+    options: &TestOptions,
+) -> Result<TestReport, Vec<ConfigError>> {
+    let source = source.to_string();
+    run_trigger(
+        &TriggerConfig::py(path),
+        stage,
+        event,
+        options,
+        &move |_| Ok(source.clone()),
+    )
+}
+
 /// Run the JavaScript handler `source` (named `path`) once on `event`.
 pub fn run_js(
     path: &str,
@@ -596,6 +642,105 @@ exports.handler = (event, context, callback) => {
         );
         assert_eq!(ignored.outcome, "continue");
         assert_eq!(ignored.result["body"]["data"], "YT0x");
+    }
+
+    #[test]
+    fn python_response_stages_and_bodies_follow_the_javascript_rules() {
+        let spec = EventSpec {
+            status: 200,
+            response_headers: vec![("Content-Type".into(), "text/html".into())],
+            ..Default::default()
+        };
+        let event = build_event(Stage::ViewerResponse, &spec);
+        let run = |stage: Stage, event: &CfEvent, source: &str| {
+            run_py("h.py", source, stage, event, &TestOptions::default()).unwrap()
+        };
+        let add_header = "def lambda_handler(event, context):\n    response = event['Records'][0]['cf']['response']\n    response['headers']['strict-transport-security'] = [{'key': 'Strict-Transport-Security', 'value': 'max-age=63072000'}]\n    return response\n";
+        let ok = run(Stage::ViewerResponse, &event, add_header);
+        assert_eq!(ok.outcome, "continue", "{}", ok.result);
+        assert_eq!(
+            ok.result["headers"]["strict-transport-security"][0]["value"],
+            "max-age=63072000"
+        );
+        assert_eq!(
+            ok.result["headers"]["content-type"][0]["value"],
+            "text/html"
+        );
+        // viewer-response may not change the status.
+        let status = "def lambda_handler(event, context):\n    response = event['Records'][0]['cf']['response']\n    response['status'] = '404'\n    return response\n";
+        let bad = run(Stage::ViewerResponse, &event, status);
+        assert_eq!(
+            (bad.outcome.as_str(), bad.viewer_status),
+            ("invalid", Some(502))
+        );
+        // origin-response may.
+        let origin = build_event(Stage::OriginResponse, &spec);
+        let changed = run(Stage::OriginResponse, &origin, status);
+        assert_eq!(
+            (changed.outcome.as_str(), changed.viewer_status),
+            ("continue", Some(404))
+        );
+
+        let body_spec = EventSpec {
+            method: "POST".into(),
+            body: Some(b"a=1".to_vec()),
+            ..Default::default()
+        };
+        let post = build_event(Stage::ViewerRequest, &body_spec);
+        let replace = |encoding: &str, data: &str| {
+            format!(
+                "def lambda_handler(event, context):\n    r = event['Records'][0]['cf']['request']\n    r['body']['action'] = 'replace'\n    r['body']['encoding'] = '{encoding}'\n    r['body']['data'] = {data}\n    return r\n"
+            )
+        };
+        let replaced = run(Stage::ViewerRequest, &post, &replace("text", "'b=2'"));
+        assert_eq!(replaced.outcome, "continue", "{}", replaced.result);
+        assert_eq!(replaced.result["body"]["data"], "b=2");
+        let bad = run(
+            Stage::ViewerRequest,
+            &post,
+            &replace("base64", "'not base64!'"),
+        );
+        assert_eq!(
+            (bad.outcome.as_str(), bad.viewer_status),
+            ("invalid", Some(502))
+        );
+        let ignored = run(
+            Stage::ViewerRequest,
+            &post,
+            "def lambda_handler(event, context):\n    r = event['Records'][0]['cf']['request']\n    r['body']['data'] = 'eA=='\n    return r\n",
+        );
+        assert_eq!(ignored.outcome, "continue");
+        assert_eq!(ignored.result["body"]["data"], "YT0x");
+    }
+
+    #[test]
+    fn python_clock_random_and_uuid_follow_the_invocation() {
+        let source = "import random, time, uuid, datetime, os\ndef lambda_handler(event, context):\n    print(random.random(), uuid.uuid4(), os.urandom(4).hex(), time.time(), datetime.datetime.now().isoformat(), hash('edge'))\n    return event['Records'][0]['cf']['request']\n";
+        let event = build_event(Stage::ViewerRequest, &EventSpec::default());
+        let run = |seed: u64, now_ms: u64| {
+            let options = TestOptions {
+                seed,
+                now_ms,
+                ..TestOptions::default()
+            };
+            run_py("h.py", source, Stage::ViewerRequest, &event, &options)
+                .unwrap()
+                .logs
+        };
+        let first = run(7, 1_700_000_000_000);
+        assert_eq!(
+            first,
+            run(7, 1_700_000_000_000),
+            "same seed and clock, same output"
+        );
+        let line = &first[0];
+        assert!(line.contains("1700000000.0 2023-11-14T22:13:20"), "{line}");
+        let other = run(8, 1_700_000_001_000);
+        assert_ne!(first, other);
+        assert!(other[0].contains("1700000001.0"), "{other:?}");
+        // The string hash is fixed (PYTHONHASHSEED=0) whatever the seed.
+        let hash = |l: &str| l.rsplit(' ').next().unwrap().to_string();
+        assert_eq!(hash(line), hash(&other[0]));
     }
 
     #[test]

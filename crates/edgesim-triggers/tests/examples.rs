@@ -20,6 +20,8 @@ const EXAMPLES: &[(&str, Stage)] = &[
     ("origin-migration.js", Stage::OriginRequest),
     ("device-content.js", Stage::OriginRequest),
     ("country-content.js", Stage::OriginRequest),
+    ("ab_test.py", Stage::ViewerRequest),
+    ("country_redirect.py", Stage::OriginRequest),
 ];
 
 fn load(name: &str) -> Box<dyn Handler + Send> {
@@ -28,7 +30,11 @@ fn load(name: &str) -> Box<dyn Handler + Send> {
         .find(|(n, _)| *n == name)
         .expect("listed example");
     let dir = examples_dir();
-    let config = TriggerConfig::js(name);
+    let config = if name.ends_with(".py") {
+        TriggerConfig::py(name)
+    } else {
+        TriggerConfig::js(name)
+    };
     match compile(&config, *stage, &move |path| {
         std::fs::read_to_string(dir.join(path))
     }) {
@@ -56,7 +62,7 @@ fn every_example_is_listed_and_loads() {
     let mut found: Vec<String> = std::fs::read_dir(examples_dir())
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-        .filter(|n| n.ends_with(".js"))
+        .filter(|n| n.ends_with(".js") || n.ends_with(".py"))
         .collect();
     found.sort();
     let mut listed: Vec<String> = EXAMPLES.iter().map(|(n, _)| n.to_string()).collect();
@@ -72,7 +78,16 @@ fn every_example_is_listed_and_loads() {
 
 #[test]
 fn ab_test_keeps_cookie_groups_and_splits_new_viewers() {
-    let mut handler = load("ab-test.js");
+    assert_ab_test("ab-test.js");
+}
+
+#[test]
+fn python_ab_test_keeps_cookie_groups_and_splits_new_viewers() {
+    assert_ab_test("ab_test.py");
+}
+
+fn assert_ab_test(name: &str) {
+    let mut handler = load(name);
     let spec = EventSpec {
         uri: "/experiment/pixel.jpg".into(),
         headers: vec![("Cookie".into(), "X-Experiment-Name=B".into())],
@@ -230,4 +245,55 @@ fn country_content_picks_origin_or_redirects() {
         us.origin.as_ref().unwrap().domain_name(),
         "content-us.s3.amazonaws.com"
     );
+}
+
+#[test]
+fn python_country_redirect_answers_listed_countries_and_passes_the_rest() {
+    let mut handler = load("country_redirect.py");
+    let controls = Controls::new();
+    let ctx = InvokeContext::simple(&controls, 7);
+    let event = |country: &str, uri: &str| {
+        let spec = EventSpec {
+            uri: uri.into(),
+            country: Some(country.into()),
+            origin: Some("content-us.s3.us-east-1.amazonaws.com".into()),
+            ..Default::default()
+        };
+        build_event(Stage::OriginRequest, &spec).request
+    };
+    let mut jp = event("JP", "/a b.html?x=1");
+    let outcome = handler.invoke(Stage::OriginRequest, &mut jp, None, &ctx);
+    let StageOutcome::Respond(answer) = outcome.outcome else {
+        panic!("JP is redirected: {:?}", outcome.outcome);
+    };
+    assert_eq!(answer.status, 302);
+    assert_eq!(
+        answer.headers.get("location"),
+        Some("https://example.jp/a%20b.html?x=1")
+    );
+    assert_eq!(answer.headers.get("cache-control"), Some("max-age=3600"));
+    assert_eq!(
+        outcome.logs,
+        vec![r#"{"redirect": "JP", "uri": "/a b.html"}"#]
+    );
+
+    let mut blog = event("DE", "/blog/post-1");
+    let StageOutcome::Respond(moved) = handler
+        .invoke(Stage::OriginRequest, &mut blog, None, &ctx)
+        .outcome
+    else {
+        panic!("old blog links move");
+    };
+    assert_eq!(moved.status, 301);
+    assert_eq!(moved.headers.get("location"), Some("/articles/post-1"));
+
+    let mut de = event("DE", "/index.html");
+    let before = de.clone();
+    assert_eq!(
+        handler
+            .invoke(Stage::OriginRequest, &mut de, None, &ctx)
+            .outcome,
+        StageOutcome::Continue
+    );
+    assert_eq!(de, before, "other countries reach the origin unchanged");
 }

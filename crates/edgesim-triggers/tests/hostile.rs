@@ -1,11 +1,11 @@
-//! Runs every handler of the hostile corpus (`tests/hostile/*.js`) once and checks the exact
-//! outcome its header comments promise (see `tests/hostile/README.md`). Each must end by
-//! itself, within its budget of counted work: a handler that escaped it would hang this test.
+//! Runs every handler of the hostile corpus (`tests/hostile/*.js` and `*.py`) once and checks
+//! the exact outcome its header comments promise (see `tests/hostile/README.md`). Each must end
+//! by itself, within its budget of counted work: a handler that escaped it would hang this test.
 
 use std::path::{Path, PathBuf};
 
 use edgesim_triggers::Stage;
-use edgesim_triggers::testing::{EventSpec, TestOptions, build_event, run_js};
+use edgesim_triggers::testing::{EventSpec, TestOptions, build_event, run_script};
 
 /// What a corpus file's header asks for.
 #[derive(Debug, Default)]
@@ -28,7 +28,7 @@ fn corpus_dir() -> PathBuf {
 fn parse_header(path: &Path, source: &str) -> Expect {
     let mut e = Expect::default();
     for line in source.lines() {
-        let Some(comment) = line.strip_prefix("// ") else {
+        let Some(comment) = line.strip_prefix("// ").or_else(|| line.strip_prefix("# ")) else {
             break;
         };
         let Some((key, value)) = comment.split_once(": ") else {
@@ -77,7 +77,7 @@ fn check(path: &Path) -> Result<(), String> {
         seed: 1,
         ..Default::default()
     };
-    let report = match run_js(name, &source, stage, &event, &options) {
+    let report = match run_script(name, &source, None, None, stage, &event, &options) {
         Ok(report) => report,
         Err(errors) => {
             let text = errors
@@ -97,6 +97,12 @@ fn check(path: &Path) -> Result<(), String> {
         }
     };
     let mut problems = Vec::new();
+    let result = report.result.to_string();
+    for want in &expect.message_contains {
+        if !result.contains(want.as_str()) {
+            problems.push(format!("result `{result}` lacks `{want}`"));
+        }
+    }
     if report.outcome != expect.outcome {
         problems.push(format!(
             "outcome {} (expected {}): {}",
@@ -153,10 +159,66 @@ fn check(path: &Path) -> Result<(), String> {
 
 #[test]
 fn every_hostile_handler_ends_as_promised() {
+    run_corpus("js");
+}
+
+/// The Python corpus (needs python3 or EDGESIM_PYTHON, as CI has).
+#[test]
+fn every_hostile_python_handler_ends_as_promised() {
+    run_corpus("py");
+}
+
+/// The same hostile Python handlers give the same report every time, in a fresh worker or a
+/// warm one.
+#[test]
+fn hostile_python_outcomes_are_deterministic() {
+    for name in [
+        "busy-loop.py",
+        "print-flood.py",
+        "memory-bomb.py",
+        "sleep-short.py",
+    ] {
+        let path = corpus_dir().join(name);
+        let source = std::fs::read_to_string(&path).unwrap();
+        let expect = parse_header(&path, &source);
+        let event = build_event(Stage::ViewerRequest, &EventSpec::default());
+        let options = TestOptions {
+            timeout_ms: expect.timeout_ms,
+            ..Default::default()
+        };
+        let first = run_script(
+            name,
+            &source,
+            None,
+            None,
+            Stage::ViewerRequest,
+            &event,
+            &options,
+        )
+        .unwrap();
+        let second = run_script(
+            name,
+            &source,
+            None,
+            None,
+            Stage::ViewerRequest,
+            &event,
+            &options,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&first).unwrap(),
+            serde_json::to_string(&second).unwrap(),
+            "{name}"
+        );
+    }
+}
+
+fn run_corpus(extension: &str) {
     let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
         .expect("corpus directory")
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "js"))
+        .filter(|p| p.extension().is_some_and(|x| x == extension))
         .collect();
     files.sort();
     assert!(files.len() >= 20, "the corpus has {} handlers", files.len());

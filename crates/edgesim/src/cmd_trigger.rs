@@ -10,8 +10,17 @@ use edgesim_triggers::{CfEvent, Device, Os, Stage, ViewerLocation};
 /// Arguments of `edgesim trigger test`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Handler file, written as for Lambda@Edge (`exports.handler = (event, context, callback) => ...`).
+    /// Handler file, written as for Lambda@Edge: JavaScript (`exports.handler = (event, context,
+    /// callback) => ...`) or, for a `.py` file, Python (`def lambda_handler(event, context)`, run
+    /// by python3 or $EDGESIM_PYTHON).
     pub handler: PathBuf,
+    /// Entry point: the JavaScript export (default `handler`) or the Python `module.function`
+    /// (default `lambda_function.lambda_handler`).
+    #[arg(long = "handler", value_name = "NAME")]
+    pub entry: Option<String>,
+    /// Python runtime (`python3.9` to `python3.14`): the interpreter must be that version.
+    #[arg(long)]
+    pub runtime: Option<String>,
     /// viewer-request, origin-request, origin-response or viewer-response (default: the event's eventType).
     #[arg(long)]
     pub stage: Option<String>,
@@ -71,10 +80,10 @@ pub struct Args {
     /// Timeout (at most 5,000 at viewer stages, 30,000 at origin stages).
     #[arg(long)]
     pub timeout_ms: Option<u64>,
-    /// Seed for Math.random.
+    /// Seed for Math.random (Python: random, os.urandom, uuid4).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Simulated time for Date.now(), ms since the Unix epoch.
+    /// Simulated time for Date.now() (Python: time.time(), datetime.now()), ms since the Unix epoch.
     #[arg(long, default_value_t = 1_700_000_000_000)]
     pub now_ms: u64,
     /// Print one JSON object: outcome, viewer_status, result, logs, duration_ms.
@@ -216,7 +225,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
             );
         }
     }
-    let report = match testing::run_js(&name, &source, stage, &event, &options) {
+    let report = match testing::run_script(
+        &name,
+        &source,
+        args.entry.as_deref(),
+        args.runtime.as_deref(),
+        stage,
+        &event,
+        &options,
+    ) {
         Ok(report) => report,
         Err(errors) => {
             for error in &errors {

@@ -192,6 +192,7 @@ macro_rules! golden {
 golden! {
     ab_test => "ab-test", ["viewers.requests_per_sec=250"],
     ab_test_js => "ab-test-js", ["viewers.requests_per_sec=250"],
+    ab_test_py => "ab-test-py", ["viewers.requests_per_sec=250"],
     cache_sizes => "cache-sizes", ["viewers.requests_per_sec=100"],
     cloudfront_scale => "cloudfront-scale", ["simulation.duration_secs=20", "viewers.requests_per_sec=2000"],
     continuous_deployment => "continuous-deployment", ["viewers.requests_per_sec=20"],
@@ -200,6 +201,7 @@ golden! {
     flash_crowd => "flash-crowd", ["viewers.requests_per_sec=50"],
     geo_content => "geo-content", ["viewers.requests_per_sec=250"],
     geo_content_js => "geo-content-js", ["viewers.requests_per_sec=250"],
+    geo_redirect_py => "geo-redirect-py", ["viewers.requests_per_sec=250"],
     migration => "migration", ["viewers.requests_per_sec=20"],
     migration_bad_origin => "migration-bad-origin", ["viewers.requests_per_sec=20"],
     origin_failover => "origin-failover", ["viewers.requests_per_sec=50"],

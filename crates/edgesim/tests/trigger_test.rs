@@ -1,5 +1,5 @@
 //! `edgesim trigger test` as a user runs it: request bodies (include body, truncation,
-//! replacement) and the CloudFront geolocation headers.
+//! replacement), the CloudFront geolocation headers, and Python handlers (with and without python3).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -399,5 +399,226 @@ fn a_viewer_request_event_run_at_origin_request_has_an_origin() {
         logs(&json(&out)).iter().any(|l| l == "origin s3"),
         "{:?}",
         logs(&json(&out))
+    );
+}
+
+fn scenario_trigger(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios/triggers")
+        .join(name)
+}
+
+fn run_with(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = Command::new(BIN);
+    command
+        .arg("trigger")
+        .arg("test")
+        .args(args)
+        .current_dir(dir);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("edgesim runs")
+}
+
+#[test]
+fn the_python_ab_handler_runs_with_trigger_test() {
+    let dir = tempfile::tempdir().unwrap();
+    let handler = scenario_trigger("ab_test.py");
+    let handler = handler.to_str().unwrap();
+    let kept = json(&run(
+        dir.path(),
+        &[
+            handler,
+            "--stage",
+            "viewer-request",
+            "--uri",
+            "/experiment/pixel.jpg",
+            "--header",
+            "Cookie: X-Experiment-Name=B",
+            "--json",
+        ],
+    ));
+    assert_eq!(kept["outcome"], "continue", "{kept}");
+    assert_eq!(kept["result"]["uri"], "/experiment/treatment/pixel.jpg");
+    assert_eq!(logs(&kept), Vec::<String>::new());
+
+    let new_viewer = [
+        handler,
+        "--stage",
+        "viewer-request",
+        "--uri",
+        "/experiment/pixel.jpg",
+        "--seed",
+        "5",
+        "--json",
+    ];
+    let first = run(dir.path(), &new_viewer);
+    let report = json(&first);
+    assert_eq!(report["outcome"], "continue", "{report}");
+    let cookie = report["result"]["headers"]["cookie"][0]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let group = cookie.strip_prefix("X-Experiment-Name=").unwrap();
+    assert!(group == "A" || group == "B", "{cookie}");
+    assert_eq!(
+        logs(&report),
+        [format!("assigned new viewer to group {group}")]
+    );
+    // Same seed, same answer, byte for byte.
+    assert_eq!(run(dir.path(), &new_viewer).stdout, first.stdout);
+}
+
+#[test]
+fn the_python_redirect_handler_runs_with_trigger_test() {
+    let dir = tempfile::tempdir().unwrap();
+    let handler = scenario_trigger("country_redirect.py");
+    let report = json(&run(
+        dir.path(),
+        &[
+            handler.to_str().unwrap(),
+            "--stage",
+            "origin-request",
+            "--uri",
+            "/news/today.html",
+            "--country",
+            "JP",
+            "--handler",
+            "lambda_function.lambda_handler",
+            "--json",
+        ],
+    ));
+    assert_eq!(report["outcome"], "respond", "{report}");
+    assert_eq!(report["viewer_status"], 302);
+    assert_eq!(
+        report["result"]["headers"]["location"][0]["value"],
+        "https://example.jp/news/today.html"
+    );
+    let text = run(
+        dir.path(),
+        &[
+            handler.to_str().unwrap(),
+            "--stage",
+            "origin-request",
+            "--uri",
+            "/blog/first",
+        ],
+    );
+    assert_eq!(text.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(stdout.contains("301"), "{stdout}");
+}
+
+#[test]
+fn python_handler_results_are_validated_like_javascript_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(
+        dir.path(),
+        "bad.py",
+        b"def lambda_handler(event, context):\n    return {'status': '700'}\n",
+    );
+    let output = run(
+        dir.path(),
+        &[bad.to_str().unwrap(), "--stage", "viewer-request", "--json"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let report = json(&output);
+    assert_eq!(report["outcome"], "invalid");
+    assert_eq!(report["viewer_status"], 502);
+    assert_eq!(report["result"]["errorType"], "LambdaValidationError");
+
+    let named = write(
+        dir.path(),
+        "app.py",
+        b"def main(event, context):\n    return {'status': 204}\n",
+    );
+    let args = [
+        named.to_str().unwrap(),
+        "--stage",
+        "viewer-request",
+        "--json",
+    ];
+    let missing = run(dir.path(), &args);
+    assert_eq!(missing.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("handler `lambda_function.lambda_handler` not found")
+            && stderr.contains("set handler = \"lambda_function.main\""),
+        "{stderr}"
+    );
+    let with_handler = [&args[..], &["--handler", "app.main"]].concat();
+    let report = json(&run(dir.path(), &with_handler));
+    assert_eq!(report["outcome"], "respond", "{report}");
+    assert_eq!(report["viewer_status"], 204);
+}
+
+#[test]
+fn python_runtimes_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let handler = scenario_trigger("ab_test.py");
+    let handler = handler.to_str().unwrap();
+    let refused = run(
+        dir.path(),
+        &[
+            handler,
+            "--stage",
+            "viewer-request",
+            "--runtime",
+            "python3.8",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("runtime `python3.8` is not a Lambda@Edge Python runtime"),
+        "{stderr}"
+    );
+    // The local python3's own version is accepted; another supported one is not, by name.
+    let version = Command::new("python3")
+        .args(["-c", "import sys; print(f'python3.{sys.version_info[1]}')"])
+        .output()
+        .expect("python3 runs");
+    let local = String::from_utf8_lossy(&version.stdout).trim().to_string();
+    let ok = run(
+        dir.path(),
+        &[handler, "--stage", "viewer-request", "--runtime", &local],
+    );
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
+
+#[test]
+fn without_python_a_python_handler_fails_clearly_and_javascript_still_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = [("EDGESIM_PYTHON", "/nonexistent/python3")];
+    let handler = scenario_trigger("ab_test.py");
+    let output = run_with(
+        dir.path(),
+        &missing,
+        &[handler.to_str().unwrap(), "--stage", "viewer-request"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot start the Python interpreter `/nonexistent/python3`")
+            && stderr.contains("EDGESIM_PYTHON"),
+        "{stderr}"
+    );
+    let js = scenario_trigger("ab-test.js");
+    let output = run_with(
+        dir.path(),
+        &missing,
+        &[js.to_str().unwrap(), "--stage", "viewer-request"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
     );
 }
