@@ -7,8 +7,9 @@
 //! - with nothing cached (every request is a fetch), the origin fails and
 //!   sizes exactly the same objects as without a function: the same 404s,
 //!   5xx answers and bytes;
-//! - a built-in that takes no time (no cold start, no overhead) leaves the
-//!   whole run as it was: hits, collapses, bytes, statuses and latency.
+//! - a built-in that takes no time (no cold start, no overhead, and its
+//!   Lambda@Edge region at its PoP, so no round trip) leaves the whole run
+//!   as it was: hits, collapses, bytes, statuses and latency.
 
 use std::sync::Arc;
 
@@ -25,14 +26,20 @@ name = "noop"
 duration_secs = 60
 epoch_ms = 1000
 seed = 17
+{network}
 [[pops]]
 id = "fra"
-city = "FRA"
+lat = 50.03
+lon = 8.57
+region = "eu-central-1"
 cache_bytes = "256MiB"
 [[pops]]
 id = "iad"
-city = "IAD"
+lat = 38.95
+lon = -77.45
+region = "us-east-1"
 cache_bytes = "256MiB"
+{regions}
 [[origins]]
 id = "site"
 kind = "s3"
@@ -82,14 +89,31 @@ const BUILTINS: &[&str] = &[
 ];
 
 /// The class's freshness line, its number of objects and Zipf exponent,
-/// and the request rate.
+/// the request rate, and whether Lambda@Edge's regions sit at their PoPs
+/// with no jitter (a function that takes no time then adds no round trip).
 #[derive(Clone, Copy)]
 struct Workload {
     cache: &'static str,
     objects: u64,
     alpha: f64,
     rate: u64,
+    regions_at_pops: bool,
 }
+
+/// Regions at their PoPs' coordinates, and no jitter.
+const REGIONS_AT_POPS: (&str, &str) = (
+    "[network]\njitter_ms = 0",
+    r#"[[regions]]
+id = "eu-central-1"
+cache_bytes = 0
+lat = 50.03
+lon = 8.57
+[[regions]]
+id = "us-east-1"
+cache_bytes = 0
+lat = 38.95
+lon = -77.45"#,
+);
 
 /// Runs the scenario with `trigger` (a behaviour line, or "") on one
 /// in-process agent; `dir` holds the handler files it names.
@@ -99,8 +123,16 @@ async fn run_with(dir: &std::path::Path, workload: Workload, trigger: &str) -> S
         objects,
         alpha,
         rate,
+        regions_at_pops,
     } = workload;
+    let (network, regions) = if regions_at_pops {
+        REGIONS_AT_POPS
+    } else {
+        ("", "")
+    };
     let text = SCENARIO
+        .replace("{network}", network)
+        .replace("{regions}", regions)
         .replace("{cache}", cache)
         .replace("{alpha}", &alpha.to_string())
         .replace("{objects}", &objects.to_string())
@@ -147,6 +179,7 @@ async fn no_op_functions_fail_and_size_the_same_objects() {
         objects: 1_000_000,
         alpha: 0.3,
         rate: 20,
+        regions_at_pops: false,
     };
     let base = run_with(dir.path(), workload, "").await;
     let (fetches, missing, failed, bytes) = origin_side(&base);
@@ -190,6 +223,7 @@ async fn a_no_op_built_in_that_takes_no_time_changes_nothing() {
         objects: 20_000,
         alpha: 0.8,
         rate: 400,
+        regions_at_pops: true,
     };
     let base = run_with(dir.path(), workload, "").await;
     assert!(base.totals.edge_hits > 0 && base.totals.origin_fetches > 0);

@@ -149,6 +149,7 @@ pub fn region_report_to_pb(r: RegionEpochReport) -> pb::RegionReport {
                 duration_us: t.duration_us,
                 log_lines: t.log_lines,
                 log_truncated: t.log_truncated,
+                trip_us: t.trip_us,
             })
             .collect(),
         variants: r
@@ -230,6 +231,7 @@ pub fn region_report_from_pb(epoch: u64, r: pb::RegionReport) -> RegionEpochRepo
                 duration_us: t.duration_us,
                 log_lines: t.log_lines,
                 log_truncated: t.log_truncated,
+                trip_us: t.trip_us,
             })
             .collect(),
         variants: r

@@ -691,6 +691,11 @@ impl RunAccumulator {
                     } else {
                         (t.duration_us as f64 / t.invocations as f64).round() / 1000.0
                     },
+                    mean_trip_ms: if t.invocations == 0 {
+                        0.0
+                    } else {
+                        (t.trip_us as f64 / t.invocations as f64).round() / 1000.0
+                    },
                     invocations_per_epoch: self
                         .trigger_epochs
                         .get(&(t.behavior, t.stage))

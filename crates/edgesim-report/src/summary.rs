@@ -251,6 +251,12 @@ pub struct TriggerSummary {
     pub log_truncated: u64,
     /// Mean simulated run time per invocation, ms (cold starts included).
     pub mean_duration_ms: f64,
+    /// Mean round trip per invocation between the PoP and the regional
+    /// edge cache's region, where Lambda@Edge runs, ms (0 for origin
+    /// functions of fetches that leave from the regional cache or Origin
+    /// Shield).
+    #[serde(default)]
+    pub mean_trip_ms: f64,
     /// Invocations in each epoch (aligned with `timeseries`).
     #[serde(default)]
     pub invocations_per_epoch: Vec<u64>,

@@ -367,6 +367,9 @@ pub struct TriggerEpoch {
     pub log_lines: u64,
     /// Invocations whose console output the per-invocation cap cut.
     pub log_truncated: u64,
+    /// Round trips between the PoP and the regional edge cache's region,
+    /// where Lambda@Edge runs, µs (summed over invocations that paid one).
+    pub trip_us: u64,
 }
 
 impl TriggerEpoch {
@@ -383,6 +386,7 @@ impl TriggerEpoch {
         self.duration_us += o.duration_us;
         self.log_lines += o.log_lines;
         self.log_truncated += o.log_truncated;
+        self.trip_us += o.trip_us;
     }
 
     /// Failed invocations of any kind.

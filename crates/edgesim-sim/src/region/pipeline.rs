@@ -208,7 +208,17 @@ impl RegionSim {
         let mut variant = None;
 
         // 1. viewer-request.
-        let step = match self.invoke(behavior, Stage::ViewerRequest, &mut req, None, &ctx) {
+        // Lambda@Edge runs in the region of the PoP's regional edge cache:
+        // viewer functions pay the round trip there and back, hits too.
+        let step = match self.invoke_in_region(
+            behavior,
+            Stage::ViewerRequest,
+            &mut req,
+            None,
+            &ctx,
+            (pop_local, true),
+            rngs,
+        ) {
             None => Step::Continue,
             Some(inv) => {
                 spent_us += inv.duration_us;
@@ -324,12 +334,14 @@ impl RegionSim {
                 ctx.request_id,
             );
             req.origin = None;
-            if let Some(inv) = self.invoke(
+            if let Some(inv) = self.invoke_in_region(
                 behavior,
                 Stage::ViewerResponse,
                 &mut req,
                 Some(&mut resp),
                 &ctx,
+                (pop_local, true),
+                rngs,
             ) {
                 spent_us += inv.duration_us;
                 if let StageOutcome::Failed(f) = inv.outcome {
@@ -433,144 +445,163 @@ impl RegionSim {
         // not reach the origin are the function's.
         let mut at_us = trip.at_us;
         let mut origin = default_origin;
-        let (status, bytes, storage) =
-            match self.invoke(behavior, Stage::OriginRequest, req, None, ctx) {
-                Some(inv) if !matches!(inv.outcome, StageOutcome::Continue) => {
-                    at_us += inv.duration_us;
-                    self.pops[pop_local].counters.function_answers += 1;
-                    self.answer_of(inv.outcome)
-                        .expect("not a continue: filtered above")
-                }
-                inv => {
-                    at_us += inv.map_or(0, |i| i.duration_us);
-                    match req
-                        .origin
-                        .as_ref()
-                        .and_then(|o| self.origin_index(o.domain_name()))
-                    {
-                        // The origin domain does not resolve: 502, and the
-                        // origin-request function already ran (we cannot know
-                        // earlier which origin it will pick).
-                        None => {
-                            self.pops[pop_local].counters.function_answers += 1;
-                            (502, 0, Storage::Never)
-                        }
-                        Some(chosen) => {
+        // Origin functions run where the fetch leaves: at the regional
+        // cache or the Origin Shield at no extra cost, and from a PoP that
+        // fetches directly only after a round trip to its region.
+        let remote = (pop_local, !trip.via_regional && trip.shield.is_none());
+        let (status, bytes, storage) = match self.invoke_in_region(
+            behavior,
+            Stage::OriginRequest,
+            req,
+            None,
+            ctx,
+            remote,
+            rngs,
+        ) {
+            Some(inv) if !matches!(inv.outcome, StageOutcome::Continue) => {
+                at_us += inv.duration_us;
+                self.pops[pop_local].counters.function_answers += 1;
+                self.answer_of(inv.outcome)
+                    .expect("not a continue: filtered above")
+            }
+            inv => {
+                at_us += inv.map_or(0, |i| i.duration_us);
+                match req
+                    .origin
+                    .as_ref()
+                    .and_then(|o| self.origin_index(o.domain_name()))
+                {
+                    // The origin domain does not resolve: 502, and the
+                    // origin-request function already ran (we cannot know
+                    // earlier which origin it will pick).
+                    None => {
+                        self.pops[pop_local].counters.function_answers += 1;
+                        (502, 0, Storage::Never)
+                    }
+                    Some(chosen) => {
+                        origin = chosen;
+                        // 5. The fetch, then origin-response on its answer.
+                        // Faults and size are those of the object the
+                        // fetch asks for, whatever the cache key.
+                        let mut fetched_object = self.objects.object_at(&req.uri);
+                        let (fetch_us, mut fetched) = self.origin_fetch_once(
+                            pop_local,
+                            &trip,
+                            origin,
+                            fetched_object.key,
+                            self.objects.size_of(&fetched_object),
+                            true,
+                            rngs,
+                        );
+                        at_us += fetch_us;
+                        // An origin group fails over once: CloudFront sends
+                        // the same request to the secondary, and the
+                        // origin-request function runs again for it.
+                        if let Some((backup, on)) = &self.scenario.origins[origin].failover
+                            && on.contains(&fetched)
+                        {
+                            let backup = *backup;
+                            req.origin = Some(cf_origin(&self.scenario.origins[backup]));
+                            let again = self.invoke_in_region(
+                                behavior,
+                                Stage::OriginRequest,
+                                req,
+                                None,
+                                ctx,
+                                remote,
+                                rngs,
+                            );
+                            at_us += again.as_ref().map_or(0, |i| i.duration_us);
+                            // The request already counts as an origin
+                            // fetch: what the function does now changes
+                            // the answer, not how the request ended.
+                            if let Some(answer) = again.and_then(|i| self.answer_of(i.outcome)) {
+                                return self.store_answer(
+                                    object, &trip, pop_local, key, backup, answer, at_us,
+                                );
+                            }
+                            let chosen = req
+                                .origin
+                                .as_ref()
+                                .and_then(|o| self.origin_index(o.domain_name()));
+                            let Some(chosen) = chosen else {
+                                // Sent to a domain that does not resolve.
+                                return self.store_answer(
+                                    object,
+                                    &trip,
+                                    pop_local,
+                                    key,
+                                    backup,
+                                    (502, 0, Storage::Never),
+                                    at_us,
+                                );
+                            };
                             origin = chosen;
-                            // 5. The fetch, then origin-response on its answer.
-                            // Faults and size are those of the object the
-                            // fetch asks for, whatever the cache key.
-                            let mut fetched_object = self.objects.object_at(&req.uri);
-                            let (fetch_us, mut fetched) = self.origin_fetch_once(
+                            fetched_object = self.objects.object_at(&req.uri);
+                            let (more_us, status) = self.origin_fetch_once(
                                 pop_local,
                                 &trip,
                                 origin,
                                 fetched_object.key,
                                 self.objects.size_of(&fetched_object),
-                                true,
+                                false,
                                 rngs,
                             );
-                            at_us += fetch_us;
-                            // An origin group fails over once: CloudFront sends
-                            // the same request to the secondary, and the
-                            // origin-request function runs again for it.
-                            if let Some((backup, on)) = &self.scenario.origins[origin].failover
-                                && on.contains(&fetched)
-                            {
-                                let backup = *backup;
-                                req.origin = Some(cf_origin(&self.scenario.origins[backup]));
-                                let again =
-                                    self.invoke(behavior, Stage::OriginRequest, req, None, ctx);
-                                at_us += again.as_ref().map_or(0, |i| i.duration_us);
-                                // The request already counts as an origin
-                                // fetch: what the function does now changes
-                                // the answer, not how the request ended.
-                                if let Some(answer) = again.and_then(|i| self.answer_of(i.outcome))
-                                {
-                                    return self.store_answer(
-                                        object, &trip, pop_local, key, backup, answer, at_us,
-                                    );
-                                }
-                                let chosen = req
-                                    .origin
-                                    .as_ref()
-                                    .and_then(|o| self.origin_index(o.domain_name()));
-                                let Some(chosen) = chosen else {
-                                    // Sent to a domain that does not resolve.
-                                    return self.store_answer(
-                                        object,
-                                        &trip,
-                                        pop_local,
-                                        key,
-                                        backup,
-                                        (502, 0, Storage::Never),
-                                        at_us,
-                                    );
-                                };
-                                origin = chosen;
-                                fetched_object = self.objects.object_at(&req.uri);
-                                let (more_us, status) = self.origin_fetch_once(
-                                    pop_local,
-                                    &trip,
-                                    origin,
-                                    fetched_object.key,
-                                    self.objects.size_of(&fetched_object),
-                                    false,
-                                    rngs,
-                                );
-                                at_us += more_us;
-                                fetched = status;
-                            }
-                            let mut resp = Response::new(fetched);
-                            // What origin-response sees: the origin's
-                            // headers (a changed Cache-Control decides the TTL).
-                            let mut origin_cc = None;
-                            if self.has_function(behavior, Stage::OriginResponse) {
-                                origin_cc = self
-                                    .objects
-                                    .cache_control_of(&fetched_object)
-                                    .map(str::to_owned);
-                                resp.headers = self.origin_headers(
-                                    origin,
-                                    &req.uri,
-                                    &fetched_object,
-                                    body_bytes(fetched, self.objects.size_of(&fetched_object)),
-                                    at_us,
-                                    ctx.request_id,
-                                );
-                            }
-                            let mut status = fetched;
-                            let mut storage = Storage::ObjectTtl;
-                            if let Some(inv) = self.invoke(
-                                behavior,
-                                Stage::OriginResponse,
-                                req,
-                                Some(&mut resp),
-                                ctx,
-                            ) {
-                                at_us += inv.duration_us;
-                                match inv.outcome {
-                                    StageOutcome::Failed(f) => {
-                                        status = f.viewer_status;
-                                        storage = Storage::Never;
-                                    }
-                                    // A Cache-Control the function set
-                                    // decides the TTL (a classic use).
-                                    _ => {
-                                        status = resp.status;
-                                        storage = self.storage_of(&resp, origin_cc.as_deref());
-                                    }
-                                }
-                            }
-                            (
-                                status,
-                                body_bytes(status, self.objects.size_of(&fetched_object)),
-                                storage,
-                            )
+                            at_us += more_us;
+                            fetched = status;
                         }
+                        let mut resp = Response::new(fetched);
+                        // What origin-response sees: the origin's
+                        // headers (a changed Cache-Control decides the TTL).
+                        let mut origin_cc = None;
+                        if self.has_function(behavior, Stage::OriginResponse) {
+                            origin_cc = self
+                                .objects
+                                .cache_control_of(&fetched_object)
+                                .map(str::to_owned);
+                            resp.headers = self.origin_headers(
+                                origin,
+                                &req.uri,
+                                &fetched_object,
+                                body_bytes(fetched, self.objects.size_of(&fetched_object)),
+                                at_us,
+                                ctx.request_id,
+                            );
+                        }
+                        let mut status = fetched;
+                        let mut storage = Storage::ObjectTtl;
+                        if let Some(inv) = self.invoke_in_region(
+                            behavior,
+                            Stage::OriginResponse,
+                            req,
+                            Some(&mut resp),
+                            ctx,
+                            remote,
+                            rngs,
+                        ) {
+                            at_us += inv.duration_us;
+                            match inv.outcome {
+                                StageOutcome::Failed(f) => {
+                                    status = f.viewer_status;
+                                    storage = Storage::Never;
+                                }
+                                // A Cache-Control the function set
+                                // decides the TTL (a classic use).
+                                _ => {
+                                    status = resp.status;
+                                    storage = self.storage_of(&resp, origin_cc.as_deref());
+                                }
+                            }
+                        }
+                        (
+                            status,
+                            body_bytes(status, self.objects.size_of(&fetched_object)),
+                            storage,
+                        )
                     }
                 }
-            };
+            }
+        };
 
         self.store_answer(
             object,
@@ -691,6 +722,38 @@ impl RegionSim {
             now_us,
             request_id,
         })
+    }
+
+    /// [`Self::invoke`] in the Lambda@Edge region: with `(pop, true)` the
+    /// invocation also pays a round trip between the PoP and its regional
+    /// edge cache's region (sampled like every round trip, counted as the
+    /// stage's `trip_us`).
+    #[allow(clippy::too_many_arguments)]
+    fn invoke_in_region(
+        &mut self,
+        behavior: usize,
+        stage: Stage,
+        req: &mut Request,
+        resp: Option<&mut Response>,
+        ctx: &InvokeContext,
+        (pop_local, remote): (usize, bool),
+        rngs: &mut EpochRngs,
+    ) -> Option<Invocation> {
+        let mut inv = self.invoke(behavior, stage, req, resp, ctx)?;
+        if remote {
+            let trip_us = crate::network::sample_rtt_us(
+                &self.scenario.network,
+                &self.pops[pop_local].regional_path,
+                None,
+                &mut rngs.network,
+            )
+            .round() as u64;
+            inv.duration_us += trip_us;
+            if let Some(runtime) = self.behaviors[behavior].as_mut() {
+                runtime.stats[stage as usize].trip_us += trip_us;
+            }
+        }
+        Some(inv)
     }
 
     /// Invokes the behaviour's function at `stage`, if it has one, and
