@@ -305,7 +305,7 @@ origin_request = { js = "origin-request.js" }
         ("origin_unreachable", unreachable),
         ("function_error", thrower.errors),
     ];
-    expected.sort_by(|a, b| b.1.cmp(&a.1));
+    expected.sort_by_key(|c| std::cmp::Reverse(c.1));
     assert_eq!(o.top_causes(), expected);
     // The origin is credited with its own objects only: the 200s, not the
     // function's 203s (fetched or cached), the 502s or the 503s.
@@ -320,4 +320,28 @@ origin_request = { js = "origin-request.js" }
         t.viewer_bytes,
         origin_bytes_served + made * 4 + (unreachable + thrower.errors) * 512
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failover_credits_the_secondary_with_what_it_served() {
+    let path = format!(
+        "{}/../../scenarios/origin-failover.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = edgesim_model::overrides::apply_overrides(
+        &text,
+        &["simulation.duration_secs=260".to_owned()],
+    )
+    .unwrap();
+    let s = Scenario::from_toml(&path, &text).unwrap_or_else(|d| panic!("{d}"));
+    let s = run_with(&(Arc::new(s), text), 1).await;
+    let (primary, backup) = (&s.origins[0], &s.origins[1]);
+    assert_eq!(backup.id, "backup-bucket");
+    // The outage (from 200 s) sends misses to the backup: its objects are
+    // its own, on the fetch and on every later hit.
+    assert!(backup.fetches > 0);
+    assert!(backup.served >= backup.fetches, "{backup:?}");
+    assert_eq!(s.viewer_outcomes.errors, 0, "the failover hides the outage");
+    assert_eq!(primary.served + backup.served, s.totals.requests);
 }

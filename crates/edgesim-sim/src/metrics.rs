@@ -286,9 +286,9 @@ fn ratio_complement(part: u64, whole: u64) -> f64 {
     }
 }
 
-/// Where a viewer's answer came from, and for an error answer (status
-/// >= 400) why: carried in the cache tag of stored answers, so a cached
-/// error keeps its cause on every hit.
+/// Where a viewer's answer came from, and for an error answer (a status
+/// of 400 or more) why: carried in the cache tag of stored answers, so a
+/// cached error keeps its cause on every hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
 pub enum AnswerSource {

@@ -695,10 +695,10 @@ impl RegionSim {
                                 size,
                             } => (ready_at_pop_us, tag, size),
                             Upstream::Origin(go) => {
-                                let (fetch_us, status, source) =
+                                let (fetch_us, status, source, answered_by) =
                                     self.origin_fetch(pop_local, &go, origin, key, size, rngs);
                                 let at_tier_us = go.at_us + fetch_us;
-                                let tag = response_tag(status, origin, source);
+                                let tag = response_tag(status, answered_by, source);
                                 let size = body_bytes(status, size);
                                 if let Some(ttl_us) = self.ttl_us(&object, status) {
                                     self.fill_upstream(&go, key, size, at_tier_us, ttl_us, tag);
@@ -996,8 +996,9 @@ impl RegionSim {
     }
 
     /// Sends a fetch for `key` to `origin` from the trip's tier: returns
-    /// the time it takes (round trip plus service time) and the answer's
-    /// status, and counts it. The origin's condition picks the status:
+    /// the time it takes (round trip plus service time), the answer's
+    /// status, where it came from and the origin that answered (the
+    /// secondary after a failover), and counts it. The origin's condition picks the status:
     /// down (every answer the outage's status, at once), objects it fails
     /// or lacks, 503 Slow Down for the share of fetches above its request
     /// rate (at once), 504 when the answer would come after CloudFront's
@@ -1012,7 +1013,7 @@ impl RegionSim {
         key: u64,
         size: u64,
         rngs: &mut EpochRngs,
-    ) -> (u64, u16, AnswerSource) {
+    ) -> (u64, u16, AnswerSource, usize) {
         let (fetch_us, status, source) =
             self.classified_fetch(pop_local, trip, origin, key, size, true, rngs);
         match &self.scenario.origins[origin].failover {
@@ -1020,9 +1021,9 @@ impl RegionSim {
                 let backup = *backup;
                 let (more_us, backup_status, backup_source) =
                     self.classified_fetch(pop_local, trip, backup, key, size, false, rngs);
-                (fetch_us + more_us, backup_status, backup_source)
+                (fetch_us + more_us, backup_status, backup_source, backup)
             }
-            _ => (fetch_us, status, source),
+            _ => (fetch_us, status, source, origin),
         }
     }
 
