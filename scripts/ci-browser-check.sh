@@ -46,7 +46,7 @@ edgesim sweep scenarios/ab-test.toml --agents 1 --quiet \
     --set simulation.duration_secs=10 --vary viewers.requests_per_sec=500,1000 \
     --out "$tmp/sweep" >/dev/null
 
-for figure in latency_by_country latency_by_pop latency_by_variant triggers origin_load; do
+for figure in viewer_outcomes latency_offload offload_tiers latency_by_country latency_by_pop latency_by_variant triggers origin_load; do
     if ! grep -q "<figure id=\"$figure\">" "$tmp/ab-test/index.html"; then
         echo "ci-browser-check: FAILED: the ab-test report has no $figure figure" >&2
         exit 1

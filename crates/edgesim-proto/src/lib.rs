@@ -13,7 +13,7 @@ pub mod pb {
 use edgesim_sim::shield::{ShieldAccess, ShieldAccessKind, ShieldEntry, ShieldUpdate};
 use edgesim_sim::{
     Counters, Demand, GroupEpoch, LambdaEpoch, OriginEpoch, PopEpoch, RegionEpochReport,
-    RouteEpoch, TriggerEpoch, VariantEpoch,
+    RouteEpoch, TriggerEpoch, VariantEpoch, ViewerOutcomes,
 };
 
 /// The protocol version this build speaks; bumped on any incompatible
@@ -46,6 +46,7 @@ impl From<&Counters> for pb::Counters {
             function_answers: c.function_answers,
             viewers_exposed: c.viewers_exposed,
             shield_answers: c.shield_answers,
+            unresolved: c.unresolved,
         }
     }
 }
@@ -70,6 +71,7 @@ impl From<&pb::Counters> for Counters {
             function_answers: c.function_answers,
             viewers_exposed: c.viewers_exposed,
             shield_answers: c.shield_answers,
+            unresolved: c.unresolved,
         }
     }
 }
@@ -173,6 +175,16 @@ pub fn region_report_to_pb(r: RegionEpochReport) -> pb::RegionReport {
         }),
         function_logs: r.function_logs,
         function_logs_dropped: r.function_logs_dropped,
+        outcomes: (r.outcomes != ViewerOutcomes::default()).then(|| pb::ViewerOutcomes {
+            statuses: r
+                .outcomes
+                .statuses
+                .iter()
+                .map(|&(s, _)| u32::from(s))
+                .collect(),
+            status_counts: r.outcomes.statuses.iter().map(|&(_, n)| n).collect(),
+            errors_by_source: r.outcomes.errors_by_source,
+        }),
     }
 }
 
@@ -255,6 +267,17 @@ pub fn region_report_from_pb(epoch: u64, r: pb::RegionReport) -> RegionEpochRepo
         }),
         function_logs: r.function_logs,
         function_logs_dropped: r.function_logs_dropped,
+        outcomes: r
+            .outcomes
+            .map_or_else(ViewerOutcomes::default, |o| ViewerOutcomes {
+                statuses: o
+                    .statuses
+                    .iter()
+                    .zip(&o.status_counts)
+                    .map(|(&s, &n)| (s.min(u32::from(u16::MAX)) as u16, n))
+                    .collect(),
+                errors_by_source: o.errors_by_source,
+            }),
     }
 }
 
@@ -378,6 +401,7 @@ mod tests {
                     status_5xx: 1,
                     viewers_exposed: 1,
                     shield_answers: 0,
+                    unresolved: 1,
                 },
                 latency_v2: vec![1, 2, 3],
             }],
@@ -432,6 +456,10 @@ mod tests {
                 tag: 200,
                 kind: ShieldAccessKind::Store,
             }],
+            outcomes: ViewerOutcomes {
+                statuses: vec![(200, 4), (502, 1)],
+                errors_by_source: vec![0, 0, 0, 0, 0, 0, 0, 0, 1],
+            },
             ..RegionEpochReport::default()
         };
         assert_eq!(region_report_from_pb(7, region_report_to_pb(r.clone())), r);

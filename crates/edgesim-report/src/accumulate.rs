@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 use edgesim_model::{OriginKind, Scenario};
 use edgesim_sim::metrics::new_latency_histogram;
-use edgesim_sim::{Counters, LambdaEpoch, LatencyHistogram, RegionEpochReport, TriggerEpoch};
+use edgesim_sim::{
+    AnswerSource, Counters, ErrorCause, LambdaEpoch, LatencyHistogram, RegionEpochReport,
+    TriggerEpoch,
+};
 
 use crate::histograms::RunHistograms;
 use crate::shield::{ShieldCounters, ShieldSummary};
@@ -18,8 +21,17 @@ use crate::summary::EntitySeries;
 use crate::summary::{
     CountrySummary, EpochRow, LambdaQuotasSummary, LatencyMs, OriginSummary, PopSummary,
     RegionLambda, RegionSummary, RouteSummary, SCHEMA_VERSION, Summary, TIMESERIES_BY_TOP_N,
-    TimeseriesBy, Totals, TriggerSummary, VariantSummary,
+    TimeseriesBy, Totals, TriggerSummary, VariantSummary, ViewerOutcomes,
 };
+
+/// `part / whole`, 0 when `whole` is 0.
+fn share(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
 
 /// A report that does not fit the run it is added to.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,6 +98,12 @@ pub struct RunAccumulator {
     shape: LatencyHistogram,
     /// Per origin: its Origin Shield's counters per epoch.
     shield_epochs: Vec<Vec<ShieldCounters>>,
+    /// Viewer answers by exact status over the run.
+    statuses: BTreeMap<u16, u64>,
+    /// Error answers by [`AnswerSource`] index over the run.
+    errors_by_source: [u64; AnswerSource::ALL.len()],
+    /// Error answers by [`ErrorCause`] (in `ErrorCause::ALL` order) per epoch.
+    errors_by_cause: Vec<[u64; ErrorCause::ALL.len()]>,
 }
 
 /// One entity's requests and latency percentiles (ms; p50, p90, p99,
@@ -205,6 +223,9 @@ impl RunAccumulator {
             by_origin: vec![EntityTrack::default(); scenario.origins.len()],
             shape: new_latency_histogram(),
             shield_epochs: vec![Vec::new(); scenario.origins.len()],
+            statuses: BTreeMap::new(),
+            errors_by_source: [0; AnswerSource::ALL.len()],
+            errors_by_cause: Vec::new(),
             scenario,
         }
     }
@@ -433,6 +454,22 @@ impl RunAccumulator {
                 shield_epoch.count(a);
             }
         }
+        let mut causes = [0u64; ErrorCause::ALL.len()];
+        for r in reports {
+            for &(status, n) in &r.outcomes.statuses {
+                *self.statuses.entry(status).or_default() += n;
+            }
+            for (i, &n) in r.outcomes.errors_by_source.iter().enumerate() {
+                let source = AnswerSource::ALL[i];
+                self.errors_by_source[i] += n;
+                let cause = ErrorCause::ALL
+                    .iter()
+                    .position(|&c| c == source.cause())
+                    .expect("every cause is listed");
+                causes[cause] += n;
+            }
+        }
+        self.errors_by_cause.push(causes);
         self.total.add(&epoch_counters);
         add_histogram(&mut self.latency, &self.epoch_latency);
         let span = self.scenario.simulation.epoch_span(epoch);
@@ -459,6 +496,16 @@ impl RunAccumulator {
             shield_requests: shield_epoch.requests,
             shield_hits: shield_epoch.hits,
             shield_collapsed: shield_epoch.collapsed,
+            function_answers: epoch_counters.function_answers,
+            unresolved: epoch_counters.unresolved,
+            status_2xx: epoch_counters.status_2xx,
+            status_3xx: epoch_counters.status_3xx,
+            status_4xx: epoch_counters.status_4xx,
+            status_5xx: epoch_counters.status_5xx,
+            error_rate: share(
+                epoch_counters.status_4xx + epoch_counters.status_5xx,
+                epoch_counters.requests,
+            ),
         });
         Ok(self.rows.last().expect("just pushed"))
     }
@@ -524,6 +571,14 @@ impl RunAccumulator {
             if let Some(o) = r.origins.iter().find(|o| o.origin >= s.origins.len()) {
                 return Err(malformed(format!("unknown origin index {}", o.origin)));
             }
+            if r.outcomes.errors_by_source.len() > AnswerSource::ALL.len() {
+                return Err(malformed(format!(
+                    "region {} reported errors for {} answer sources, there are {}",
+                    region.id,
+                    r.outcomes.errors_by_source.len(),
+                    AnswerSource::ALL.len()
+                )));
+            }
             out.push((pop_hists, route_hists));
         }
         if let Some(missing) = seen.iter().position(|&x| !x) {
@@ -534,6 +589,61 @@ impl RunAccumulator {
             });
         }
         Ok(out)
+    }
+
+    /// What viewers got so far (statuses, errors by cause).
+    fn viewer_outcomes(&self) -> ViewerOutcomes {
+        let t = &self.total;
+        let errors = t.status_4xx + t.status_5xx;
+        let named = |pairs: &mut dyn Iterator<Item = (&'static str, u64)>| {
+            pairs
+                .map(|(n, v)| (n.to_owned(), v))
+                .collect::<BTreeMap<String, u64>>()
+        };
+        ViewerOutcomes {
+            answers: t.requests,
+            errors,
+            error_rate: share(errors, t.requests),
+            server_error_rate: share(t.status_5xx, t.requests),
+            status_classes: named(
+                &mut [
+                    ("2xx", t.status_2xx),
+                    ("3xx", t.status_3xx),
+                    ("4xx", t.status_4xx),
+                    ("5xx", t.status_5xx),
+                ]
+                .into_iter(),
+            ),
+            statuses: self
+                .statuses
+                .iter()
+                .map(|(s, n)| (s.to_string(), *n))
+                .collect(),
+            errors_by_cause: named(&mut ErrorCause::ALL.iter().enumerate().map(|(i, c)| {
+                (
+                    c.name(),
+                    self.errors_by_cause.iter().map(|e| e[i]).sum::<u64>(),
+                )
+            })),
+            errors_by_source: named(
+                &mut AnswerSource::ALL
+                    .iter()
+                    .zip(self.errors_by_source)
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(s, n)| (s.name(), n)),
+            ),
+            errors_by_cause_per_epoch: ErrorCause::ALL
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| self.errors_by_cause.iter().any(|e| e[*i] > 0))
+                .map(|(i, c)| {
+                    (
+                        c.name().to_owned(),
+                        self.errors_by_cause.iter().map(|e| e[i]).collect(),
+                    )
+                })
+                .collect(),
+        }
     }
 
     /// The summary of what has been folded in so far.
@@ -556,6 +666,7 @@ impl RunAccumulator {
             epoch_secs: s.simulation.epoch_us as f64 / 1e6,
             epochs,
             complete: epochs == s.simulation.epochs(),
+            viewer_outcomes: self.viewer_outcomes(),
             totals: Totals::from(&self.total),
             latency_ms: LatencyMs::of(&self.latency),
             pops: s
@@ -842,6 +953,42 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn viewer_outcomes_add_up_over_regions_and_epochs() {
+        let s = testkit::summary(6);
+        let o = &s.viewer_outcomes;
+        let t = &s.totals;
+        assert_eq!(o.answers, t.requests);
+        assert_eq!(o.errors, t.status_5xx);
+        assert!(o.errors > 0);
+        assert!(close(o.error_rate, o.errors as f64 / t.requests as f64));
+        assert_eq!(o.statuses["200"] + o.statuses["503"], t.requests);
+        assert_eq!(o.errors_by_cause["throttle"], o.errors);
+        assert_eq!(o.errors_by_cause["origin_error"], 0);
+        assert_eq!(o.errors_by_cause.len(), ErrorCause::ALL.len());
+        assert_eq!(o.errors_by_source["origin_slow_down"], o.errors);
+        let per_epoch = &o.errors_by_cause_per_epoch["throttle"];
+        assert_eq!(per_epoch.len(), s.timeseries.len());
+        for (row, n) in s.timeseries.iter().zip(per_epoch) {
+            assert_eq!(row.status_5xx, *n);
+            assert!(close(row.error_rate, *n as f64 / row.requests as f64));
+        }
+        assert_eq!(o.top_causes(), vec![("throttle", o.errors)]);
+    }
+
+    #[test]
+    fn a_report_with_unknown_answer_sources_is_rejected() {
+        let sc = testkit::scenario();
+        let mut acc = RunAccumulator::new(Arc::clone(&sc));
+        let mut reports = epoch_reports(&sc, 0);
+        reports[0].outcomes.errors_by_source = vec![1; AnswerSource::ALL.len() + 1];
+        assert!(matches!(
+            acc.add_epoch(0, &reports),
+            Err(AccumulateError::Malformed { .. })
+        ));
+        assert_eq!(acc.epochs_done(), 0);
     }
 
     #[test]

@@ -204,6 +204,7 @@ pub fn index_html(summary: &Summary, plots: &[RenderedPlot]) -> String {
         );
     }
     h.push_str("<nav>");
+    h.push_str("<a href=\"#outcomes\">Viewer outcomes</a><a href=\"#errors\">Errors by cause</a>");
     h.push_str("<a href=\"#headline\">Headline</a>");
     for p in plots {
         let _ = write!(h, "<a href=\"#{}\">{}</a>", p.name, escape(&p.title));
@@ -212,18 +213,20 @@ pub fn index_html(summary: &Summary, plots: &[RenderedPlot]) -> String {
         "<a href=\"#pops\">PoPs</a><a href=\"#countries\">Countries</a><a href=\"#regions\">Regions</a><a href=\"#origins\">Origins</a></nav>\n",
     );
 
+    // What viewers got comes first: the outcome, its figure, the causes.
+    outcomes_headline(&mut h, s);
+    let (first, rest): (Vec<&RenderedPlot>, Vec<&RenderedPlot>) =
+        plots.iter().partition(|p| p.name == OUTCOMES_FIGURE);
+    for p in first {
+        figure(&mut h, p);
+    }
+    cause_table(&mut h, s);
+
     headline(&mut h, s);
 
     h.push_str("<h2 id=\"plots\">Plots</h2>\n");
-    for p in plots {
-        let svg = p.svg.find("<svg").map_or("", |at| &p.svg[at..]);
-        let _ = writeln!(
-            h,
-            "<figure id=\"{name}\">\n{svg}\n<figcaption><b>{title}.</b> {caption} <a href=\"{name}.png\">PNG</a> · <a href=\"{name}.svg\">SVG</a></figcaption>\n</figure>",
-            name = p.name,
-            title = escape(&p.title),
-            caption = escape(&p.caption),
-        );
+    for p in rest {
+        figure(&mut h, p);
     }
 
     pop_table(&mut h, s);
@@ -246,6 +249,132 @@ pub fn index_html(summary: &Summary, plots: &[RenderedPlot]) -> String {
     );
     h.push_str("</main>\n</body>\n</html>\n");
     h
+}
+
+/// The figure of viewer outcomes, shown with the outcomes at the top.
+const OUTCOMES_FIGURE: &str = "viewer_outcomes";
+
+fn figure(h: &mut String, p: &RenderedPlot) {
+    let svg = p.svg.find("<svg").map_or("", |at| &p.svg[at..]);
+    let _ = writeln!(
+        h,
+        "<figure id=\"{name}\">\n{svg}\n<figcaption><b>{title}.</b> {caption} <a href=\"{name}.png\">PNG</a> · <a href=\"{name}.svg\">SVG</a></figcaption>\n</figure>",
+        name = p.name,
+        title = escape(&p.title),
+        caption = escape(&p.caption),
+    );
+}
+
+/// The most common exact statuses shown in the headline.
+const HEADLINE_STATUSES: usize = 6;
+
+/// Viewers answered, the error rate, the top causes and the status mix.
+fn outcomes_headline(h: &mut String, s: &Summary) {
+    let o = &s.viewer_outcomes;
+    let share = |n: u64| pct(n as f64 / o.answers.max(1) as f64);
+    let class = |c: &str| o.status_classes.get(c).copied().unwrap_or(0);
+    let top = o.top_causes();
+    let causes = if top.is_empty() {
+        "none: every answer had a status below 400".to_owned()
+    } else {
+        top.iter()
+            .take(3)
+            .map(|(c, n)| {
+                format!(
+                    "{}: {} ({} of answers)",
+                    crate::summary::cause_label(c),
+                    thousands(*n),
+                    share(*n)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let mut statuses: Vec<(&String, &u64)> = o.statuses.iter().collect();
+    statuses.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let common = statuses
+        .iter()
+        .take(HEADLINE_STATUSES)
+        .map(|(st, n)| format!("{st}: {}", thousands(**n)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows: [(&str, String, String); 4] = [
+        (
+            "Viewers answered",
+            thousands(o.answers),
+            format!(
+                "{} answers with a status >= 400; {} with 5xx",
+                thousands(o.errors),
+                thousands(class("5xx"))
+            ),
+        ),
+        (
+            "Error rate",
+            pct(o.error_rate),
+            format!(
+                "status >= 400 / answers; 5xx alone {}",
+                pct(o.server_error_rate)
+            ),
+        ),
+        ("Top causes of errors", String::new(), causes),
+        (
+            "Status mix",
+            format!(
+                "{} / {} / {} / {}",
+                share(class("2xx")),
+                share(class("3xx")),
+                share(class("4xx")),
+                share(class("5xx"))
+            ),
+            format!("2xx / 3xx / 4xx / 5xx; most common: {common}"),
+        ),
+    ];
+    h.push_str(
+        "<h2 id=\"outcomes\">Viewer outcomes</h2>\n<table class=\"headline\" id=\"outcomes-table\">\n<tbody>\n",
+    );
+    for (what, value, note) in rows {
+        let _ = writeln!(
+            h,
+            "<tr><td>{what}</td><td class=\"n\">{value}</td><td class=\"note\">{}</td></tr>",
+            escape(&note)
+        );
+    }
+    h.push_str("</tbody>\n</table>\n");
+}
+
+/// Error answers by cause, and by finer source.
+fn cause_table(h: &mut String, s: &Summary) {
+    let o = &s.viewer_outcomes;
+    h.push_str("<h2 id=\"errors\">Errors by cause</h2>\n");
+    if o.errors == 0 {
+        h.push_str("<p>No viewer answer had a status of 400 or more.</p>\n");
+        return;
+    }
+    h.push_str(
+        "<table id=\"errors-table\">\n<thead><tr><th>cause</th><th>errors</th><th>of answers</th><th>of errors</th><th>sources</th></tr></thead>\n<tbody>\n",
+    );
+    for (cause, n) in o.top_causes() {
+        let sources = edgesim_sim::AnswerSource::ALL
+            .iter()
+            .filter(|src| src.cause().name() == cause)
+            .filter_map(|src| {
+                o.errors_by_source
+                    .get(src.name())
+                    .map(|k| format!("{} {}", src.name(), thousands(*k)))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            escape(crate::summary::cause_label(cause)),
+            thousands(n),
+            pct(n as f64 / o.answers.max(1) as f64),
+            pct(n as f64 / o.errors.max(1) as f64),
+            escape(&sources)
+        );
+    }
+    h.push_str("</tbody>\n</table>\n");
 }
 
 fn latency_cells(h: &mut String, l: &LatencyMs, requests: u64) {
@@ -350,26 +479,32 @@ fn headline(h: &mut String, s: &Summary) {
             (
                 "Requests by tier",
                 format!(
-                    "{} / {} / {}",
+                    "{} / {} / {} / {}",
+                    pct(s.tiers().function),
                     pct(s.tiers().edge),
                     pct(s.tiers().regional),
                     pct(s.tiers().origin)
                 ),
-                "edge (hit or collapsed) / regional cache / origin".into(),
+                format!(
+                    "function-answered / edge (hit or collapsed) / regional cache / origin{}",
+                    unresolved_note(s)
+                ),
             )
         } else {
             (
                 "Requests by tier",
                 format!(
-                    "{} / {} / {} / {}",
+                    "{} / {} / {} / {} / {}",
+                    pct(s.tiers().function),
                     pct(s.tiers().edge),
                     pct(s.tiers().regional),
                     pct(s.tiers().shield),
                     pct(s.tiers().origin)
                 ),
                 format!(
-                    "edge (hit or collapsed) / regional cache / Origin Shield ({} hit ratio) / origin",
-                    pct(t.shield_hit_ratio)
+                    "function-answered / edge (hit or collapsed) / regional cache / Origin Shield ({} hit ratio) / origin{}",
+                    pct(t.shield_hit_ratio),
+                    unresolved_note(s)
                 ),
             )
         },
@@ -384,6 +519,18 @@ fn headline(h: &mut String, s: &Summary) {
         );
     }
     h.push_str("</tbody>\n</table>\n");
+}
+
+/// The share answered 502 for an origin that does not resolve, when any.
+fn unresolved_note(s: &Summary) -> String {
+    if s.totals.unresolved == 0 {
+        String::new()
+    } else {
+        format!(
+            "; {} answered 502 for an origin that does not resolve",
+            pct(s.tiers().unresolved)
+        )
+    }
 }
 
 fn pop_table(h: &mut String, s: &Summary) {

@@ -10,6 +10,7 @@
 mod by;
 mod capacity;
 mod cdf;
+mod outcomes;
 mod overlay;
 mod pops;
 mod shift;
@@ -29,6 +30,7 @@ use plotters::style::{FontStyle, register_font};
 pub use by::{LATENCY_BY_MAX_POINTS, LatencyBy, latency_by_epochs_per_point};
 pub use capacity::OriginCapacity;
 pub use cdf::{CdfCurve, LatencyCdf};
+pub use outcomes::ViewerOutcomesPlot;
 pub use overlay::{
     OverlayPanel, OverlayRun, RunBars, SweepLine, TimeOverlay, bucket_offload_pct,
     bucket_origin_rps, bucket_p50_ms, bucket_p99_ms,

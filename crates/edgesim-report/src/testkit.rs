@@ -90,6 +90,7 @@ pub fn region_report(s: &Scenario, region: usize, epoch: u64, salt: u64) -> Regi
     let mut pops = Vec::new();
     let mut routes = Vec::new();
     let mut origin_fetches = 0;
+    let (mut ok, mut slow_down) = (0, 0);
     for &p in &s.regions[region].pops {
         let requests = 200 + 40 * p as u64 + 25 * epoch + salt;
         let edge_hits = requests * 6 / 10;
@@ -113,8 +114,13 @@ pub fn region_report(s: &Scenario, region: usize, epoch: u64, salt: u64) -> Regi
             origin_revalidations: fetches / 10,
             viewer_bytes: requests * 8_000,
             origin_bytes: fetches * 8_000,
+            // A few 503 Slow Down answers among the fetches.
+            status_2xx: requests - fetches / 8,
+            status_5xx: fetches / 8,
             ..Counters::default()
         };
+        ok += counters.status_2xx;
+        slow_down += counters.status_5xx;
         let mut h = new_latency_histogram();
         for k in 0..requests {
             // A network floor per PoP plus a spread, with misses slower.
@@ -165,6 +171,17 @@ pub fn region_report(s: &Scenario, region: usize, epoch: u64, salt: u64) -> Regi
         pops,
         routes,
         origins,
+        outcomes: edgesim_sim::ViewerOutcomes {
+            statuses: [(200, ok), (503, slow_down)]
+                .into_iter()
+                .filter(|x| x.1 > 0)
+                .collect(),
+            errors_by_source: {
+                let mut v = vec![0; edgesim_sim::AnswerSource::ALL.len()];
+                v[edgesim_sim::AnswerSource::OriginSlowDown as usize] = slow_down;
+                v
+            },
+        },
         ..RegionEpochReport::default()
     }
 }

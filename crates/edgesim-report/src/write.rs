@@ -12,7 +12,8 @@ use crate::html::{RenderedPlot, index_html};
 use crate::plot::{
     ArmEpoch, CdfCurve, Figure, LatencyBy, LatencyCdf, LatencyOffload, MigrationArms,
     MigrationShift, OffloadTiers, OriginCapacity, OriginLoad, PlotError, PopHitRatio, PopMap,
-    ShiftSeries, TriggerPanels, entity_colour, latency_by_epochs_per_point, write_svg_and_png,
+    ShiftSeries, TriggerPanels, ViewerOutcomesPlot, entity_colour, latency_by_epochs_per_point,
+    write_svg_and_png,
 };
 use crate::summary::{EpochRow, LatencyMs, MigrationSummary, Summary};
 
@@ -391,11 +392,31 @@ pub fn draw_plots(dir: &Path, summary: &Summary) -> Result<Vec<RenderedPlot>, Pl
         format!(" ({n}; percentiles are the largest in each)")
     });
 
+    let outcomes = &s.viewer_outcomes;
+    let causes: Vec<String> = outcomes
+        .top_causes()
+        .into_iter()
+        .map(|(c, _)| c.to_owned())
+        .collect();
+    add(
+        "viewer_outcomes",
+        "Viewer outcomes: status mix and error rate",
+        format!(
+            "Top: every viewer answer by status class, stacked to 100% per epoch. Bottom: the error rate (answers with status >= 400, % of the epoch's answers) stacked by cause: the origin's own errors, functions that failed (503) or returned an invalid result (502), throttles (Lambda's quota 503, the origin's 503 Slow Down), timeouts (a function's 503, the origin's 504), an origin that is out or does not resolve, and 4xx/5xx a function generated itself{bucketed}. Cached errors count under the cause that produced them. summary.json: viewer_outcomes."
+        ),
+        &ViewerOutcomesPlot {
+            title: format!("{name}: what viewers got"),
+            rows: &s.timeseries,
+            errors_by_cause_per_epoch: &outcomes.errors_by_cause_per_epoch,
+            causes,
+        },
+    )?;
+
     add(
         "latency_offload",
         "Latency percentiles and origin offload",
         format!(
-            "Viewer latency percentiles per epoch (top) and the share of requests and bytes not sent to origins (bottom){bucketed}. The first epochs start with cold caches."
+            "Viewer latency per epoch as percentile bands (top: shaded up to p50, p50–p90, p90–p99, p99–p99.9, with the median as a line; a median that jumps between the hit and the miss mode stays inside its band) and the share of requests and bytes not sent to origins (bottom){bucketed}. The first epochs start with cold caches."
         ),
         &LatencyOffload {
             title: format!("{name}: latency and offload over time"),
@@ -548,7 +569,7 @@ pub fn draw_plots(dir: &Path, summary: &Summary) -> Result<Vec<RenderedPlot>, Pl
         "offload_tiers",
         "Offload by tier",
         format!(
-            "Top: origin offload by requests and by bytes over time. Bottom: every viewer request by the tier that answered it, stacked to 100%: the PoP's cache (hit, or collapsed onto a fetch already in flight), the regional edge cache, or an origin{bucketed}."
+            "Top: origin offload by requests and by bytes over time. Bottom: every viewer request by the tier that answered it, stacked to 100%: a function at viewer-request or origin-request (a generated response or a failure; shown when there is one), the PoP's cache (hit, or collapsed onto a fetch already in flight), the regional edge cache, the Origin Shield (when there is one), CloudFront's 502 for an origin that does not resolve (when there is one), or an origin{bucketed}."
         ),
         &OffloadTiers {
             title: format!("{name}: who answered the requests"),
@@ -901,7 +922,7 @@ mod tests {
     use super::*;
     use crate::testkit;
 
-    const PLOTS: [&str; 9] = [
+    const PLOTS: [&str; 10] = [
         "latency_offload",
         "latency_by_country",
         "latency_by_pop",
@@ -911,6 +932,7 @@ mod tests {
         "pop_hit_ratio",
         "pop_map",
         "origin_load",
+        "viewer_outcomes",
     ];
 
     fn listing(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -963,6 +985,15 @@ mod tests {
                 "{name} in the contents"
             );
         }
+        // What viewers got comes first: its table, figure and causes
+        // before the headline and the other plots.
+        let at = |needle: &str| html.find(needle).unwrap_or_else(|| panic!("{needle}"));
+        assert!(at("<h2 id=\"outcomes\">") < at("<figure id=\"viewer_outcomes\">"));
+        assert!(at("<figure id=\"viewer_outcomes\">") < at("<h2 id=\"errors\">"));
+        assert!(at("<h2 id=\"errors\">") < at("<h2 id=\"headline\">"));
+        assert!(at("<h2 id=\"headline\">") < at("<figure id=\"latency_offload\">"));
+        assert!(html.contains("throttle (Lambda quota 503, origin 503 Slow Down)"));
+        assert!(html.contains("origin_slow_down"));
         for needle in [
             "<h2 id=\"headline\">",
             "<h2 id=\"pops\">",

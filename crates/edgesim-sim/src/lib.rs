@@ -15,8 +15,9 @@ pub mod routing;
 pub mod shield;
 
 pub use metrics::{
-    Counters, EpochLatency, GroupEpoch, LambdaEpoch, LatencyHistogram, OriginEpoch, PopEpoch,
-    RegionEpochReport, RouteEpoch, TriggerEpoch, VariantEpoch,
+    AnswerSource, Counters, EpochLatency, ErrorCause, GroupEpoch, LambdaEpoch, LatencyHistogram,
+    OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch, TriggerEpoch, VariantEpoch,
+    ViewerOutcomes,
 };
 pub use region::{FUNCTION_LOG_CHARS_PER_REGION, RegionSim, SimError};
 pub use routing::{Demand, Routing};

@@ -181,8 +181,11 @@ pub struct Counters {
     pub origin_bytes: u64,
     /// Requests a Lambda@Edge function answered before the cache (at
     /// viewer-request) or instead of the origin (at origin-request):
-    /// generated responses, function failures, origins that do not resolve.
+    /// generated responses and function failures.
     pub function_answers: u64,
+    /// Requests answered 502 because the origin an origin-request function
+    /// chose does not resolve: neither the function's answer nor an origin's.
+    pub unresolved: u64,
     /// Answers to viewers with a 2xx status.
     pub status_2xx: u64,
     /// Answers with a 3xx status (redirects).
@@ -210,6 +213,7 @@ impl Counters {
             + self.regional_collapsed
             + self.origin_fetches
             + self.function_answers
+            + self.unresolved
             + self.shield_answers
     }
 
@@ -226,6 +230,7 @@ impl Counters {
         self.viewer_bytes += other.viewer_bytes;
         self.origin_bytes += other.origin_bytes;
         self.function_answers += other.function_answers;
+        self.unresolved += other.unresolved;
         self.status_2xx += other.status_2xx;
         self.status_3xx += other.status_3xx;
         self.status_4xx += other.status_4xx;
@@ -279,6 +284,163 @@ fn ratio_complement(part: u64, whole: u64) -> f64 {
     } else {
         1.0 - part as f64 / whole as f64
     }
+}
+
+/// Where a viewer's answer came from, and for an error answer (a status
+/// of 400 or more) why: carried in the cache tag of stored answers, so a
+/// cached error keeps its cause on every hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum AnswerSource {
+    /// Content an origin sent: its objects and its own error answers.
+    Origin = 0,
+    /// A response a function generated (at viewer-request or
+    /// origin-request), or whose body it replaced (at origin-response).
+    Function = 1,
+    /// A function threw, failed or ran out of memory (503).
+    FunctionError = 2,
+    /// A function returned something CloudFront rejects (502).
+    InvalidFunctionResult = 3,
+    /// Lambda refused the invocation at the account's quotas (503).
+    LambdaThrottle = 4,
+    /// A function ran past its timeout (503).
+    FunctionTimeout = 5,
+    /// The origin answered 503 Slow Down for exceeding its request rate.
+    OriginSlowDown = 6,
+    /// CloudFront gave up on the origin after its response timeout (504).
+    OriginTimeout = 7,
+    /// The origin is out (an outage event) or its domain does not resolve.
+    OriginUnreachable = 8,
+}
+
+impl AnswerSource {
+    /// Every source, in index order.
+    pub const ALL: [AnswerSource; 9] = [
+        AnswerSource::Origin,
+        AnswerSource::Function,
+        AnswerSource::FunctionError,
+        AnswerSource::InvalidFunctionResult,
+        AnswerSource::LambdaThrottle,
+        AnswerSource::FunctionTimeout,
+        AnswerSource::OriginSlowDown,
+        AnswerSource::OriginTimeout,
+        AnswerSource::OriginUnreachable,
+    ];
+
+    /// The source with index `i` (see [`AnswerSource::ALL`]); Origin when out of range.
+    pub fn from_index(i: usize) -> AnswerSource {
+        AnswerSource::ALL
+            .get(i)
+            .copied()
+            .unwrap_or(AnswerSource::Origin)
+    }
+
+    /// The name in summary.json (`errors_by_source`).
+    pub fn name(self) -> &'static str {
+        match self {
+            AnswerSource::Origin => "origin",
+            AnswerSource::Function => "function_generated",
+            AnswerSource::FunctionError => "function_error",
+            AnswerSource::InvalidFunctionResult => "invalid_function_result",
+            AnswerSource::LambdaThrottle => "lambda_throttle",
+            AnswerSource::FunctionTimeout => "function_timeout",
+            AnswerSource::OriginSlowDown => "origin_slow_down",
+            AnswerSource::OriginTimeout => "origin_timeout",
+            AnswerSource::OriginUnreachable => "origin_unreachable",
+        }
+    }
+
+    /// The cause an error answer from this source is counted under.
+    pub fn cause(self) -> ErrorCause {
+        match self {
+            AnswerSource::Origin => ErrorCause::OriginError,
+            AnswerSource::Function => ErrorCause::FunctionGenerated,
+            AnswerSource::FunctionError => ErrorCause::FunctionError,
+            AnswerSource::InvalidFunctionResult => ErrorCause::InvalidFunctionResult,
+            AnswerSource::LambdaThrottle | AnswerSource::OriginSlowDown => ErrorCause::Throttle,
+            AnswerSource::FunctionTimeout | AnswerSource::OriginTimeout => ErrorCause::Timeout,
+            AnswerSource::OriginUnreachable => ErrorCause::OriginUnreachable,
+        }
+    }
+
+    /// Whether the answer's content is the origin's own (what
+    /// `OriginEpoch::served` counts): not a function's answer, not an
+    /// error CloudFront or a throttle generated.
+    pub fn is_origin_content(self) -> bool {
+        self == AnswerSource::Origin
+    }
+
+    /// The source of a function failure of `kind`.
+    pub fn of_failure(kind: &edgesim_triggers::FailureKind) -> AnswerSource {
+        use edgesim_triggers::FailureKind as K;
+        match kind {
+            K::Invalid { .. } => AnswerSource::InvalidFunctionResult,
+            K::Exception | K::OutOfMemory => AnswerSource::FunctionError,
+            K::Timeout => AnswerSource::FunctionTimeout,
+            K::Throttled => AnswerSource::LambdaThrottle,
+        }
+    }
+}
+
+/// Why viewers got error answers (status >= 400), as the report groups them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ErrorCause {
+    /// The origin's own 4xx/5xx (missing objects, failing objects).
+    OriginError,
+    /// A handler that threw or failed (503).
+    FunctionError,
+    /// A function result CloudFront rejected (502).
+    InvalidFunctionResult,
+    /// Lambda's quotas (503) or the origin's 503 Slow Down.
+    Throttle,
+    /// A function over its time (503) or the origin over CloudFront's
+    /// response timeout (504).
+    Timeout,
+    /// The origin is out, or its domain does not resolve (502).
+    OriginUnreachable,
+    /// A 4xx/5xx a function generated on purpose (e.g. a 403 it decided on).
+    FunctionGenerated,
+}
+
+impl ErrorCause {
+    /// Every cause, in report order.
+    pub const ALL: [ErrorCause; 7] = [
+        ErrorCause::OriginError,
+        ErrorCause::FunctionError,
+        ErrorCause::InvalidFunctionResult,
+        ErrorCause::Throttle,
+        ErrorCause::Timeout,
+        ErrorCause::OriginUnreachable,
+        ErrorCause::FunctionGenerated,
+    ];
+
+    /// The name in summary.json (`errors_by_cause`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCause::OriginError => "origin_error",
+            ErrorCause::FunctionError => "function_error",
+            ErrorCause::InvalidFunctionResult => "invalid_function_result",
+            ErrorCause::Throttle => "throttle",
+            ErrorCause::Timeout => "timeout",
+            ErrorCause::OriginUnreachable => "origin_unreachable",
+            ErrorCause::FunctionGenerated => "function_generated",
+        }
+    }
+}
+
+/// Highest status counted exactly; higher ones (none are valid) are
+/// counted as this one.
+pub const MAX_COUNTED_STATUS: u16 = 999;
+
+/// What viewers got in one region and epoch: every answer by its exact
+/// status, and error answers by source.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ViewerOutcomes {
+    /// (status, answers) for every status answered, ascending.
+    pub statuses: Vec<(u16, u64)>,
+    /// Error answers (status >= 400) per [`AnswerSource`] index; empty
+    /// when there were none.
+    pub errors_by_source: Vec<u64>,
 }
 
 /// One PoP's epoch.
@@ -449,6 +611,8 @@ pub struct RegionEpochReport {
     pub shield: Vec<crate::shield::ShieldAccess>,
     /// The account's Lambda@Edge quotas in the region.
     pub lambda: LambdaEpoch,
+    /// Viewer answers by status and error answers by source.
+    pub outcomes: ViewerOutcomes,
     /// Console output of the region's functions kept this epoch, one entry per line as
     /// `time_ms<TAB>behaviour<TAB>stage<TAB>request id<TAB>LEVEL<TAB>text`, within the region's
     /// budget for the run ([`crate::FUNCTION_LOG_CHARS_PER_REGION`]).

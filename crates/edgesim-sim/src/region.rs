@@ -21,8 +21,8 @@ use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
 use crate::metrics::{
-    Counters, EpochLatency, GroupEpoch, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch,
-    VariantEpoch,
+    AnswerSource, Counters, EpochLatency, GroupEpoch, MAX_COUNTED_STATUS, OriginEpoch, PopEpoch,
+    RegionEpochReport, RouteEpoch, VariantEpoch, ViewerOutcomes,
 };
 use crate::network::{Path, sample_rtt_us};
 use crate::routing::Demand;
@@ -138,7 +138,7 @@ impl Default for OriginNow {
 }
 
 /// Size of the body of an error answer (what is cached and sent), bytes.
-const ERROR_BODY_BYTES: u64 = 512;
+pub(crate) const ERROR_BODY_BYTES: u64 = 512;
 
 /// A PoP and what it saw in the current epoch.
 struct PopState {
@@ -232,6 +232,10 @@ pub struct RegionSim {
     origin_latency: Vec<(u64, EpochLatency)>,
     /// The origin of the content of the answer being counted.
     last_origin: Option<usize>,
+    /// Viewer answers of the epoch by exact status (index: status).
+    status_counts: Vec<u64>,
+    /// Error answers of the epoch by [`AnswerSource`] index.
+    errors_by_source: [u64; AnswerSource::ALL.len()],
     /// Requests seen, for functions' request ids.
     request_seq: u64,
     /// The Origin Shields, when an origin has one (see [`crate::shield`]).
@@ -324,6 +328,8 @@ impl RegionSim {
                 .map(|_| (0, EpochLatency::default()))
                 .collect(),
             last_origin: None,
+            status_counts: vec![0; usize::from(MAX_COUNTED_STATUS) + 1],
+            errors_by_source: [0; AnswerSource::ALL.len()],
             request_seq: 0,
             lambda_quotas: quotas::RegionQuotas::new(scenario.lambda),
             function_logs: FunctionLogs::default(),
@@ -689,10 +695,10 @@ impl RegionSim {
                                 size,
                             } => (ready_at_pop_us, tag, size),
                             Upstream::Origin(go) => {
-                                let (fetch_us, status) =
+                                let (fetch_us, status, source, answered_by) =
                                     self.origin_fetch(pop_local, &go, origin, key, size, rngs);
                                 let at_tier_us = go.at_us + fetch_us;
-                                let tag = response_tag(status, origin);
+                                let tag = response_tag(status, answered_by, source);
                                 let size = body_bytes(status, size);
                                 if let Some(ttl_us) = self.ttl_us(&object, status) {
                                     self.fill_upstream(&go, key, size, at_tier_us, ttl_us, tag);
@@ -711,7 +717,7 @@ impl RegionSim {
             viewer.id,
             tag_status(tag),
             size,
-            Some(tag),
+            (tag_source(tag), Some(tag_origin(tag))),
             edge_hit,
         );
         self.record_latency(
@@ -741,28 +747,42 @@ impl RegionSim {
         .map(|s| s * 1_000_000)
     }
 
-    /// Counts a viewer's answer: its status, bytes, the origin its content
-    /// came from (a cache entry's or a fetch's `tag`), and whether the
-    /// viewer sees a server error for the first time.
+    /// Counts one answer to a viewer at its PoP: its status, the bytes
+    /// sent (whatever its status: an object, an error page, a generated
+    /// body), its cause when it is an error, and the origin whose content
+    /// it carries, if any (`origin`: the origin the answer is tagged with).
     fn count_answer(
         &mut self,
         pop_local: usize,
         viewer_id: u64,
         status: u16,
         bytes: u64,
-        tag: Option<u32>,
+        (source, origin): (AnswerSource, Option<usize>),
         edge_hit: bool,
     ) {
         let counters = &mut self.pops[pop_local].counters;
         counters.count_status(status);
-        if status < 300 || status == 304 {
-            counters.viewer_bytes += bytes;
+        counters.viewer_bytes += bytes;
+        self.status_counts[usize::from(status.min(MAX_COUNTED_STATUS))] += 1;
+        if status >= 400 {
+            self.errors_by_source[source as usize] += 1;
         }
         if status >= 500 && self.exposed.insert(viewer_id) {
             counters.viewers_exposed += 1;
         }
-        self.last_origin = tag.map(tag_origin).filter(|&o| o < self.origins.len());
-        if let Some(o) = tag.and_then(|t| self.origins.get_mut(tag_origin(t))) {
+        let origin = origin.filter(|&o| o < self.origins.len());
+        // Latency by origin: every answer an origin took part in (its
+        // throttles and timeouts included), not functions' answers.
+        self.last_origin = origin.filter(|_| {
+            matches!(
+                source,
+                AnswerSource::Origin | AnswerSource::OriginSlowDown | AnswerSource::OriginTimeout
+            )
+        });
+        if let Some(o) = origin
+            .filter(|_| source.is_origin_content())
+            .map(|o| &mut self.origins[o])
+        {
             o.served += 1;
             o.served_bytes += bytes;
             o.served_hits += u64::from(edge_hit);
@@ -976,8 +996,9 @@ impl RegionSim {
     }
 
     /// Sends a fetch for `key` to `origin` from the trip's tier: returns
-    /// the time it takes (round trip plus service time) and the answer's
-    /// status, and counts it. The origin's condition picks the status:
+    /// the time it takes (round trip plus service time), the answer's
+    /// status, where it came from and the origin that answered (the
+    /// secondary after a failover), and counts it. The origin's condition picks the status:
     /// down (every answer the outage's status, at once), objects it fails
     /// or lacks, 503 Slow Down for the share of fetches above its request
     /// rate (at once), 504 when the answer would come after CloudFront's
@@ -992,18 +1013,47 @@ impl RegionSim {
         key: u64,
         size: u64,
         rngs: &mut EpochRngs,
-    ) -> (u64, u16) {
-        let (fetch_us, status) =
-            self.origin_fetch_once(pop_local, trip, origin, key, size, true, rngs);
+    ) -> (u64, u16, AnswerSource, usize) {
+        let (fetch_us, status, source) =
+            self.classified_fetch(pop_local, trip, origin, key, size, true, rngs);
         match &self.scenario.origins[origin].failover {
             Some((backup, on)) if on.contains(&status) => {
                 let backup = *backup;
-                let (more_us, backup_status) =
-                    self.origin_fetch_once(pop_local, trip, backup, key, size, false, rngs);
-                (fetch_us + more_us, backup_status)
+                let (more_us, backup_status, backup_source) =
+                    self.classified_fetch(pop_local, trip, backup, key, size, false, rngs);
+                (fetch_us + more_us, backup_status, backup_source, backup)
             }
-            _ => (fetch_us, status),
+            _ => (fetch_us, status, source, origin),
         }
+    }
+
+    /// [`RegionSim::origin_fetch_once`], with where its answer came from:
+    /// the origin's own (object or error), a 503 Slow Down, CloudFront's
+    /// 504 after the origin response timeout, or an origin that is out.
+    #[allow(clippy::too_many_arguments)]
+    fn classified_fetch(
+        &mut self,
+        pop_local: usize,
+        trip: &OriginTrip,
+        origin: usize,
+        key: u64,
+        size: u64,
+        first: bool,
+        rngs: &mut EpochRngs,
+    ) -> (u64, u16, AnswerSource) {
+        let throttled_before = self.origins[origin].throttled;
+        let (fetch_us, status) =
+            self.origin_fetch_once(pop_local, trip, origin, key, size, first, rngs);
+        let source = if self.origin_now[origin].down != 0 {
+            AnswerSource::OriginUnreachable
+        } else if self.origins[origin].throttled > throttled_before {
+            AnswerSource::OriginSlowDown
+        } else if status == 504 {
+            AnswerSource::OriginTimeout
+        } else {
+            AnswerSource::Origin
+        };
+        (fetch_us, status, source)
     }
 
     /// One fetch from one origin (no failover); `first`: the request's
@@ -1214,6 +1264,20 @@ impl RegionSim {
             });
         }
         report.lambda = self.lambda_quotas.take_epoch();
+        report.outcomes = ViewerOutcomes {
+            statuses: self
+                .status_counts
+                .iter_mut()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(status, n)| (status as u16, std::mem::take(n)))
+                .collect(),
+            errors_by_source: if self.errors_by_source.iter().any(|&n| n > 0) {
+                std::mem::take(&mut self.errors_by_source).to_vec()
+            } else {
+                Vec::new()
+            },
+        };
         if let Some(s) = &mut self.shield {
             report.shield = std::mem::take(&mut s.log);
         }
@@ -1294,10 +1358,20 @@ struct ShieldHop {
     back_us: u64,
 }
 
-/// The tag stored with a cached answer of `status` from `origin`: the
-/// status in the low 16 bits, the origin index above.
-pub(crate) fn response_tag(status: u16, origin: usize) -> u32 {
-    u32::from(status) | ((origin as u32) << 16)
+/// The tag stored with a cached answer of `status` for a request to
+/// `origin` from `source`: the status in the low 16 bits, the origin index
+/// in the next 12 (at most 1,000 origins), the source in the top 4.
+pub(crate) fn response_tag(status: u16, origin: usize, source: AnswerSource) -> u32 {
+    u32::from(status) | ((origin as u32 & TAG_ORIGIN_MASK) << 16) | ((source as u32) << 28)
+}
+
+/// Bits of the origin index in a tag.
+const TAG_ORIGIN_MASK: u32 = 0xfff;
+const _: () = assert!(edgesim_model::limits::MAX_ORIGINS <= TAG_ORIGIN_MASK as usize + 1);
+
+/// The source part of a tag.
+pub(crate) fn tag_source(tag: u32) -> AnswerSource {
+    AnswerSource::from_index((tag >> 28) as usize)
 }
 
 /// The status part of a tag.
@@ -1307,7 +1381,7 @@ pub(crate) fn tag_status(tag: u32) -> u16 {
 
 /// The origin part of a tag.
 pub(crate) fn tag_origin(tag: u32) -> usize {
-    (tag >> 16) as usize
+    ((tag >> 16) & TAG_ORIGIN_MASK) as usize
 }
 
 /// Bytes of an answer of `status` for an object of `size`.
@@ -1402,6 +1476,48 @@ countries = {{ DE = 0.6, GB = 0.4 }}
             }
         }
         c
+    }
+
+    #[test]
+    fn tags_carry_status_origin_and_source() {
+        for source in AnswerSource::ALL {
+            for (status, origin) in [(200, 0), (503, 999), (404, 17), (302, 1)] {
+                let tag = response_tag(status, origin, source);
+                assert_eq!(tag_status(tag), status);
+                assert_eq!(tag_origin(tag), origin);
+                assert_eq!(tag_source(tag), source);
+            }
+        }
+        // An origin's answer with origin 0 is the tag the shield tests use.
+        assert_eq!(response_tag(200, 0, AnswerSource::Origin), 200);
+    }
+
+    #[test]
+    fn a_plain_region_counts_every_answer_by_status_and_no_errors() {
+        let s = scenario("64MiB", 3600, 500.0);
+        let reports = run_all(&s);
+        let c = totals(&reports);
+        let statuses: u64 = reports
+            .iter()
+            .flat_map(|r| &r.outcomes.statuses)
+            .map(|&(status, n)| {
+                assert_eq!(status, 200);
+                n
+            })
+            .sum();
+        assert_eq!(statuses, c.requests);
+        assert!(
+            reports
+                .iter()
+                .all(|r| r.outcomes.errors_by_source.is_empty()),
+            "nothing failed"
+        );
+        let served: u64 = reports
+            .iter()
+            .flat_map(|r| &r.origins)
+            .map(|o| o.served)
+            .sum();
+        assert_eq!(served, c.requests, "every answer is the origin's content");
     }
 
     #[test]

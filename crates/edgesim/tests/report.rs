@@ -57,7 +57,8 @@ requests_per_sec = 600
 countries = { DE = 1, US = 1, BR = 0.5 }
 "#;
 
-const PLOTS: [&str; 12] = [
+const PLOTS: [&str; 13] = [
+    "viewer_outcomes",
     "latency_offload",
     "latency_by_country",
     "latency_by_pop",
@@ -353,6 +354,7 @@ fn every_plot_index_html_links_exists_and_the_breakdowns_appear_when_they_should
     }
     assert_eq!(html.matches("<svg").count(), plots.len() / 2);
     for figure in [
+        "viewer_outcomes",
         "latency_by_country",
         "latency_by_pop",
         "latency_by_variant",
@@ -436,7 +438,8 @@ fn every_plot_index_html_links_exists_and_the_breakdowns_appear_when_they_should
             + n(&t["regional_hits"])
             + n(&t["regional_collapsed"])
             + n(&t["origin_fetches"])
-            + n(&t["function_answers"]),
+            + n(&t["function_answers"])
+            + t["unresolved"].as_u64().unwrap_or(0),
         n(&t["requests"])
     );
     let sum = |list: &str, key: &str| -> u64 {

@@ -1,5 +1,5 @@
-//! Plots over simulated time: latency percentiles with offload, offload by
-//! tier, and load per origin.
+//! Plots over simulated time: latency percentile bands with offload,
+//! offload by tier, and load per origin.
 
 use std::ops::Range;
 
@@ -26,6 +26,8 @@ struct Bucket {
     regional: u64,
     shield: u64,
     origin_fetches: u64,
+    function_answers: u64,
+    unresolved: u64,
     viewer_bytes: u64,
     origin_bytes: u64,
     percentiles_ms: [f64; 4],
@@ -48,6 +50,8 @@ impl Bucket {
             b.regional += r.regional_hits + r.regional_collapsed;
             b.shield += r.shield_hits + r.shield_collapsed;
             b.origin_fetches += r.origin_fetches;
+            b.function_answers += r.function_answers;
+            b.unresolved += r.unresolved;
             b.viewer_bytes += r.viewer_bytes;
             b.origin_bytes += r.origin_bytes;
             for (m, v) in b
@@ -73,21 +77,39 @@ impl Bucket {
         }
     }
 
-    /// Cumulative tier boundaries (edge hit, + collapsed, + regional,
-    /// + Origin Shield, + origin), %.
-    fn tier_stack(&self) -> [f64; 5] {
+    /// Cumulative tier boundaries (function-answered, + edge hit,
+    /// + collapsed, + regional, + Origin Shield, + unresolved origin,
+    /// + origin), %.
+    fn tier_stack(&self) -> [f64; TIERS] {
         let pct = |n: u64| 100.0 * n as f64 / self.requests as f64;
-        let a = pct(self.edge_hits);
-        let b = a + pct(self.edge_collapsed);
-        let c = b + pct(self.regional);
-        let d = if self.shield == 0 {
-            c
-        } else {
-            c + pct(self.shield)
-        };
-        [a, b, c, d, d + pct(self.origin_fetches)]
+        let mut out = [0.0; TIERS];
+        let mut sum = 0.0;
+        for (slot, n) in out.iter_mut().zip([
+            self.function_answers,
+            self.edge_hits,
+            self.edge_collapsed,
+            self.regional,
+            self.shield,
+            self.unresolved,
+            self.origin_fetches,
+        ]) {
+            sum += pct(n);
+            *slot = sum;
+        }
+        out
     }
 }
+
+/// Layers of the tier stack (see [`Bucket::tier_stack`]).
+const TIERS: usize = 7;
+
+/// Colour of requests a function answered (at viewer-request or
+/// origin-request), in the tier stack.
+const FUNCTION_COLOUR: RGBColor = RGBColor(204, 121, 167);
+
+/// Colour of requests CloudFront answered 502 for an origin that does not
+/// resolve, in the tier stack.
+const UNRESOLVED_COLOUR: RGBColor = RGBColor(120, 120, 120);
 
 /// A named line read off each bucket.
 type Line = (&'static str, fn(&Bucket) -> f64);
@@ -133,23 +155,52 @@ impl Figure for LatencyOffload<'_> {
         );
         let mut chart = time_panel(
             &top,
-            "Viewer latency percentiles",
+            "Viewer latency percentile bands",
             t_end,
             0.0..y_max,
             "latency (ms)",
             75,
         )?;
-        for (i, name) in ["p50", "p90", "p99", "p99.9"].into_iter().enumerate() {
-            let colour = PALETTE[i];
+        // Bands between consecutive percentiles, so that a median flipping
+        // between the hit and the miss mode reads as the band it moves in.
+        let bands = [
+            ("up to p50", None, 0, 0.55),
+            ("p50–p90", Some(0), 1, 0.40),
+            ("p90–p99", Some(1), 2, 0.28),
+            ("p99–p99.9", Some(2), 3, 0.16),
+        ];
+        for (name, lower, upper, alpha) in bands {
+            let colour = PALETTE[0];
+            let mut outline: Vec<(f64, f64)> = buckets
+                .iter()
+                .map(|b| (b.end_secs, b.percentiles_ms[upper]))
+                .collect();
+            outline.extend(
+                buckets
+                    .iter()
+                    .rev()
+                    .map(|b| (b.end_secs, lower.map_or(0.0, |l| b.percentiles_ms[l]))),
+            );
             chart
-                .draw_series(LineSeries::new(
-                    buckets.iter().map(|b| (b.end_secs, b.percentiles_ms[i])),
-                    colour.stroke_width(2),
-                ))
+                .draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    colour.mix(alpha).filled(),
+                )))
                 .map_err(err)?
                 .label(name)
-                .legend(legend_line(colour));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 6), (x + 18, y + 6)], colour.mix(alpha).filled())
+                });
         }
+        let median = PALETTE[1];
+        chart
+            .draw_series(LineSeries::new(
+                buckets.iter().map(|b| (b.end_secs, b.percentiles_ms[0])),
+                median.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label("p50")
+            .legend(legend_line(median));
         draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         draw_offload(&bottom, &buckets, t_end, "Origin offload")
     }
@@ -223,34 +274,47 @@ impl Figure for OffloadTiers<'_> {
         )?;
         let t = self.totals;
         let share = |n: u64| 100.0 * n as f64 / t.requests.max(1) as f64;
-        let mut names = vec![
-            (
+        let mut names = Vec::new();
+        if t.function_answers > 0 {
+            names.push((
                 0,
-                format!("edge hit ({:.1}% of the run)", share(t.edge_hits)),
-            ),
+                format!(
+                    "function-answered ({:.1}% of the run)",
+                    share(t.function_answers)
+                ),
+            ));
+        }
+        names.extend([
+            (1, format!("edge hit ({:.1}%)", share(t.edge_hits))),
             (
-                1,
+                2,
                 format!("edge collapsed ({:.1}%)", share(t.edge_collapsed)),
             ),
             (
-                2,
+                3,
                 format!(
                     "regional cache, hit or collapsed ({:.1}%)",
                     share(t.regional_hits + t.regional_collapsed)
                 ),
             ),
-        ];
+        ]);
         if t.shield_requests > 0 {
             names.push((
-                3,
+                4,
                 format!(
                     "Origin Shield, hit or collapsed ({:.1}%)",
                     share(t.shield_hits + t.shield_collapsed)
                 ),
             ));
         }
-        names.push((4, format!("origin ({:.1}%)", share(t.origin_fetches))));
-        let stacks: Vec<(f64, [f64; 5])> = buckets
+        if t.unresolved > 0 {
+            names.push((
+                5,
+                format!("origin does not resolve, 502 ({:.1}%)", share(t.unresolved)),
+            ));
+        }
+        names.push((6, format!("origin ({:.1}%)", share(t.origin_fetches))));
+        let stacks: Vec<(f64, [f64; TIERS])> = buckets
             .iter()
             .map(|b| (b.end_secs, b.tier_stack()))
             .collect();
@@ -258,11 +322,13 @@ impl Figure for OffloadTiers<'_> {
         let starts: Vec<f64> = buckets.iter().map(|b| b.end_secs - b.secs).collect();
         for (layer, name) in names {
             let colour = match layer {
-                3 => SHIELD_COLOUR,
-                4 => TIER_COLOURS[3],
-                _ => TIER_COLOURS[layer],
+                0 => FUNCTION_COLOUR,
+                4 => SHIELD_COLOUR,
+                5 => UNRESOLVED_COLOUR,
+                6 => TIER_COLOURS[3],
+                _ => TIER_COLOURS[layer - 1],
             };
-            let lower = |s: &[f64; 5]| if layer == 0 { 0.0 } else { s[layer - 1] };
+            let lower = |s: &[f64; TIERS]| if layer == 0 { 0.0 } else { s[layer - 1] };
             let mut outline: Vec<(f64, f64)> = Vec::with_capacity(stacks.len() * 4);
             for ((end, s), start) in stacks.iter().zip(&starts) {
                 outline.push((*start, s[layer]));

@@ -28,10 +28,10 @@ use edgesim_triggers::{
 use rand::Rng;
 
 use super::{
-    EpochRngs, Lookup, OriginTrip, RegionSim, Tier, Upstream, body_bytes, lookup, response_tag,
-    tag_origin, tag_status,
+    ERROR_BODY_BYTES, EpochRngs, Lookup, OriginTrip, RegionSim, Tier, Upstream, body_bytes, lookup,
+    response_tag, tag_origin, tag_source, tag_status,
 };
-use crate::metrics::{EpochLatency, TriggerEpoch};
+use crate::metrics::{AnswerSource, EpochLatency, TriggerEpoch};
 
 /// The host name viewers address (CloudFront's example distribution).
 const DISTRIBUTION_DOMAIN: &str = "d111111abcdef8.cloudfront.net";
@@ -125,8 +125,13 @@ pub(super) struct Arrival {
 enum Step {
     Continue,
     Respond(Response),
-    Fail(u16),
+    /// The viewer's status and why.
+    Fail(u16, AnswerSource),
 }
+
+/// An answer from the origin side before it is stored: status, bytes
+/// sent, how it is stored and where it came from.
+type OriginSideAnswer = (u16, u64, Storage, AnswerSource);
 
 /// How an answer from the origin side is stored at the tiers it passes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,9 +148,11 @@ enum Storage {
 /// How the cache tiers answered.
 struct Answer {
     status: u16,
-    /// The cache tag of the content (its status and origin), when it came
-    /// from an origin rather than a function.
-    tag: Option<u32>,
+    /// Where the answer came from (and why, for an error).
+    source: AnswerSource,
+    /// The origin the answer is tagged with (the request's origin), when
+    /// it went past the cache lookup.
+    origin: Option<usize>,
     bytes: u64,
     ready_us: u64,
     edge_hit: bool,
@@ -235,16 +242,18 @@ impl RegionSim {
         let answer = match step {
             Step::Respond(resp) => Answer {
                 status: resp.status,
-                tag: None,
-                bytes: resp.generated_size_bytes() as u64,
+                source: AnswerSource::Function,
+                origin: None,
+                bytes: generated_body_bytes(&resp),
                 ready_us: now_us,
                 edge_hit: false,
                 went_to_origin: false,
             },
-            Step::Fail(status) => Answer {
+            Step::Fail(status, source) => Answer {
                 status,
-                tag: None,
-                bytes: 0,
+                source,
+                origin: None,
+                bytes: ERROR_BODY_BYTES,
                 ready_us: now_us,
                 edge_hit: false,
                 went_to_origin: false,
@@ -303,6 +312,8 @@ impl RegionSim {
             }
         };
         let mut status = answer.status;
+        let mut source = answer.source;
+        let mut bytes = answer.bytes;
 
         // 7. viewer-response: hits too, never for status >= 400 nor for
         // answers generated at viewer-request.
@@ -314,7 +325,7 @@ impl RegionSim {
             // CloudFront's own.
             let mut resp = Response::new(status);
             let served = self.objects.object_at(&req.uri);
-            let origin = answer.tag.map_or(class_origin, tag_origin);
+            let origin = answer.origin.unwrap_or(class_origin);
             resp.headers = self.origin_headers(
                 origin,
                 &req.uri,
@@ -346,6 +357,8 @@ impl RegionSim {
                 spent_us += inv.duration_us;
                 if let StageOutcome::Failed(f) = inv.outcome {
                     status = f.viewer_status;
+                    source = AnswerSource::of_failure(&f.kind);
+                    bytes = ERROR_BODY_BYTES;
                 }
             }
         }
@@ -355,8 +368,8 @@ impl RegionSim {
             pop_local,
             viewer.id,
             status,
-            answer.bytes,
-            answer.tag,
+            bytes,
+            (source, answer.origin),
             answer.edge_hit,
         );
         let latency_us = spent_us + (answer.ready_us - now_us);
@@ -393,7 +406,8 @@ impl RegionSim {
                 pop.counters.edge_hits += 1;
                 return Answer {
                     status: tag_status(tag),
-                    tag: Some(tag),
+                    source: tag_source(tag),
+                    origin: Some(tag_origin(tag)),
                     bytes: size,
                     ready_us: now_us,
                     edge_hit: true,
@@ -404,7 +418,8 @@ impl RegionSim {
                 pop.counters.edge_collapsed += 1;
                 return Answer {
                     status: tag_status(p.tag),
-                    tag: Some(p.tag),
+                    source: tag_source(p.tag),
+                    origin: Some(tag_origin(p.tag)),
                     bytes: p.size,
                     ready_us: p.ready_us,
                     edge_hit: false,
@@ -431,7 +446,8 @@ impl RegionSim {
                 }
                 return Answer {
                     status: tag_status(tag),
-                    tag: Some(tag),
+                    source: tag_source(tag),
+                    origin: Some(tag_origin(tag)),
                     bytes: size,
                     ready_us: ready_at_pop_us,
                     edge_hit: false,
@@ -449,7 +465,7 @@ impl RegionSim {
         // cache or the Origin Shield at no extra cost, and from a PoP that
         // fetches directly only after a round trip to its region.
         let remote = (pop_local, !trip.via_regional && trip.shield.is_none());
-        let (status, bytes, storage) = match self.invoke_in_region(
+        let (status, bytes, storage, source) = match self.invoke_in_region(
             behavior,
             Stage::OriginRequest,
             req,
@@ -473,10 +489,16 @@ impl RegionSim {
                 {
                     // The origin domain does not resolve: 502, and the
                     // origin-request function already ran (we cannot know
-                    // earlier which origin it will pick).
+                    // earlier which origin it will pick). Neither the
+                    // function's answer nor an origin's.
                     None => {
-                        self.pops[pop_local].counters.function_answers += 1;
-                        (502, 0, Storage::Never)
+                        self.pops[pop_local].counters.unresolved += 1;
+                        (
+                            502,
+                            ERROR_BODY_BYTES,
+                            Storage::Never,
+                            AnswerSource::OriginUnreachable,
+                        )
                     }
                     Some(chosen) => {
                         origin = chosen;
@@ -484,7 +506,7 @@ impl RegionSim {
                         // Faults and size are those of the object the
                         // fetch asks for, whatever the cache key.
                         let mut fetched_object = self.objects.object_at(&req.uri);
-                        let (fetch_us, mut fetched) = self.origin_fetch_once(
+                        let (fetch_us, mut fetched, mut fetched_source) = self.classified_fetch(
                             pop_local,
                             &trip,
                             origin,
@@ -532,13 +554,18 @@ impl RegionSim {
                                     pop_local,
                                     key,
                                     backup,
-                                    (502, 0, Storage::Never),
+                                    (
+                                        502,
+                                        ERROR_BODY_BYTES,
+                                        Storage::Never,
+                                        AnswerSource::OriginUnreachable,
+                                    ),
                                     at_us,
                                 );
                             };
                             origin = chosen;
                             fetched_object = self.objects.object_at(&req.uri);
-                            let (more_us, status) = self.origin_fetch_once(
+                            let (more_us, status, source) = self.classified_fetch(
                                 pop_local,
                                 &trip,
                                 origin,
@@ -549,7 +576,9 @@ impl RegionSim {
                             );
                             at_us += more_us;
                             fetched = status;
+                            fetched_source = source;
                         }
+                        let size = self.objects.size_of(&fetched_object);
                         let mut resp = Response::new(fetched);
                         // What origin-response sees: the origin's
                         // headers (a changed Cache-Control decides the TTL).
@@ -563,13 +592,15 @@ impl RegionSim {
                                 origin,
                                 &req.uri,
                                 &fetched_object,
-                                body_bytes(fetched, self.objects.size_of(&fetched_object)),
+                                body_bytes(fetched, size),
                                 at_us,
                                 ctx.request_id,
                             );
                         }
                         let mut status = fetched;
                         let mut storage = Storage::ObjectTtl;
+                        let mut source = fetched_source;
+                        let mut bytes = body_bytes(fetched, size);
                         if let Some(inv) = self.invoke_in_region(
                             behavior,
                             Stage::OriginResponse,
@@ -584,20 +615,27 @@ impl RegionSim {
                                 StageOutcome::Failed(f) => {
                                     status = f.viewer_status;
                                     storage = Storage::Never;
+                                    source = AnswerSource::of_failure(&f.kind);
+                                    bytes = ERROR_BODY_BYTES;
                                 }
                                 // A Cache-Control the function set
                                 // decides the TTL (a classic use).
                                 _ => {
                                     status = resp.status;
                                     storage = self.storage_of(&resp, origin_cc.as_deref());
+                                    if resp.body.is_some() {
+                                        // The function replaced the body:
+                                        // what the viewer gets is the
+                                        // function's.
+                                        source = AnswerSource::Function;
+                                        bytes = generated_body_bytes(&resp);
+                                    } else if status != fetched {
+                                        bytes = body_bytes(status, size);
+                                    }
                                 }
                             }
                         }
-                        (
-                            status,
-                            body_bytes(status, self.objects.size_of(&fetched_object)),
-                            storage,
-                        )
+                        (status, bytes, storage, source)
                     }
                 }
             }
@@ -609,7 +647,7 @@ impl RegionSim {
             pop_local,
             key,
             origin,
-            (status, bytes, storage),
+            (status, bytes, storage, source),
             at_us,
         )
     }
@@ -624,10 +662,10 @@ impl RegionSim {
         pop_local: usize,
         key: u64,
         origin: usize,
-        (status, bytes, storage): (u16, u64, Storage),
+        (status, bytes, storage, source): OriginSideAnswer,
         at_us: u64,
     ) -> Answer {
-        let tag = response_tag(status, origin);
+        let tag = response_tag(status, origin, source);
         let ttl_us = match storage {
             Storage::Never => None,
             Storage::ObjectTtl => self.ttl_us(object, status),
@@ -646,7 +684,8 @@ impl RegionSim {
         }
         Answer {
             status,
-            tag: Some(tag),
+            source,
+            origin: Some(origin),
             bytes,
             ready_us: at_us + trip.back_us,
             edge_hit: false,
@@ -658,14 +697,15 @@ impl RegionSim {
     /// instead of the origin: its generated response, cached like an
     /// origin's, or the status of its failure, never cached. None when it
     /// continued.
-    fn answer_of(&self, outcome: StageOutcome) -> Option<(u16, u64, Storage)> {
+    fn answer_of(&self, outcome: StageOutcome) -> Option<OriginSideAnswer> {
         Some(match step_of(outcome) {
             Step::Respond(resp) => (
                 resp.status,
-                resp.generated_size_bytes() as u64,
+                generated_body_bytes(&resp),
                 self.storage_of(&resp, None),
+                AnswerSource::Function,
             ),
-            Step::Fail(status) => (status, 0, Storage::Never),
+            Step::Fail(status, source) => (status, ERROR_BODY_BYTES, Storage::Never, source),
             Step::Continue => return None,
         })
     }
@@ -859,7 +899,23 @@ fn step_of(outcome: StageOutcome) -> Step {
     match outcome {
         StageOutcome::Continue => Step::Continue,
         StageOutcome::Respond(r) => Step::Respond(r),
-        StageOutcome::Failed(f) => Step::Fail(f.viewer_status),
+        StageOutcome::Failed(f) => Step::Fail(f.viewer_status, AnswerSource::of_failure(&f.kind)),
+    }
+}
+
+/// Bytes of the body a function generated, as sent to the viewer
+/// (base64 bodies decoded); headers are not counted, as for origins'
+/// answers.
+fn generated_body_bytes(resp: &Response) -> u64 {
+    let Some(body) = &resp.body else {
+        return 0;
+    };
+    match resp.body_encoding {
+        Some(edgesim_triggers::BodyEncoding::Base64) => {
+            let data = body.trim_end_matches('=').len() as u64;
+            data * 3 / 4
+        }
+        _ => body.len() as u64,
     }
 }
 
