@@ -436,8 +436,9 @@ impl RegionSim {
                         Some(chosen) => {
                             origin = chosen;
                             // 5. The fetch, then origin-response on its answer.
-                            let (fetch_us, mut fetched) = self
-                                .origin_fetch_once(pop_local, &trip, origin, key, size, true, rngs);
+                            let (fetch_us, mut fetched) = self.origin_fetch_once(
+                                pop_local, &trip, at_us, origin, key, size, true, rngs,
+                            );
                             at_us += fetch_us;
                             // An origin group fails over once: CloudFront sends
                             // the same request to the secondary, and the
@@ -477,7 +478,7 @@ impl RegionSim {
                                 };
                                 origin = chosen;
                                 let (more_us, status) = self.origin_fetch_once(
-                                    pop_local, &trip, origin, key, size, false, rngs,
+                                    pop_local, &trip, at_us, origin, key, size, false, rngs,
                                 );
                                 at_us += more_us;
                                 fetched = status;
