@@ -49,18 +49,23 @@ impl OriginQueue {
         u32::try_from(self.free_at_us.len()).unwrap_or(u32::MAX)
     }
 
-    /// Grows or shrinks the queue to `servers` (at least one). New servers
-    /// are free at once; a shrinking queue drops the servers free soonest,
-    /// so that the work the others have committed still delays the fetches
-    /// to come (a backlog does not vanish with capacity).
+    /// Grows or shrinks the queue to `servers` (at least one). A shrinking
+    /// queue drops the servers free soonest, so that the work the others
+    /// have committed still delays the fetches to come. A server a region
+    /// gains comes from another region's queue, whose committed work it is
+    /// still doing: it joins when this queue's soonest server is free (at
+    /// once when idle). Regions get servers by their share of the load, so
+    /// the giver's soonest server is busy about as long as the taker's; a
+    /// server freed at once would serve two queues at the same time.
     pub fn set_servers(&mut self, servers: u32) {
         let servers = servers.max(1) as usize;
         while self.free_at_us.len() > servers {
             self.free_at_us.pop();
         }
         // Free since time 0 is free now: a fetch starts at max(free, arrival).
+        let joins_at_us = self.free_at_us.peek().map_or(0, |r| r.0);
         while self.free_at_us.len() < servers {
-            self.free_at_us.push(Reverse(0));
+            self.free_at_us.push(Reverse(joins_at_us));
         }
     }
 
@@ -141,7 +146,7 @@ mod tests {
     }
 
     #[test]
-    fn shrinking_keeps_the_committed_work_and_growing_adds_free_servers() {
+    fn shrinking_keeps_the_committed_work_and_new_servers_join_when_one_is_free() {
         let mut q = OriginQueue::new(3);
         for _ in 0..3 {
             q.admit(0, 100, u64::MAX);
@@ -152,9 +157,18 @@ mod tests {
         assert_eq!(q.servers(), 2);
         // A server free at 100 went; the one busy until 600 stays.
         assert_eq!(wait(q.admit(0, 1, u64::MAX)), 100);
+        // Free at 101 and 600: two more join at 101, not at once.
         q.set_servers(4);
         assert_eq!(q.servers(), 4);
-        assert_eq!(wait(q.admit(0, 1, u64::MAX)), 0);
+        for _ in 0..3 {
+            assert_eq!(wait(q.admit(0, 1, u64::MAX)), 101);
+        }
+        // An idle queue's new servers are free at once.
+        let mut idle = OriginQueue::new(1);
+        idle.set_servers(3);
+        for _ in 0..3 {
+            assert_eq!(wait(idle.admit(5, 10, u64::MAX)), 0);
+        }
         q.set_servers(0);
         assert_eq!(q.servers(), 1, "at least one server");
     }
