@@ -1,6 +1,7 @@
 //! What the coordinator owns because no region can: routing and demand
 //! (traffic shapes, PoP outages), the events in force, the migration
-//! controller and the origins' global load (throttling, queueing). Load
+//! controller and the origins' global load (throttling, and how an
+//! origin's servers are split among the regions that queue for it). Load
 //! turns one epoch's reports into the controls of the next (a one-epoch
 //! lag, see DESIGN.md).
 
@@ -26,16 +27,18 @@ pub(crate) struct Globals {
     /// under pressure with `throttle_doubling_secs`) and the limit each
     /// epoch was given.
     slow_down: Vec<Option<(f64, Vec<f64>)>>,
-    /// Per origin: requests queued beyond what it can serve (an origin
-    /// loaded past its capacity), carried from epoch to epoch.
-    backlog: Vec<f64>,
+    /// Per origin with limited concurrency, per region: its share of the
+    /// fetches the origin's queues got in the last epoch that had any (at
+    /// first, its share of the viewers), which sets its share of the servers.
+    fetch_shares: Vec<Option<Vec<f64>>>,
+    /// Per origin: the service-time multiplier of the epoch being run.
+    slowdown: Vec<f64>,
     /// PoPs that were down in the previous epoch.
     down_before: Vec<bool>,
     /// Routing for the current set of PoPs that are up.
     routing: Option<(Vec<bool>, Routing)>,
-    /// Per origin with limited concurrency, per epoch: (utilisation, mean
-    /// queueing delay per fetch in ms) the model applied.
-    queue_series: Vec<Vec<(f64, f64)>>,
+    /// Per origin with limited concurrency: its utilisation in each epoch.
+    utilisation: Vec<Vec<f64>>,
 }
 
 impl Globals {
@@ -57,10 +60,22 @@ impl Globals {
                 .iter()
                 .map(|o| o.faults.throttle_rps.map(|l| (l, Vec::new())))
                 .collect(),
-            backlog: vec![0.0; scenario.origins.len()],
+            fetch_shares: {
+                let viewers: Vec<f64> = Routing::nearest(scenario)
+                    .demand(scenario, scenario.viewers.requests_per_sec)
+                    .iter()
+                    .map(|region| region.iter().map(|d| d.requests_per_sec).sum())
+                    .collect();
+                scenario
+                    .origins
+                    .iter()
+                    .map(|o| o.concurrency.map(|_| viewers.clone()))
+                    .collect()
+            },
+            slowdown: vec![1.0; scenario.origins.len()],
             down_before: vec![false; scenario.pops.len()],
             routing: None,
-            queue_series: vec![Vec::new(); scenario.origins.len()],
+            utilisation: vec![Vec::new(); scenario.origins.len()],
         }
     }
 
@@ -131,9 +146,7 @@ impl Globals {
                 }
             }
         }
-        let span = scenario.simulation.epoch_span(epoch);
-        let t_us = span.start;
-        let epoch_secs = (span.end - span.start) as f64 / 1e6;
+        let t_us = scenario.simulation.epoch_span(epoch).start;
         let mut slowdown = vec![1.0; scenario.origins.len()];
         for e in scenario.events.iter().filter(|e| e.active_at(t_us)) {
             match &e.kind {
@@ -166,34 +179,15 @@ impl Globals {
             if slowdown[i] != 1.0 {
                 out.insert(controls::origin_slowdown(&o.id), slowdown[i]);
             }
-            // Limited concurrency: an M/M/c queue at last epoch's load.
-            let Some(servers) = o.concurrency else {
-                continue;
-            };
-            let mean_service_secs = o.service_ms.mean() * slowdown[i] / 1000.0;
-            if mean_service_secs <= 0.0 {
-                continue;
-            }
-            let mu = 1.0 / mean_service_secs;
-            let capacity = f64::from(servers) * mu;
-            let lambda = self.offered_rps[i];
-            // Requests beyond capacity pile up; spare capacity drains them.
-            self.backlog[i] = (self.backlog[i] + (lambda - capacity) * epoch_secs).max(0.0);
-            let utilisation = lambda / capacity;
-            let (p, mean_secs) = if self.backlog[i] > 0.0 {
-                (1.0, self.backlog[i] / capacity)
-            } else {
-                match edgesim_sim::queueing::mmc_wait(servers, lambda, mu) {
-                    Some(w) => (w.p_wait, w.mean_wait_if_waiting_secs),
-                    None => (1.0, 1.0 / capacity),
+            // Limited concurrency: each region queues for its share of the
+            // servers (see README, "Capacity and failures").
+            if let (Some(servers), Some(shares)) = (o.concurrency, &self.fetch_shares[i]) {
+                for (region, n) in scenario.regions.iter().zip(split_servers(servers, shares)) {
+                    out.insert(controls::origin_servers(&region.id, &o.id), f64::from(n));
                 }
-            };
-            if p > 0.0 {
-                out.insert(controls::origin_wait_p(&o.id), p);
-                out.insert(controls::origin_wait_ms(&o.id), mean_secs * 1000.0);
             }
-            self.queue_series[i].push((utilisation, p * mean_secs * 1000.0));
         }
+        self.slowdown = slowdown;
         // PoPs back from an outage start with an empty cache.
         let down = Self::down_at(scenario, t_us);
         for (i, p) in scenario.pops.iter().enumerate() {
@@ -230,6 +224,29 @@ impl Globals {
         }
         for (rps, f) in self.offered_rps.iter_mut().zip(&fetches) {
             *rps = *f as f64 / secs;
+        }
+        // Limited concurrency: the load on the servers, and each region's
+        // share of it for the next epoch's split.
+        for (i, o) in scenario.origins.iter().enumerate() {
+            let (Some(servers), Some(shares)) = (o.concurrency, &mut self.fetch_shares[i]) else {
+                continue;
+            };
+            let mut queued = vec![0u64; scenario.regions.len()];
+            for r in reports {
+                if let Some(g) = r.queue_waits.iter().find(|g| g.index == i)
+                    && let Some(q) = queued.get_mut(r.region)
+                {
+                    *q += g.requests;
+                }
+            }
+            let total: u64 = queued.iter().sum();
+            let busy_secs = total as f64 * o.service_ms.mean() * self.slowdown[i] / 1000.0;
+            self.utilisation[i].push(busy_secs / (f64::from(servers) * secs));
+            if total > 0 {
+                for (share, q) in shares.iter_mut().zip(&queued) {
+                    *share = *q as f64 / total as f64;
+                }
+            }
         }
         // S3 scales a prefix under sustained pressure: the limit doubles
         // every `throttle_doubling_secs` while the offered rate exceeds it,
@@ -293,14 +310,12 @@ impl Globals {
         controller.observe(epoch, &obs);
     }
 
-    /// Utilisation and mean queueing delay per epoch of the origins with
-    /// limited concurrency, into the summary's origins.
+    /// Utilisation per epoch of the origins with limited concurrency, and
+    /// the Slow Down limits, into the summary's origins.
     pub(crate) fn fill_origin_queues(&self, summary: &mut edgesim_report::Summary) {
-        for (o, series) in summary.origins.iter_mut().zip(&self.queue_series) {
-            // Only epochs that were folded (an aborted run planned one more).
+        for (o, series) in summary.origins.iter_mut().zip(&self.utilisation) {
             let n = o.fetches_per_epoch.len().min(series.len());
-            o.utilisation_per_epoch = series[..n].iter().map(|s| s.0).collect();
-            o.queue_wait_ms_per_epoch = series[..n].iter().map(|s| s.1).collect();
+            o.utilisation_per_epoch = series[..n].to_vec();
         }
         for (o, slow_down) in summary.origins.iter_mut().zip(&self.slow_down) {
             if let Some((_, series)) = slow_down {
@@ -327,6 +342,31 @@ impl Globals {
     }
 }
 
+/// How an origin's `servers` are split among the regions, by their
+/// `shares` of its fetches (summing to 1, or all 0): largest remainders,
+/// ties to the lower region index, and at least one server per region (so a
+/// region that starts fetching has a queue; with more regions fetching than
+/// servers, the regions together get more than `servers`). A region with
+/// every fetch gets every server.
+fn split_servers(servers: u32, shares: &[f64]) -> Vec<u32> {
+    let quotas: Vec<f64> = shares.iter().map(|s| s * f64::from(servers)).collect();
+    let mut out: Vec<u32> = quotas.iter().map(|q| (q.floor() as u32).max(1)).collect();
+    let given: u32 = out.iter().sum();
+    let mut order: Vec<usize> = (0..shares.len()).collect();
+    order.sort_by(|&a, &b| {
+        let rem = |i: usize| quotas[i] - quotas[i].floor();
+        rem(b).total_cmp(&rem(a)).then(a.cmp(&b))
+    });
+    for &r in order
+        .iter()
+        .cycle()
+        .take(servers.saturating_sub(given) as usize)
+    {
+        out[r] += 1;
+    }
+    out
+}
+
 /// The flash crowd in force at `t_us`: (traffic factor, objects, countries).
 fn flash_at(scenario: &Scenario, t_us: u64) -> Option<(f64, u64, Vec<usize>)> {
     scenario.events.iter().find_map(|e| match &e.kind {
@@ -337,4 +377,24 @@ fn flash_at(scenario: &Scenario, t_us: u64) -> Option<(f64, u64, Vec<usize>)> {
         } if e.active_at(t_us) => Some((*factor, *objects, countries.clone())),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_servers;
+
+    #[test]
+    fn servers_follow_the_fetch_shares_by_largest_remainder() {
+        assert_eq!(split_servers(10, &[1.0]), vec![10]);
+        assert_eq!(split_servers(10, &[0.0, 1.0, 0.0]), vec![1, 10, 1]);
+        assert_eq!(split_servers(64, &[0.35, 0.4, 0.25]), vec![22, 26, 16]);
+        // 3.33 each: the lowest index takes the remainder's tie.
+        assert_eq!(split_servers(10, &[1.0 / 3.0; 3]), vec![4, 3, 3]);
+        assert_eq!(split_servers(10, &[0.72, 0.28]), vec![7, 3]);
+        assert_eq!(split_servers(10, &[0.76, 0.24]), vec![8, 2]);
+        // No fetches anywhere: one each, the rest in region order.
+        assert_eq!(split_servers(5, &[0.0, 0.0]), vec![3, 2]);
+        // More regions than servers: one each all the same.
+        assert_eq!(split_servers(2, &[0.5, 0.3, 0.2]), vec![1, 1, 1]);
+    }
 }

@@ -33,6 +33,8 @@ cache_bytes = "16MiB"
 id = "o"
 kind = "s3"
 location = "us-east-1"
+# Three regions queue for their shares of these servers.
+concurrency = 40
 [catalog]
 objects = 20000
 zipf_alpha = 0.9
@@ -59,6 +61,7 @@ async fn summary_json(agents: usize) -> String {
 async fn summary_is_byte_identical_for_1_2_3_and_7_agents() {
     let one = summary_json(1).await;
     assert!(one.contains("\"requests\""));
+    assert!(one.contains("\"queue_wait_ms\""), "the origin's queue ran");
     for n in [2, 3, 7] {
         assert!(
             one == summary_json(n).await,

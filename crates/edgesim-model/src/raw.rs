@@ -149,7 +149,8 @@ pub struct RawOrigin {
     /// doubles every this many seconds (S3 scaling a prefix up); without
     /// it the limit is fixed.
     pub throttle_doubling_secs: Option<Spanned<f64>>,
-    /// Requests it serves at once (servers); with it, fetches queue (M/M/c).
+    /// Requests it serves at once (servers); with it, fetches wait for a
+    /// server in a simulated first-come-first-served queue.
     pub concurrency: Option<Spanned<i64>>,
     /// CloudFront's origin response timeout, ms (default 30,000): a fetch
     /// that would take longer is answered 504 then.

@@ -336,7 +336,7 @@ pub struct Origin {
     pub domain_name: String,
     /// What it gets wrong.
     pub faults: OriginFaults,
-    /// Requests served at once (M/M/c servers), if limited.
+    /// Requests served at once (servers of a simulated FCFS queue), if limited.
     pub concurrency: Option<u32>,
     /// Origin response timeout, µs.
     pub timeout_us: u64,

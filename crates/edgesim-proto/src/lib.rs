@@ -167,6 +167,7 @@ pub fn region_report_to_pb(r: RegionEpochReport) -> pb::RegionReport {
             .collect(),
         devices: r.devices.into_iter().map(group_to_pb).collect(),
         content_origins: r.content_origins.into_iter().map(group_to_pb).collect(),
+        queue_waits: r.queue_waits.into_iter().map(group_to_pb).collect(),
         shield: r.shield.iter().map(shield_access_to_pb).collect(),
         lambda: (r.lambda != LambdaEpoch::default()).then_some(pb::LambdaReport {
             peak_concurrency: r.lambda.peak_concurrency,
@@ -259,6 +260,7 @@ pub fn region_report_from_pb(epoch: u64, r: pb::RegionReport) -> RegionEpochRepo
             .collect(),
         devices: r.devices.into_iter().map(group_from_pb).collect(),
         content_origins: r.content_origins.into_iter().map(group_from_pb).collect(),
+        queue_waits: r.queue_waits.into_iter().map(group_from_pb).collect(),
         shield: r.shield.iter().map(shield_access_from_pb).collect(),
         lambda: r.lambda.map_or_else(LambdaEpoch::default, |l| LambdaEpoch {
             peak_concurrency: l.peak_concurrency,
@@ -446,6 +448,11 @@ mod tests {
                 index: 0,
                 requests: 2,
                 latency_v2: vec![7],
+            }],
+            queue_waits: vec![GroupEpoch {
+                index: 1,
+                requests: 6,
+                latency_v2: vec![5],
             }],
             shield: vec![ShieldAccess {
                 at_us: 12,

@@ -71,6 +71,8 @@ pub struct RunAccumulator {
     latency: LatencyHistogram,
     /// Scratch for the epoch being folded in (kept to avoid reallocating).
     epoch_latency: LatencyHistogram,
+    /// Scratch for one origin's queue waits in the epoch being folded in.
+    queue_scratch: LatencyHistogram,
     pops: Vec<(Counters, LatencyHistogram)>,
     routes: BTreeMap<(usize, usize), (u64, LatencyHistogram)>,
     origins: Vec<OriginLoad>,
@@ -189,6 +191,10 @@ struct OriginLoad {
     errors_per_epoch: Vec<u64>,
     fetches_per_epoch: Vec<u64>,
     bytes_per_epoch: Vec<u64>,
+    /// With limited concurrency: every fetch's wait for a server over the
+    /// run (µs), and the mean wait per fetch offered to the queues in each
+    /// epoch (ms).
+    queue: Option<(LatencyHistogram, Vec<f64>)>,
 }
 
 impl RunAccumulator {
@@ -207,8 +213,12 @@ impl RunAccumulator {
             origins: scenario
                 .origins
                 .iter()
-                .map(|_| OriginLoad::default())
+                .map(|o| OriginLoad {
+                    queue: o.concurrency.map(|_| (new_latency_histogram(), Vec::new())),
+                    ..OriginLoad::default()
+                })
                 .collect(),
+            queue_scratch: new_latency_histogram(),
             lambda: vec![Vec::new(); scenario.regions.len()],
             function_logs: vec![(Vec::new(), 0); scenario.regions.len()],
             rows: Vec::new(),
@@ -308,6 +318,21 @@ impl RunAccumulator {
                         .map_err(|e| bad(format!("{what} {}: {e}", g.index)))?;
                     groups.push((is_device, g.index, g.requests, h));
                 }
+            }
+        }
+        let mut queue_waits = Vec::new();
+        for r in reports {
+            for g in &r.queue_waits {
+                let bad = |problem: String| AccumulateError::Malformed { epoch, problem };
+                if self.origins.get(g.index).is_none_or(|o| o.queue.is_none()) {
+                    return Err(bad(format!(
+                        "queue waits for origin index {} (unknown or without concurrency)",
+                        g.index
+                    )));
+                }
+                let h = SparseHistogram::decode(&g.latency_v2)
+                    .map_err(|e| bad(format!("queue waits of origin {}: {e}", g.index)))?;
+                queue_waits.push((g.index, h));
             }
         }
         let mut device_epoch = vec![(0u64, SparseHistogram::default()); self.by_device.len()];
@@ -425,6 +450,21 @@ impl RunAccumulator {
                 *load.fetches_per_epoch.last_mut().expect("pushed above") += o.fetches;
                 *load.bytes_per_epoch.last_mut().expect("pushed above") += o.bytes;
             }
+        }
+        for (i, load) in self.origins.iter_mut().enumerate() {
+            let Some((run, per_epoch)) = &mut load.queue else {
+                continue;
+            };
+            self.queue_scratch.reset();
+            for (_, h) in queue_waits.iter().filter(|(o, _)| *o == i) {
+                h.add_to(&mut self.queue_scratch);
+                h.add_to(run);
+            }
+            per_epoch.push(if self.queue_scratch.is_empty() {
+                0.0
+            } else {
+                (self.queue_scratch.mean()).round() / 1000.0
+            });
         }
         for (track, (requests, h)) in self.by_pop.iter_mut().zip(&pop_epoch) {
             track.push(*requests, h, &self.shape);
@@ -764,7 +804,11 @@ impl RunAccumulator {
                     served_hits: load.served_hits,
                     utilisation_per_epoch: Vec::new(),
                     slow_down_limit_per_epoch: Vec::new(),
-                    queue_wait_ms_per_epoch: Vec::new(),
+                    queue_wait_ms: load.queue.as_ref().map(|(h, _)| LatencyMs::of(h)),
+                    queue_wait_ms_per_epoch: load
+                        .queue
+                        .as_ref()
+                        .map_or_else(Vec::new, |(_, e)| e.clone()),
                 })
                 .collect(),
             lambda_quotas: s

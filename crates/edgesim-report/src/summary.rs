@@ -703,15 +703,20 @@ pub struct OriginSummary {
     /// Of those, answered from a PoP's cache.
     #[serde(default)]
     pub served_hits: u64,
-    /// With limited `concurrency`: the utilisation the coordinator's
-    /// M/M/c model used for each epoch (offered load of the epoch before /
-    /// capacity; above 1 a backlog builds).
+    /// With limited `concurrency`: the load offered to its servers in each
+    /// epoch (fetches that reached its queues x mean service time, slowdown
+    /// included, / (servers x epoch length); above 1 a backlog builds).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub utilisation_per_epoch: Vec<f64>,
-    /// With limited `concurrency`: mean queueing delay per fetch in each
-    /// epoch, ms.
+    /// With limited `concurrency`: the mean wait for a server per fetch
+    /// that reached its queues in each epoch, ms (a fetch that gave up at
+    /// CloudFront's timeout counts as waiting that long).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub queue_wait_ms_per_epoch: Vec<f64>,
+    /// With limited `concurrency`: the waits for a server of all the
+    /// fetches that reached its queues over the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_wait_ms: Option<LatencyMs>,
     /// With `throttle_rps`: the request rate above which the origin
     /// answered 503 Slow Down in each epoch (growing under pressure with
     /// `throttle_doubling_secs`).

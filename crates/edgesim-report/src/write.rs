@@ -624,7 +624,7 @@ pub fn draw_plots(dir: &Path, summary: &Summary) -> Result<Vec<RenderedPlot>, Pl
             "origin_capacity",
             "Origin capacity",
             format!(
-                "For origins with limited concurrency: the utilisation the M/M/c model applied (offered fetches of the epoch before over capacity) and the mean queueing delay per fetch; for origins with a 503 Slow Down limit: fetches per second against the limit (which grows under pressure with throttle_doubling_secs). Per epoch{bucketed}; colours match the origins table."
+                "For origins with limited concurrency: the utilisation of their servers (fetches offered x mean service time over servers x epoch length) and the mean wait for a server per fetch, from the first-come-first-served queues simulated for them; for origins with a 503 Slow Down limit: fetches per second against the limit (which grows under pressure with throttle_doubling_secs). Per epoch{bucketed}; colours match the origins table."
             ),
             &OriginCapacity {
                 title: format!("{name}: origin capacity"),

@@ -23,14 +23,10 @@ pub fn origin_slowdown(origin_id: &str) -> String {
     format!("origin.{origin_id}.slowdown")
 }
 
-/// Probability that a fetch waits in the origin's queue (M/M/c).
-pub fn origin_wait_p(origin_id: &str) -> String {
-    format!("origin.{origin_id}.wait_p")
-}
-
-/// Mean wait of a fetch that waits in the origin's queue, ms.
-pub fn origin_wait_ms(origin_id: &str) -> String {
-    format!("origin.{origin_id}.wait_ms")
+/// Servers of an origin with limited `concurrency` that a region's queue
+/// has this epoch (its share of them; without it, all of them).
+pub fn origin_servers(region_id: &str, origin_id: &str) -> String {
+    format!("origin.{origin_id}.{region_id}.servers")
 }
 
 /// 1 while a region's regional edge cache is down.

@@ -606,6 +606,11 @@ pub struct RegionEpochReport {
     pub devices: Vec<GroupEpoch>,
     /// Per origin whose content answered viewers, in index order.
     pub content_origins: Vec<GroupEpoch>,
+    /// Per origin with limited concurrency that the region's fetches
+    /// queued for, in index order: fetches offered to the region's queue
+    /// and their waits for a server (µs; one that gave up at CloudFront's
+    /// timeout counts as waiting that long).
+    pub queue_waits: Vec<GroupEpoch>,
     /// Accesses to Origin Shields, in the order they happened in the
     /// region's simulation (see [`crate::shield`]).
     pub shield: Vec<crate::shield::ShieldAccess>,

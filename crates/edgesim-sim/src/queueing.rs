@@ -1,128 +1,175 @@
-//! The M/M/c queue an origin with limited concurrency is modelled as:
-//! Poisson arrivals at rate λ, `c` servers, exponential service at rate μ
-//! each. The coordinator evaluates it per origin and epoch from the global
-//! fetch rate of the previous epoch; regions sample each fetch's wait.
+//! An origin's limited `concurrency` as a first-come-first-served queue in
+//! virtual time: `c` servers, each fetch taken by the first server to be
+//! free and waiting until then, served for a time drawn from the origin's
+//! own `service_ms`. A region simulates its share of an origin's servers
+//! (the coordinator splits them by the regions' fetches, see
+//! [`crate::controls::origin_servers`]); the queue's state, when each server
+//! is next free, carries from epoch to epoch inside the region.
+//!
+//! Work is committed when a fetch is admitted: its server is busy until the
+//! fetch's service ends, whatever happens to the queue later. A fetch that
+//! would wait longer than its patience (CloudFront's origin response
+//! timeout) gives up without taking a server: nobody is left to serve.
 
-/// Waiting in an M/M/c queue in steady state.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MmcWait {
-    /// Utilisation λ / (c μ).
-    pub utilisation: f64,
-    /// Probability that an arrival waits (Erlang C).
-    pub p_wait: f64,
-    /// Mean wait of an arrival that waits, seconds: 1 / (c μ − λ).
-    pub mean_wait_if_waiting_secs: f64,
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// What happened to a fetch offered to the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// A server took it after `wait_us`.
+    Served {
+        /// Time spent waiting for a server, µs.
+        wait_us: u64,
+    },
+    /// No server was free within its patience; it left after waiting that
+    /// long and took no server.
+    GaveUp,
 }
 
-impl MmcWait {
-    /// Mean wait over all arrivals, seconds.
-    pub fn mean_wait_secs(&self) -> f64 {
-        self.p_wait * self.mean_wait_if_waiting_secs
-    }
+/// A c-server FCFS queue (see the module docs).
+#[derive(Debug, Clone)]
+pub struct OriginQueue {
+    /// When each server is next free, µs; the soonest on top.
+    free_at_us: BinaryHeap<Reverse<u64>>,
 }
 
-/// Steady-state waiting of an M/M/c queue with arrival rate `lambda` and
-/// per-server service rate `mu` (both per second), or None when it has no
-/// steady state (utilisation >= 1, or bad parameters).
-pub fn mmc_wait(servers: u32, lambda: f64, mu: f64) -> Option<MmcWait> {
-    let valid = servers != 0 && lambda >= 0.0 && mu > 0.0 && lambda.is_finite() && mu.is_finite();
-    if !valid {
-        return None;
+impl OriginQueue {
+    /// A queue of `servers` idle servers (at least one).
+    pub fn new(servers: u32) -> OriginQueue {
+        let mut q = OriginQueue {
+            free_at_us: BinaryHeap::new(),
+        };
+        q.set_servers(servers);
+        q
     }
-    let c = f64::from(servers);
-    let a = lambda / mu;
-    let rho = a / c;
-    if rho >= 1.0 {
-        return None;
+
+    /// Number of servers.
+    pub fn servers(&self) -> u32 {
+        u32::try_from(self.free_at_us.len()).unwrap_or(u32::MAX)
     }
-    // Erlang B by its stable recurrence, then Erlang C from it.
-    let mut b = 1.0;
-    for k in 1..=servers {
-        b = a * b / (f64::from(k) + a * b);
+
+    /// Grows or shrinks the queue to `servers` (at least one). A shrinking
+    /// queue drops the servers free soonest, so that the work the others
+    /// have committed still delays the fetches to come. A server a region
+    /// gains comes from another region's queue, whose committed work it is
+    /// still doing: it joins when this queue's soonest server is free (at
+    /// once when idle). Regions get servers by their share of the load, so
+    /// the giver's soonest server is busy about as long as the taker's; a
+    /// server freed at once would serve two queues at the same time.
+    pub fn set_servers(&mut self, servers: u32) {
+        let servers = servers.max(1) as usize;
+        while self.free_at_us.len() > servers {
+            self.free_at_us.pop();
+        }
+        // Free since time 0 is free now: a fetch starts at max(free, arrival).
+        let joins_at_us = self.free_at_us.peek().map_or(0, |r| r.0);
+        while self.free_at_us.len() < servers {
+            self.free_at_us.push(Reverse(joins_at_us));
+        }
     }
-    let p_wait = b / (1.0 - rho * (1.0 - b));
-    Some(MmcWait {
-        utilisation: rho,
-        p_wait,
-        mean_wait_if_waiting_secs: 1.0 / (c * mu - lambda),
-    })
+
+    /// Offers a fetch arriving at `arrival_us` that needs `service_us` of a
+    /// server and waits at most `patience_us` for one.
+    pub fn admit(&mut self, arrival_us: u64, service_us: u64, patience_us: u64) -> Admission {
+        let Some(mut soonest) = self.free_at_us.peek_mut() else {
+            // Unreachable: set_servers keeps at least one server.
+            return Admission::Served { wait_us: 0 };
+        };
+        let start_us = soonest.0.max(arrival_us);
+        let wait_us = start_us - arrival_us;
+        if wait_us > patience_us {
+            // The server stays as it was: giving up costs it nothing.
+            return Admission::GaveUp;
+        }
+        *soonest = Reverse(start_us.saturating_add(service_us));
+        Admission::Served { wait_us }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::{Rng, SeedableRng};
-    use rand_pcg::Pcg64Mcg;
 
-    /// Mean wait of `n` arrivals in a simulated M/M/c queue (FIFO).
-    fn simulate(servers: usize, lambda: f64, mu: f64, n: usize, seed: u64) -> (f64, f64) {
-        let mut rng = Pcg64Mcg::seed_from_u64(seed);
-        let exp = |rng: &mut Pcg64Mcg, rate: f64| -(1.0 - rng.random::<f64>()).ln() / rate;
-        // Time each server becomes free.
-        let mut free = vec![0.0f64; servers];
-        let (mut t, mut total_wait, mut waited) = (0.0, 0.0, 0usize);
-        for _ in 0..n {
-            t += exp(&mut rng, lambda);
-            let (i, &soonest) = free
-                .iter()
-                .enumerate()
-                .min_by(|a, b| a.1.total_cmp(b.1))
-                .unwrap();
-            let start = soonest.max(t);
-            if start > t {
-                waited += 1;
+    fn wait(a: Admission) -> u64 {
+        match a {
+            Admission::Served { wait_us } => wait_us,
+            Admission::GaveUp => panic!("gave up"),
+        }
+    }
+
+    #[test]
+    fn fetches_wait_for_the_first_free_server_in_arrival_order() {
+        let mut q = OriginQueue::new(2);
+        assert_eq!(wait(q.admit(0, 100, u64::MAX)), 0);
+        assert_eq!(wait(q.admit(10, 50, u64::MAX)), 0);
+        // Both busy (until 100 and 60): the next takes the one free at 60.
+        assert_eq!(wait(q.admit(20, 100, u64::MAX)), 40);
+        // Then the one free at 100, then the one free at 160.
+        assert_eq!(wait(q.admit(30, 10, u64::MAX)), 70);
+        assert_eq!(wait(q.admit(40, 10, u64::MAX)), 70);
+        // Idle again later: no wait.
+        assert_eq!(wait(q.admit(1_000, 10, u64::MAX)), 0);
+    }
+
+    #[test]
+    fn a_backlog_builds_above_capacity_and_drains_below_it() {
+        // One server, 10 µs per fetch, a fetch every 5 µs: the wait grows
+        // by 5 µs per fetch; then a fetch every 20 µs drains it.
+        let mut q = OriginQueue::new(1);
+        let mut t = 0;
+        let mut waits = Vec::new();
+        for _ in 0..100 {
+            waits.push(wait(q.admit(t, 10, u64::MAX)));
+            t += 5;
+        }
+        assert_eq!(waits[99], 99 * 5);
+        let mut drained_after = None;
+        for i in 0..100 {
+            if wait(q.admit(t, 10, u64::MAX)) == 0 {
+                drained_after = Some(i);
+                break;
             }
-            total_wait += start - t;
-            free[i] = start + exp(&mut rng, mu);
+            t += 20;
         }
-        (total_wait / n as f64, waited as f64 / n as f64)
+        // 495 µs of backlog shrinks by 10 µs per fetch.
+        assert_eq!(drained_after, Some(50));
     }
 
     #[test]
-    fn single_server_matches_m_m_1() {
-        // M/M/1: P(wait) = ρ, W_q = ρ / (μ − λ).
-        let w = mmc_wait(1, 8.0, 10.0).unwrap();
-        assert!((w.p_wait - 0.8).abs() < 1e-12);
-        assert!((w.mean_wait_secs() - 0.8 / 2.0).abs() < 1e-12);
+    fn a_fetch_past_its_patience_gives_up_without_taking_a_server() {
+        let mut q = OriginQueue::new(1);
+        assert_eq!(wait(q.admit(0, 1_000, 100)), 0);
+        assert_eq!(q.admit(10, 1_000, 100), Admission::GaveUp);
+        // The one that gave up left the server free at 1,000 as before.
+        assert_eq!(wait(q.admit(950, 10, 100)), 50);
     }
 
     #[test]
-    fn erlang_c_matches_a_textbook_value() {
-        // c = 2, a = λ/μ = 1: C = 1/3, W_q = C / (cμ − λ).
-        let w = mmc_wait(2, 1.0, 1.0).unwrap();
-        assert!((w.p_wait - 1.0 / 3.0).abs() < 1e-12, "{}", w.p_wait);
-        assert!((w.mean_wait_secs() - (1.0 / 3.0) / 1.0).abs() < 1e-12);
-    }
-
-    #[test]
-    fn the_closed_form_agrees_with_a_simulated_queue() {
-        for (c, lambda, mu) in [(4usize, 30.0, 10.0), (16, 150.0, 10.0), (32, 280.0, 10.0)] {
-            let w = mmc_wait(c as u32, lambda, mu).unwrap();
-            let (sim_wait, sim_p) = simulate(c, lambda, mu, 400_000, 7);
-            assert!(
-                (sim_wait - w.mean_wait_secs()).abs() < 0.06 * w.mean_wait_secs() + 1e-4,
-                "c={c}: simulated {sim_wait}, closed form {}",
-                w.mean_wait_secs()
-            );
-            assert!(
-                (sim_p - w.p_wait).abs() < 0.02,
-                "c={c}: {sim_p} vs {}",
-                w.p_wait
-            );
+    fn shrinking_keeps_the_committed_work_and_new_servers_join_when_one_is_free() {
+        let mut q = OriginQueue::new(3);
+        for _ in 0..3 {
+            q.admit(0, 100, u64::MAX);
         }
-    }
-
-    #[test]
-    fn waits_grow_without_bound_as_utilisation_nears_one() {
-        let mut last = 0.0;
-        for rho in [0.5, 0.8, 0.9, 0.95, 0.99] {
-            let w = mmc_wait(10, rho * 100.0, 10.0).unwrap();
-            assert!(w.mean_wait_secs() > last);
-            last = w.mean_wait_secs();
+        // Waits for a server free at 100: free at 100, 100, 600.
+        q.admit(0, 500, u64::MAX);
+        q.set_servers(2);
+        assert_eq!(q.servers(), 2);
+        // A server free at 100 went; the one busy until 600 stays.
+        assert_eq!(wait(q.admit(0, 1, u64::MAX)), 100);
+        // Free at 101 and 600: two more join at 101, not at once.
+        q.set_servers(4);
+        assert_eq!(q.servers(), 4);
+        for _ in 0..3 {
+            assert_eq!(wait(q.admit(0, 1, u64::MAX)), 101);
         }
-        assert!(
-            mmc_wait(10, 100.0, 10.0).is_none(),
-            "no steady state at ρ = 1"
-        );
+        // An idle queue's new servers are free at once.
+        let mut idle = OriginQueue::new(1);
+        idle.set_servers(3);
+        for _ in 0..3 {
+            assert_eq!(wait(idle.admit(5, 10, u64::MAX)), 0);
+        }
+        q.set_servers(0);
+        assert_eq!(q.servers(), 1, "at least one server");
     }
 }

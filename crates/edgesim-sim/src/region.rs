@@ -2,8 +2,10 @@
 //!
 //! Requests arrive at PoPs as a Poisson process whose rate is fixed within
 //! an epoch. Everything a request experiences is decided when it reaches
-//! the PoP: its latency is known then (there is no queueing yet), and the
-//! regional cache is consulted as it is at that moment. Caches are filled
+//! the PoP: its latency is known then, the regional cache is consulted as
+//! it is at that moment, and a fetch from an origin with limited
+//! concurrency takes its place in the region's queue for that origin
+//! ([`crate::queueing`]) in the order requests reach their PoPs. Caches are filled
 //! only when an answer actually arrives, as timed events; until then a
 //! request for the same object at the same tier waits for the fetch in
 //! flight (request collapsing) instead of fetching again.
@@ -25,6 +27,7 @@ use crate::metrics::{
     RegionEpochReport, RouteEpoch, VariantEpoch, ViewerOutcomes,
 };
 use crate::network::{Path, sample_rtt_us};
+use crate::queueing::{Admission, OriginQueue};
 use crate::routing::Demand;
 use crate::shield::{RegionShield, ShieldAccessKind, ShieldLookup, ShieldReplica};
 
@@ -117,10 +120,6 @@ struct OriginNow {
     down: u16,
     /// Service-time multiplier.
     slowdown: f64,
-    /// Probability that a fetch waits in its queue.
-    wait_p: f64,
-    /// Mean wait of a fetch that waits, µs.
-    wait_mean_us: f64,
     /// Round trip added on the way from this region, µs.
     extra_rtt_us: f64,
 }
@@ -130,8 +129,6 @@ impl Default for OriginNow {
         OriginNow {
             down: 0,
             slowdown: 1.0,
-            wait_p: 0.0,
-            wait_mean_us: 0.0,
             extra_rtt_us: 0.0,
         }
     }
@@ -230,6 +227,10 @@ pub struct RegionSim {
     device_latency: Vec<(u64, EpochLatency)>,
     /// Requests and latency of the epoch per origin of the content.
     origin_latency: Vec<(u64, EpochLatency)>,
+    /// Per origin with limited concurrency: the region's queue for it (its
+    /// share of the servers, state carried across epochs), and the fetches
+    /// it took this epoch with their waits.
+    origin_queues: Vec<Option<(OriginQueue, (u64, EpochLatency))>>,
     /// The origin of the content of the answer being counted.
     last_origin: Option<usize>,
     /// Viewer answers of the epoch by exact status (index: status).
@@ -327,6 +328,14 @@ impl RegionSim {
                 .iter()
                 .map(|_| (0, EpochLatency::default()))
                 .collect(),
+            origin_queues: scenario
+                .origins
+                .iter()
+                .map(|o| {
+                    o.concurrency
+                        .map(|c| (OriginQueue::new(c), (0, EpochLatency::default())))
+                })
+                .collect(),
             last_origin: None,
             status_counts: vec![0; usize::from(MAX_COUNTED_STATUS) + 1],
             errors_by_source: [0; AnswerSource::ALL.len()],
@@ -377,13 +386,17 @@ impl RegionSim {
             self.origin_now[i] = OriginNow {
                 down: get(c::origin_down(&o.id)).map_or(0, |s| s as u16),
                 slowdown: get(c::origin_slowdown(&o.id)).unwrap_or(1.0).max(0.0),
-                wait_p: get(c::origin_wait_p(&o.id)).unwrap_or(0.0).clamp(0.0, 1.0),
-                wait_mean_us: get(c::origin_wait_ms(&o.id)).unwrap_or(0.0).max(0.0) * 1000.0,
                 extra_rtt_us: get(c::extra_rtt_ms(region_id, &o.id))
                     .unwrap_or(0.0)
                     .max(0.0)
                     * 1000.0,
             };
+        }
+        for (q, o) in self.origin_queues.iter_mut().zip(&scenario.origins) {
+            if let (Some((q, _)), Some(all)) = (q, o.concurrency) {
+                let share = get(c::origin_servers(region_id, &o.id)).unwrap_or(f64::from(all));
+                q.set_servers(share.clamp(1.0, f64::from(all)) as u32);
+            }
         }
         self.regional_down = get(c::regional_down(region_id)).is_some_and(|v| v > 0.5);
         for p in &mut self.pops {
@@ -1003,8 +1016,9 @@ impl RegionSim {
     /// or lacks, 503 Slow Down for the share of fetches above its request
     /// rate (at once), 504 when the answer would come after CloudFront's
     /// origin response timeout. Service time is multiplied by a slowdown
-    /// and, with limited concurrency, a fetch may wait in the origin's
-    /// queue (M/M/c). An origin group fails over once to its secondary.
+    /// and, with limited concurrency, a fetch waits for a server in the
+    /// region's queue for the origin. An origin group fails over once to
+    /// its secondary, which the retry reaches after the first try's time.
     fn origin_fetch(
         &mut self,
         pop_local: usize,
@@ -1015,12 +1029,21 @@ impl RegionSim {
         rngs: &mut EpochRngs,
     ) -> (u64, u16, AnswerSource, usize) {
         let (fetch_us, status, source) =
-            self.classified_fetch(pop_local, trip, origin, key, size, true, rngs);
+            self.classified_fetch(pop_local, trip, trip.at_us, origin, key, size, true, rngs);
         match &self.scenario.origins[origin].failover {
             Some((backup, on)) if on.contains(&status) => {
                 let backup = *backup;
-                let (more_us, backup_status, backup_source) =
-                    self.classified_fetch(pop_local, trip, backup, key, size, false, rngs);
+                let retry_at_us = trip.at_us + fetch_us;
+                let (more_us, backup_status, backup_source) = self.classified_fetch(
+                    pop_local,
+                    trip,
+                    retry_at_us,
+                    backup,
+                    key,
+                    size,
+                    false,
+                    rngs,
+                );
                 (fetch_us + more_us, backup_status, backup_source, backup)
             }
             _ => (fetch_us, status, source, origin),
@@ -1035,6 +1058,7 @@ impl RegionSim {
         &mut self,
         pop_local: usize,
         trip: &OriginTrip,
+        sent_us: u64,
         origin: usize,
         key: u64,
         size: u64,
@@ -1043,7 +1067,7 @@ impl RegionSim {
     ) -> (u64, u16, AnswerSource) {
         let throttled_before = self.origins[origin].throttled;
         let (fetch_us, status) =
-            self.origin_fetch_once(pop_local, trip, origin, key, size, first, rngs);
+            self.origin_fetch_once(pop_local, trip, sent_us, origin, key, size, first, rngs);
         let source = if self.origin_now[origin].down != 0 {
             AnswerSource::OriginUnreachable
         } else if self.origins[origin].throttled > throttled_before {
@@ -1056,14 +1080,15 @@ impl RegionSim {
         (fetch_us, status, source)
     }
 
-    /// One fetch from one origin (no failover); `first`: the request's
-    /// first fetch, counted in the PoP's counters (a failover retry counts
-    /// only at the origin, so every request still ends one way).
+    /// One fetch from one origin (no failover), sent at `sent_us`; `first`:
+    /// the request's first fetch, counted in the PoP's counters (a failover
+    /// retry counts only at the origin, so every request still ends one way).
     #[allow(clippy::too_many_arguments)]
     fn origin_fetch_once(
         &mut self,
         pop_local: usize,
         trip: &OriginTrip,
+        sent_us: u64,
         origin: usize,
         key: u64,
         size: u64,
@@ -1094,13 +1119,27 @@ impl RegionSim {
             (503, rtt_us)
         } else {
             let status = o.faults.status_for(self.origin_salts[origin], key);
-            let mut service_us = o.service_ms.sample(&mut rngs.origin) * 1000.0 * now.slowdown;
-            if now.wait_p > 0.0 && rngs.origin.random::<f64>() < now.wait_p {
-                // Waiting time in an M/M/c queue, given that one waits, is
-                // exponential.
-                service_us += -(1.0 - rngs.origin.random::<f64>()).ln() * now.wait_mean_us;
-            }
-            (status, rtt_us + service_us)
+            let service_us = o.service_ms.sample(&mut rngs.origin) * 1000.0 * now.slowdown;
+            let wait_us = match &mut self.origin_queues[origin] {
+                None => 0.0,
+                Some((queue, (queued, waits))) => {
+                    // It reaches the origin half a round trip after it left.
+                    let arrival_us = sent_us + (rtt_us / 2.0) as u64;
+                    *queued += 1;
+                    match queue.admit(arrival_us, service_us.round() as u64, o.timeout_us) {
+                        Admission::Served { wait_us } => {
+                            waits.record(wait_us);
+                            wait_us as f64
+                        }
+                        Admission::GaveUp => {
+                            // It waited until CloudFront gave up (a 504 below).
+                            waits.record(o.timeout_us);
+                            o.timeout_us as f64 + 1.0
+                        }
+                    }
+                }
+            };
+            (status, rtt_us + wait_us + service_us)
         };
         if fetch_us > o.timeout_us as f64 + rtt_us {
             // CloudFront gives up after its origin response timeout.
@@ -1240,6 +1279,17 @@ impl RegionSim {
         }
         report.function_logs = std::mem::take(&mut self.function_logs.lines);
         report.function_logs_dropped = std::mem::take(&mut self.function_logs.dropped);
+        for (origin, q) in self.origin_queues.iter_mut().enumerate() {
+            if let Some((_, (queued, waits))) = q
+                && *queued > 0
+            {
+                report.queue_waits.push(GroupEpoch {
+                    index: origin,
+                    requests: std::mem::take(queued),
+                    latency_v2: waits.take_encoded(),
+                });
+            }
+        }
         for (groups, out) in [
             (&mut self.device_latency, &mut report.devices),
             (&mut self.origin_latency, &mut report.content_origins),

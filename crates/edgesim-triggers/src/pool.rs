@@ -1,5 +1,5 @@
 //! Lambda's execution environments in simulated time: warm pools per region, cold starts,
-//! idle expiry and concurrency throttling.
+//! idle expiry, concurrency throttling and Lambda's concurrency scaling rate.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
@@ -41,6 +41,16 @@ impl ExecutionModel {
     }
 }
 
+/// Lambda's concurrency scaling rate, per function and region: "1,000 execution environment
+/// instances every 10 seconds", refilled continuously rather than once per 10 s, and never
+/// banked beyond 1,000 (AWS Lambda Developer Guide, "Lambda scaling behavior",
+/// <https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html>). A function that has
+/// scaled to its limit throttles the invocations that would need a new environment.
+pub const SCALING_BURST_ENVIRONMENTS: f64 = 1_000.0;
+
+/// How fast the scaling allowance refills, environments per second (1,000 per 10 s).
+pub const SCALING_ENVIRONMENTS_PER_SEC: f64 = 100.0;
+
 /// What [`WarmPool::acquire`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Slot {
@@ -50,6 +60,22 @@ pub enum Slot {
     Cold,
     /// Every environment is busy and the concurrency limit is reached.
     Throttled,
+    /// Every environment is busy and the function may not add one yet: it is scaling up as
+    /// fast as Lambda lets it ([`SCALING_ENVIRONMENTS_PER_SEC`]).
+    ScalingThrottled,
+}
+
+impl Slot {
+    /// For a refused invocation, the message of Lambda's throttling error.
+    pub fn throttle_message(self) -> Option<&'static str> {
+        match self {
+            Slot::Warm | Slot::Cold => None,
+            Slot::Throttled => Some("Rate exceeded: concurrent executions at the limit"),
+            Slot::ScalingThrottled => Some(
+                "Rate exceeded: the function is scaling up at Lambda's scaling rate (1,000 environments per 10 s)",
+            ),
+        }
+    }
 }
 
 /// Counters a pool keeps.
@@ -59,8 +85,10 @@ pub struct PoolStats {
     pub warm_starts: u64,
     /// Invocations that started an environment.
     pub cold_starts: u64,
-    /// Invocations refused for concurrency.
+    /// Invocations refused for concurrency (at the limit, or scaling up: both included).
     pub throttles: u64,
+    /// Of those, refused because the function could not add an environment that fast.
+    pub scaling_throttles: u64,
     /// Environments reclaimed after idling.
     pub expired: u64,
 }
@@ -71,6 +99,10 @@ pub struct PoolStats {
 struct RegionPool {
     idle_since_us: VecDeque<u64>,
     busy_until_us: BinaryHeap<Reverse<u64>>,
+    /// Environments started recently that the scaling allowance has not yet refilled (at most
+    /// [`SCALING_BURST_ENVIRONMENTS`]), as of `scaling_at_us`.
+    scaling_used: f64,
+    scaling_at_us: u64,
 }
 
 /// Execution environments of one function, per region, in simulated time.
@@ -105,7 +137,8 @@ impl WarmPool {
     /// Find an environment for an invocation starting at `now_us`.
     ///
     /// Calls must come in non-decreasing `now_us` per region, as a discrete-event simulation
-    /// makes them. Every acquired slot except `Throttled` must be passed to [`WarmPool::release`].
+    /// makes them. Every acquired slot that is not refused must be passed to
+    /// [`WarmPool::release`].
     pub fn acquire(&mut self, region: &str, now_us: u64, model: &ExecutionModel) -> Slot {
         let pool = match self.regions.get_mut(region) {
             Some(pool) => pool,
@@ -134,6 +167,16 @@ impl WarmPool {
             self.stats.throttles += 1;
             return Slot::Throttled;
         }
+        let refilled =
+            now_us.saturating_sub(pool.scaling_at_us) as f64 / 1e6 * SCALING_ENVIRONMENTS_PER_SEC;
+        pool.scaling_used = (pool.scaling_used - refilled).max(0.0);
+        pool.scaling_at_us = pool.scaling_at_us.max(now_us);
+        if pool.scaling_used + 1.0 > SCALING_BURST_ENVIRONMENTS {
+            self.stats.throttles += 1;
+            self.stats.scaling_throttles += 1;
+            return Slot::ScalingThrottled;
+        }
+        pool.scaling_used += 1.0;
         self.stats.cold_starts += 1;
         Slot::Cold
     }
@@ -141,7 +184,7 @@ impl WarmPool {
     /// The environment runs until `now_us + duration_us`; with `keep` false it is discarded
     /// afterwards (Lambda restarts the runtime after a timeout or running out of memory).
     pub fn release(&mut self, region: &str, slot: Slot, now_us: u64, duration_us: u64, keep: bool) {
-        if slot == Slot::Throttled || !keep {
+        if slot.throttle_message().is_some() || !keep {
             return;
         }
         if let Some(pool) = self.regions.get_mut(region) {
@@ -185,6 +228,40 @@ mod tests {
         assert_eq!(pool.stats().throttles, 1);
         assert_eq!(pool.environments("eu"), 2);
         assert_eq!(pool.acquire("eu", 200, &m), Slot::Warm);
+    }
+
+    #[test]
+    fn a_function_scales_by_1000_environments_at_once_then_100_per_second() {
+        let mut pool = WarmPool::new();
+        let m = ExecutionModel {
+            max_concurrency: 10_000,
+            ..ExecutionModel::lambda_defaults(Stage::OriginRequest)
+        };
+        // Invocations that all overlap (each runs 100 s): every one needs a new environment.
+        let started = |pool: &mut WarmPool, at_us: u64| {
+            let slot = pool.acquire("eu", at_us, &m);
+            pool.release("eu", slot, at_us, 100_000_000, true);
+            slot
+        };
+        for i in 0..1_000 {
+            assert_eq!(started(&mut pool, i), Slot::Cold, "invocation {i}");
+        }
+        assert_eq!(started(&mut pool, 1_000), Slot::ScalingThrottled);
+        // One second later the allowance has refilled by 100, no more.
+        let cold = (0..150)
+            .filter(|&i| started(&mut pool, 1_001_000 + i) == Slot::Cold)
+            .count();
+        assert_eq!(cold, 100);
+        assert_eq!(pool.environments("eu"), 1_100);
+        let stats = pool.stats();
+        assert_eq!((stats.throttles, stats.scaling_throttles), (51, 51));
+        // Unused allowance is not banked beyond 1,000: after an idle minute, 1,000 again.
+        let cold = (0..1_500)
+            .filter(|&i| started(&mut pool, 70_000_000 + i) == Slot::Cold)
+            .count();
+        assert_eq!(cold, 1_000);
+        // Another region scales on its own.
+        assert_eq!(pool.acquire("us", 70_000_000, &m), Slot::Cold);
     }
 
     #[test]

@@ -336,11 +336,8 @@ impl Handler for ScriptHandler {
         ctx: &InvokeContext<'_>,
     ) -> Invocation {
         let slot = self.pool.acquire(ctx.region, ctx.now_us, &self.model);
-        if slot == Slot::Throttled {
-            let failure = Failure::new(
-                FailureKind::Throttled,
-                "Rate exceeded: concurrent executions at the limit",
-            );
+        if let Some(message) = slot.throttle_message() {
+            let failure = Failure::new(FailureKind::Throttled, message);
             return Invocation::with_outcome(StageOutcome::Failed(failure), 0);
         }
         let cold_start = slot == Slot::Cold;

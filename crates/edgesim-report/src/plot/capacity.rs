@@ -1,6 +1,7 @@
-//! Origin capacity over simulated time: the M/M/c utilisation and mean
-//! queueing delay of origins with limited `concurrency`, and the fetch
-//! rate of S3-style origins against their 503 Slow Down limit.
+//! Origin capacity over simulated time: the utilisation and mean wait for
+//! a server of origins with limited `concurrency` (from their simulated
+//! queues), and the fetch rate of S3-style origins against their 503 Slow
+//! Down limit.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -122,8 +123,8 @@ impl Figure for OriginCapacity<'_> {
                 1.0,
             )?;
             panel(
-                "Mean queueing delay per origin fetch",
-                "queueing delay (ms)",
+                "Mean wait for a server per origin fetch",
+                "wait (ms)",
                 queued
                     .iter()
                     .map(|&(i, o)| {

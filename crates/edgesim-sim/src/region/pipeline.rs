@@ -509,6 +509,7 @@ impl RegionSim {
                         let (fetch_us, mut fetched, mut fetched_source) = self.classified_fetch(
                             pop_local,
                             &trip,
+                            at_us,
                             origin,
                             fetched_object.key,
                             self.objects.size_of(&fetched_object),
@@ -568,6 +569,7 @@ impl RegionSim {
                             let (more_us, status, source) = self.classified_fetch(
                                 pop_local,
                                 &trip,
+                                at_us,
                                 origin,
                                 fetched_object.key,
                                 self.objects.size_of(&fetched_object),
