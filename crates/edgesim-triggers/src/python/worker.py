@@ -1,8 +1,11 @@
 # edgesim's Python Lambda@Edge worker: one CPython process runs one handler, deterministically.
 #
 # Started by crates/edgesim-triggers/src/python/mod.rs as `python3 -s -S -B -c <this file>` with
-# an empty environment (PYTHONHASHSEED=0 only) in `/`. It speaks newline-delimited JSON on
-# copies of stdin/stdout (fds 0-2 are then pointed at /dev/null): a hello line first, then one
+# an empty environment (PYTHONHASHSEED=0 only) in `/`. It speaks
+# copies of stdin/stdout (fds 0-2 are then pointed at /dev/null): frames of a u32 length
+# (little-endian) and a `marshal` (version 2) value; answers carry a tag byte after the length,
+# `M` (marshal) or `J` (JSON text, when asked for with {"json": True} because a marshalled reply
+# holds something JSON would have carried differently or refused). A hello first, then one
 # reply per request. Work is counted with sys.settrace: every `call`, `line`, `return` and
 # `exception` event of Python code is one step, never the wall clock. The standard modules
 # CloudFront examples use are imported before the sandbox is sealed; after that an audit hook
@@ -25,14 +28,29 @@ def _edgesim_worker():
     os.close(null)
 
     import json
+    import marshal
 
-    # One encoder for every reply: json.dumps with options builds a new one per call.
+    # One encoder for every JSON reply: json.dumps with options builds a new one per call.
     encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
-    decode = json.JSONDecoder().decode
+    dumps, loads = marshal.dumps, marshal.loads
+    del sys.modules["marshal"]
+    read, write, flush = proto_in.read, proto_out.write, proto_out.flush
 
     def send(obj):
-        proto_out.write(encode(obj).encode() + b"\n")
-        proto_out.flush()
+        data = dumps(obj, 2)
+        write((len(data) + 1).to_bytes(4, "little") + b"M" + data)
+        flush()
+
+    def send_json(obj):
+        data = encode(obj).encode()
+        write((len(data) + 1).to_bytes(4, "little") + b"J" + data)
+        flush()
+
+    def receive():
+        head = read(4)
+        if len(head) < 4:
+            return None
+        return loads(read(int.from_bytes(head, "little")))
 
     send({"hello": list(sys.version_info[:3]), "hash_randomization": sys.flags.hash_randomization})
 
@@ -315,6 +333,9 @@ def _edgesim_worker():
     def audit(event, args):
         if not sealed[0] or event in allowed:
             return
+        # The protocol's own marshal calls (handlers reaching marshal are refused).
+        if event in ("marshal.loads", "marshal.dumps") and sys._getframe(1).f_code in wire_codes:
+            return
         # Our own switch, or CPython unsetting the tracer after it raised for a spent budget.
         if event == "sys.settrace" and (state["tripped"] or sys._getframe(1).f_code is trace_code):
             return
@@ -423,19 +444,43 @@ def _edgesim_worker():
         return context
 
     # ---- the request loop ---------------------------------------------------------------------
+    def send_reply_json(reply):
+        try:
+            send_json(reply)
+        except (TypeError, ValueError, RecursionError) as exc:
+            reply.pop("result", None)
+            reply.pop("querystring", None)
+            reply["error"] = "exception"
+            reply["message"] = f"Runtime.MarshalError: Unable to marshal response: {exc}"
+            send_json(reply)
+        except MemoryError:
+            reply.pop("result", None)
+            reply["error"] = "memory"
+            send_json(reply)
+
     handler = None
     context_base = {}
-    for raw in proto_in:
+    last = None
+    wire_codes = frozenset((send.__code__, receive.__code__, _edgesim_worker.__code__))
+    while True:
         try:
-            msg = decode(raw.decode())
-        except ValueError as exc:
+            msg = receive()
+        except (ValueError, EOFError, TypeError) as exc:
             send({"fatal": f"bad request: {exc}"})
             return
+        if msg is None:
+            return
+        if "json" in msg:
+            send_reply_json(last)
+            last = None
+            continue
+        last = None
         if "load" in msg:
             loaded = load(msg["load"])
             context_base = msg["load"]
             if "handler" in loaded:
                 handler = loaded.pop("handler")
+            last = loaded
             send(loaded)
             continue
         if handler is None:
@@ -497,18 +542,17 @@ def _edgesim_worker():
                     reply["querystring"] = qs
             except (KeyError, IndexError, TypeError):
                 pass
+        # marshal refuses what it cannot carry (a dict subclass, a cycle): then the reply goes
+        # as JSON with the old protocol's checks; what marshal carries but JSON would not (a
+        # set, bytes, a float, int keys), the simulator asks again for as JSON.
         try:
-            send(reply)
-        except (TypeError, ValueError, RecursionError) as exc:
-            reply.pop("result", None)
-            reply.pop("querystring", None)
-            reply["error"] = "exception"
-            reply["message"] = f"Runtime.MarshalError: Unable to marshal response: {exc}"
-            send(reply)
-        except MemoryError:
-            reply.pop("result", None)
-            reply["error"] = "memory"
-            send(reply)
+            data = dumps(reply, 2)
+        except Exception:  # noqa: BLE001 - the JSON path reports it
+            send_reply_json(reply)
+            continue
+        last = reply
+        write((len(data) + 1).to_bytes(4, "little") + b"M" + data)
+        flush()
 
 
 _edgesim_worker()
