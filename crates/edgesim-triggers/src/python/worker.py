@@ -310,8 +310,14 @@ def _edgesim_worker():
 
     tracer, reset_meter, charge, step_count = make_meter()
 
+    switching = [False]
+
     def set_trace(function):
-        sys.settrace(function)
+        switching[0] = True
+        try:
+            sys.settrace(function)
+        finally:
+            switching[0] = False
 
     def install():
         set_trace(tracer)
@@ -319,7 +325,6 @@ def _edgesim_worker():
     def uninstall():
         set_trace(None)
 
-    trace_code = set_trace.__code__
 
     # ---- the sandbox ----------------------------------------------------------------------
     allowed = frozenset((
@@ -327,17 +332,18 @@ def _edgesim_worker():
         "object.__setattr__", "object.__delattr__", "code.__new__", "function.__new__",
         "array.__new__", "sys.excepthook", "sys.unraisablehook", "cpython.run_command",
         "os.urandom", "random.seed", "_sre.compile", "re.compile", "hashlib.new",
+        # The wire format; marshal builds nothing `code.__new__` (above) does not.
+        "marshal.loads", "marshal.dumps",
     ))
     sealed = [False]
 
     def audit(event, args):
         if not sealed[0] or event in allowed:
             return
-        # The protocol's own marshal calls (handlers reaching marshal are refused).
-        if event in ("marshal.loads", "marshal.dumps") and sys._getframe(1).f_code in wire_codes:
-            return
         # Our own switch, or CPython unsetting the tracer after it raised for a spent budget.
-        if event == "sys.settrace" and (state["tripped"] or sys._getframe(1).f_code is trace_code):
+        # (A flag, not a look at the calling frame: that look is itself two audited events,
+        # and this runs twice per invocation.)
+        if event == "sys.settrace" and (switching[0] or state["tripped"]):
             return
         if event == "import":
             raise PermissionError(
@@ -461,7 +467,6 @@ def _edgesim_worker():
     handler = None
     context_base = {}
     last = None
-    wire_codes = frozenset((send.__code__, receive.__code__, _edgesim_worker.__code__))
     while True:
         try:
             msg = receive()
