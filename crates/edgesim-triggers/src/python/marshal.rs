@@ -415,10 +415,7 @@ impl<'a> ser::Serializer for &'a mut Encoder {
         value: &T,
     ) -> Result<(), EncodeError> {
         let state = self.begin_dict();
-        let mut dict = DictWriter {
-            enc: self,
-            state,
-        };
+        let mut dict = DictWriter { enc: self, state };
         dict.key_str(variant)?;
         value.serialize(&mut *dict.enc)?;
         dict.finish();
@@ -445,14 +442,13 @@ impl<'a> ser::Serializer for &'a mut Encoder {
         _: &'static str,
         _: usize,
     ) -> Result<Self::SerializeTupleVariant, EncodeError> {
-        Err(EncodeError("tuple variants are not used on the wire".to_string()))
+        Err(EncodeError(
+            "tuple variants are not used on the wire".to_string(),
+        ))
     }
     fn serialize_map(self, _: Option<usize>) -> Result<DictWriter<'a>, EncodeError> {
         let state = self.begin_dict();
-        Ok(DictWriter {
-            enc: self,
-            state,
-        })
+        Ok(DictWriter { enc: self, state })
     }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<DictWriter<'a>, EncodeError> {
         self.serialize_map(None)
@@ -641,9 +637,7 @@ impl Decoder<'_> {
                 }
                 let magnitude = u64::try_from(magnitude).map_err(|_| NotPlain)?;
                 let number = if n < 0 {
-                    let v = 0i64
-                        .checked_sub_unsigned(magnitude)
-                        .ok_or(NotPlain)?;
+                    let v = 0i64.checked_sub_unsigned(magnitude).ok_or(NotPlain)?;
                     Number::from(v)
                 } else {
                     Number::from(magnitude)
@@ -706,7 +700,10 @@ mod tests {
             "o": {},
         });
         let (bytes, serde_len) = encode(&value).unwrap();
-        assert_eq!(serde_len, serde_json::to_string(&value).unwrap().len() as u64);
+        assert_eq!(
+            serde_len,
+            serde_json::to_string(&value).unwrap().len() as u64
+        );
         let (back, python_len) = decode(&bytes).unwrap();
         assert_eq!(back, value);
         // Python's json escapes non-ASCII: é is \u00e9 (6), 😀 a surrogate pair (12), \x01 (6).
@@ -727,14 +724,14 @@ mod tests {
     #[test]
     fn other_shapes_are_left_to_json() {
         for bytes in [
-            &b"g\0\0\0\0\0\0\xf0?"[..],            // a float
-            &b"s\x01\x00\x00\x00x"[..],            // bytes
-            &b"<\x00\x00\x00\x00"[..],             // a set
-            &b"u\x01\x00\x00\x00\xff"[..],         // not UTF-8
-            &b"{i\x01\x00\x00\x00N0"[..],          // an int key
+            &b"g\0\0\0\0\0\0\xf0?"[..],                          // a float
+            &b"s\x01\x00\x00\x00x"[..],                          // bytes
+            &b"<\x00\x00\x00\x00"[..],                           // a set
+            &b"u\x01\x00\x00\x00\xff"[..],                       // not UTF-8
+            &b"{i\x01\x00\x00\x00N0"[..],                        // an int key
             &b"l\x06\x00\x00\x00\0\0\0\0\0\0\0\0\0\0\0\x01"[..], // beyond 64 bits
-            &b"N N"[..],                            // trailing bytes
-            &b"[\x05\x00\x00\x00N"[..],            // short
+            &b"N N"[..],                                         // trailing bytes
+            &b"[\x05\x00\x00\x00N"[..],                          // short
         ] {
             assert_eq!(decode(bytes), Err(NotPlain), "{bytes:?}");
         }

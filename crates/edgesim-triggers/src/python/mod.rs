@@ -433,8 +433,9 @@ impl Worker {
                 return Err(self.broken("the Python worker did not answer in JSON".to_string()));
             }
         }
-        let text = String::from_utf8(std::mem::take(&mut self.frame))
-            .map_err(|_| self.broken("the Python worker sent JSON that is not UTF-8".to_string()))?;
+        let text = String::from_utf8(std::mem::take(&mut self.frame)).map_err(|_| {
+            self.broken("the Python worker sent JSON that is not UTF-8".to_string())
+        })?;
         Ok(Received::Json(text))
     }
 
@@ -754,10 +755,10 @@ impl CPythonEngine {
         // A reply that is not valid JSON for us (a lone surrogate in a string, say) is a result
         // Lambda could not marshal either; the worker itself is fine.
         Ok(received.parse::<Reply>().unwrap_or_else(|e| Reply {
-                error: Some("exception".to_string()),
-                message: Some(format!(
-                    "Runtime.MarshalError: Unable to marshal response: {e}"
-                )),
+            error: Some("exception".to_string()),
+            message: Some(format!(
+                "Runtime.MarshalError: Unable to marshal response: {e}"
+            )),
             ..Reply::default()
         }))
     }
