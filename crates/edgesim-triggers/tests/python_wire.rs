@@ -102,3 +102,40 @@ str-subclass: respond Some(204) 1.017 {"headers":{},"status":"204","statusDescri
 cycle: error Some(503) 1.019 {"errorMessage":"Runtime.MarshalError: Unable to marshal response: Circular reference detected","errorType":"LambdaExecutionError"}
 surrogate: error Some(503) 1.018 {"errorMessage":"Runtime.MarshalError: Unable to marshal response: unexpected end of hex escape at line 1 column 54","errorType":"LambdaExecutionError"}
 deep: error Some(503) 1.042 {"errorMessage":"Runtime.MarshalError: Unable to marshal response: recursion limit exceeded at line 1 column 156","errorType":"LambdaExecutionError"}"#;
+
+/// The metered `re`, builtins and `itertools` give the results of the real ones.
+#[test]
+fn metered_operations_keep_their_results() {
+    let source = r#"import re, itertools
+def lambda_handler(event, context):
+    p = re.compile(r'(\d+)-(\d+)')
+    print(re.sub(r'a', 'b', 'aaa'), p.match('12-34').groups(), p.pattern, re.compile(p) == p)
+    print(re.findall(r'x+', 'xx y xxx'), re.split(r',', 'a,b'), re.fullmatch(r'(a+)+', 'aaa') is not None)
+    print(sum(range(10)), sum(range(10 ** 5)), sum([1, 2], 10), max(3, 4), min([4, 5]), any(range(10 ** 5)), all([]))
+    print(sorted([3, 1, 2], reverse=True), sorted(range(5000), key=lambda x: -x)[:2], len(range(10 ** 6)))
+    print(list(itertools.repeat(1, 3)), list(itertools.islice(itertools.count(5), 2)), 7 in range(10 ** 6))
+    print(list(range(10 ** 6)[2:5]), list(itertools.islice(itertools.cycle('ab'), 3)), range(10 ** 6)[-1])
+    return {'status': '204'}
+"#;
+    let event = build_event(Stage::ViewerRequest, &EventSpec::default());
+    let report = run_py(
+        "m.py",
+        source,
+        Stage::ViewerRequest,
+        &event,
+        &TestOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(report.outcome, "respond", "{}", report.result);
+    assert_eq!(
+        report.logs,
+        [
+            "bbb ('12', '34') (\\d+)-(\\d+) True",
+            "['xx', 'xxx'] ['a', 'b'] True",
+            "45 4999950000 13 4 4 True True",
+            "[3, 2, 1] [4999, 4998] 1000000",
+            "[1, 1, 1] [5, 6] True",
+            "[2, 3, 4] ['a', 'b', 'a'] 999999",
+        ]
+    );
+}

@@ -20,7 +20,7 @@
 //!   an audit hook (`sys.addaudithook`) refuses files, sockets, processes, new imports and the
 //!   environment. The price: a machine without `python3` cannot run Python handlers (a clear
 //!   configuration error names what is missing; JavaScript and built-ins keep working), and
-//!   each invocation crosses a pipe as JSON: `cargo bench -p edgesim-triggers --bench python`
+//!   each invocation crosses a pipe (JSON at first, now Python's `marshal` format, see `marshal.rs`): `cargo bench -p edgesim-triggers --bench python`
 //!   measured 14.4 k A/B invocations/s per core of CPU time (edgesim 18 µs + worker 52 µs)
 //!   under load 7-8 on the 2 cores, when the JavaScript bench ran at 27 k/s (108 k/s quiet).
 //!
@@ -29,9 +29,12 @@
 //! The worker counts **steps**: `sys.settrace` events (`call`, `line`, `return`, `exception`)
 //! of Python code, never the wall clock. [`STEPS_PER_INTERRUPT`] steps make one unit of the
 //! JavaScript engine's interrupt budget, so the same [`crate::script::CostModel`] turns work
-//! into simulated time and the same 5 s / 30 s timeouts apply. C code (a regex, `sum(range(...))`)
-//! runs between steps uncounted; a wall-clock watchdog ([`WATCHDOG_SECS`]) ends such a run as a
-//! timeout, the only place a clock is read, and it never shapes a result that finished.
+//! into simulated time and the same 5 s / 30 s timeouts apply. C code runs between steps, so
+//! the common C-heavy operations (`re`, `sum`/`min`/`max`/`any`/`all`/`sorted`, long `range`s,
+//! endless `itertools` iterators) are charged in steps by input size before they run (README,
+//! "Handlers (Python)"); a wall-clock watchdog ([`WATCHDOG_SECS`]) remains only as a last
+//! resort for what stays unmetered, the only place a clock is read, and it never shapes a
+//! result that finished.
 //!
 //! `time.time()`, `datetime.now()` and friends read the simulated clock, `time.sleep` advances
 //! it (charged like JavaScript timers), and `random`, `os.urandom` and `uuid.uuid4` are seeded
