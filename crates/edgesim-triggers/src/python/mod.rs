@@ -22,7 +22,10 @@
 //!   configuration error names what is missing; JavaScript and built-ins keep working), and
 //!   each invocation crosses a pipe (JSON at first, now Python's `marshal` format, see `marshal.rs`): `cargo bench -p edgesim-triggers --bench python`
 //!   measured 14.4 k A/B invocations/s per core of CPU time (edgesim 18 µs + worker 52 µs)
-//!   under load 7-8 on the 2 cores, when the JavaScript bench ran at 27 k/s (108 k/s quiet).
+//!   under load 7-8 on the 2 cores, when the JavaScript bench ran at 27 k/s (108 k/s quiet);
+//!   with marshal and an audit hook that no longer looks at frames on the hot path, 18.0 k/s
+//!   against 13.2 k/s for the JSON build run in turn (1.43×, load 3-4; 22.2 k/s against
+//!   18.3 k/s in a quieter series).
 //!
 //! # Work and time
 //!
