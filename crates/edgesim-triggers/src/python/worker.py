@@ -1,8 +1,11 @@
 # edgesim's Python Lambda@Edge worker: one CPython process runs one handler, deterministically.
 #
 # Started by crates/edgesim-triggers/src/python/mod.rs as `python3 -s -S -B -c <this file>` with
-# an empty environment (PYTHONHASHSEED=0 only) in `/`. It speaks newline-delimited JSON on
-# copies of stdin/stdout (fds 0-2 are then pointed at /dev/null): a hello line first, then one
+# an empty environment (PYTHONHASHSEED=0 only) in `/`. It speaks
+# copies of stdin/stdout (fds 0-2 are then pointed at /dev/null): frames of a u32 length
+# (little-endian) and a `marshal` (version 2) value; answers carry a tag byte after the length,
+# `M` (marshal) or `J` (JSON text, when asked for with {"json": True} because a marshalled reply
+# holds something JSON would have carried differently or refused). A hello first, then one
 # reply per request. Work is counted with sys.settrace: every `call`, `line`, `return` and
 # `exception` event of Python code is one step, never the wall clock. The standard modules
 # CloudFront examples use are imported before the sandbox is sealed; after that an audit hook
@@ -25,14 +28,29 @@ def _edgesim_worker():
     os.close(null)
 
     import json
+    import marshal
 
-    # One encoder for every reply: json.dumps with options builds a new one per call.
+    # One encoder for every JSON reply: json.dumps with options builds a new one per call.
     encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
-    decode = json.JSONDecoder().decode
+    dumps, loads = marshal.dumps, marshal.loads
+    del sys.modules["marshal"]
+    read, write, flush = proto_in.read, proto_out.write, proto_out.flush
 
     def send(obj):
-        proto_out.write(encode(obj).encode() + b"\n")
-        proto_out.flush()
+        data = dumps(obj, 2)
+        write((len(data) + 1).to_bytes(4, "little") + b"M" + data)
+        flush()
+
+    def send_json(obj):
+        data = encode(obj).encode()
+        write((len(data) + 1).to_bytes(4, "little") + b"J" + data)
+        flush()
+
+    def receive():
+        head = read(4)
+        if len(head) < 4:
+            return None
+        return loads(read(int.from_bytes(head, "little")))
 
     send({"hello": list(sys.version_info[:3]), "hash_randomization": sys.flags.hash_randomization})
 
@@ -281,19 +299,297 @@ def _edgesim_worker():
             if steps > limit:
                 trip()
 
+        def work(units):
+            nonlocal steps
+            steps += units
+            if steps > limit:
+                trip()
+
         def count():
             return steps
 
-        return tracer, reset, charge, count
+        return tracer, reset, charge, work, count
 
     def trip():
         state["tripped"] = "timeout"
         raise BudgetExceeded("Task timed out")
 
-    tracer, reset_meter, charge, step_count = make_meter()
+    tracer, reset_meter, charge, work, step_count = make_meter()
+
+    # ---- C-level work, counted in the same steps ------------------------------------------
+    # C code runs between trace events, so the common C-heavy operations are charged by size
+    # before they run (README, "Python handlers"): one step per ITEMS_PER_STEP items a builtin
+    # loops over, one per CHARS_PER_STEP characters a regex scans. A charge that does not fit
+    # the remaining budget ends the run as a timeout before the C code starts.
+    ITEMS_PER_STEP = 4
+    CHARS_PER_STEP = 32
+    SMALL_RANGE = 4096
+    import itertools
+    import re
+
+    real_range = range
+
+    def sized(obj):
+        try:
+            return len(obj)
+        except (TypeError, OverflowError):
+            return None
+
+    class MeteredRange:
+        """A range too long to walk uncounted: iterating it is Python code, so every item is
+        counted like a loop iteration, whichever C function consumes it."""
+
+        __slots__ = ("_r",)
+
+        def __init__(self, r):
+            self._r = r
+
+        def __iter__(self):
+            for i in self._r:
+                yield i
+
+        def __reversed__(self):
+            for i in reversed(self._r):
+                yield i
+
+        def __len__(self):
+            return len(self._r)
+
+        def __bool__(self):
+            return bool(self._r)
+
+        def __getitem__(self, key):
+            item = self._r[key]
+            return metered_range(item) if isinstance(item, real_range) else item
+
+        def __contains__(self, value):
+            if type(value) is not int:
+                work(sized(self._r) or 0)
+            return value in self._r
+
+        def __eq__(self, other):
+            return self._r == (other._r if isinstance(other, MeteredRange) else other)
+
+        def __hash__(self):
+            return hash(self._r)
+
+        def __repr__(self):
+            return repr(self._r)
+
+        def index(self, value):
+            return self._r.index(value)
+
+        def count(self, value):
+            if type(value) is not int:
+                work(sized(self._r) or 0)
+            return self._r.count(value)
+
+        start = property(lambda self: self._r.start)
+        stop = property(lambda self: self._r.stop)
+        step = property(lambda self: self._r.step)
+
+    def metered_range(r):
+        n = sized(r)
+        return r if n is not None and n <= SMALL_RANGE else MeteredRange(r)
+
+    def range_(*args):
+        return metered_range(real_range(*args))
+
+    range_.__name__ = range_.__qualname__ = "range"
+
+    def items_of(obj):
+        """Items a C loop over `obj` walks, if it says (a range past sys.maxsize: too many)."""
+        if isinstance(obj, MeteredRange):
+            obj = obj._r
+        n = sized(obj)
+        if n is None and isinstance(obj, real_range):
+            return 1 << 62
+        return n
+
+    def metered_builtin(real, consumes_all):
+        """`sum`, `min`, `max` (the whole input: a long range runs in C, charged up front);
+        `any`, `all` (they may stop early: a long range yields through Python code, each item
+        counted); sized inputs are charged for all their items."""
+        def metered(*args, **kwargs):
+            if len(args) == 1 or (real is sum and args):
+                first = args[0]
+                n = items_of(first)
+                if isinstance(first, MeteredRange) and not consumes_all:
+                    pass
+                elif n is not None:
+                    work(n // ITEMS_PER_STEP)
+                    if isinstance(first, MeteredRange):
+                        args = (first._r,) + args[1:]
+            return real(*args, **kwargs)
+        metered.__name__ = metered.__qualname__ = real.__name__
+        metered.__doc__ = real.__doc__
+        return metered
+
+    def metered_sorted(iterable, /, *, key=None, reverse=False):
+        """n log2 n comparisons, charged before sorting (before copying, when the input says
+        its length)."""
+        n = items_of(iterable)
+        if n is not None:
+            work(n * max(1, n.bit_length()) // ITEMS_PER_STEP)
+            items = list(iterable._r if isinstance(iterable, MeteredRange) else iterable)
+        else:
+            items = list(iterable)
+            work(len(items) * max(1, len(items).bit_length()) // ITEMS_PER_STEP)
+        items.sort(key=key, reverse=reverse)
+        return items
+
+    handler_builtins = dict(vars(builtins))
+    for name, consumes_all in (("sum", True), ("min", True), ("max", True), ("any", False),
+                               ("all", False)):
+        handler_builtins[name] = metered_builtin(getattr(builtins, name), consumes_all)
+    handler_builtins["sorted"] = metered_sorted
+    handler_builtins["range"] = range_
+
+    # Endless or long C iterators yield through Python code, so their items are counted.
+    real_count, real_repeat, real_cycle = itertools.count, itertools.repeat, itertools.cycle
+
+    def count_(start=0, step=1):
+        for i in real_count(start, step):
+            yield i
+
+    def repeat_(obj, times=None):
+        if times is not None and times <= SMALL_RANGE:
+            return real_repeat(obj, times)
+        return (obj for _ in (real_count() if times is None else real_range(times)))
+
+    def cycle_(iterable):
+        for i in real_cycle(iterable):
+            yield i
+
+    for fn, name in ((count_, "count"), (repeat_, "repeat"), (cycle_, "cycle")):
+        fn.__name__ = fn.__qualname__ = name
+    itertools.count, itertools.repeat, itertools.cycle = count_, repeat_, cycle_
+
+    # Regular expressions: `_sre` backtracks in C. A pattern that can backtrack exponentially
+    # (a repeat inside a repeat, or a backreference) is charged 2**n characters for a subject
+    # of n characters, so it only runs where even its worst case fits the budget; any other
+    # pattern is charged n characters per call (compiling: its own length).
+    parser = getattr(re, "_parser", None)
+    if parser is None:
+        parser = importlib.import_module("sre_parse")
+    REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+    exposure = {}
+
+    def exposed(sub, in_repeat):
+        for op, av in sub.data:
+            name = getattr(op, "name", str(op))
+            if name in REPEATS:
+                repeats = av[1] > 1
+                if (repeats and in_repeat) or exposed(av[2], in_repeat or repeats):
+                    return True
+            elif name == "SUBPATTERN":
+                if exposed(av[-1], in_repeat):
+                    return True
+            elif name == "BRANCH":
+                if any(exposed(b, in_repeat) for b in av[1]):
+                    return True
+            elif name in ("ASSERT", "ASSERT_NOT"):
+                if exposed(av[1], in_repeat):
+                    return True
+            elif name == "ATOMIC_GROUP":
+                if exposed(av, in_repeat):
+                    return True
+            elif name in ("GROUPREF", "GROUPREF_EXISTS", "GROUPREF_IGNORE", "GROUPREF_LOC_IGNORE",
+                          "GROUPREF_UNI_IGNORE"):
+                return True
+        return False
+
+    def subject_cost(pattern, text):
+        n = sized(text) or 0
+        if exposure.get(pattern):
+            return (1 << min(n, 62)) // CHARS_PER_STEP
+        return n // CHARS_PER_STEP
+
+    real_compile = re.compile
+
+    class Pattern:
+        """re.Pattern with its matching charged by subject length (see above)."""
+
+        __slots__ = ("_p",)
+
+        def __init__(self, compiled):
+            self._p = compiled
+
+        def __getattr__(self, name):
+            return getattr(self._p, name)
+
+        def __repr__(self):
+            return repr(self._p)
+
+        def __eq__(self, other):
+            return self._p == (other._p if isinstance(other, Pattern) else other)
+
+        def __hash__(self):
+            return hash(self._p)
+
+        def match(self, string, *args, **kwargs):
+            work(subject_cost(self._p, string))
+            return self._p.match(string, *args, **kwargs)
+
+        def fullmatch(self, string, *args, **kwargs):
+            work(subject_cost(self._p, string))
+            return self._p.fullmatch(string, *args, **kwargs)
+
+        def search(self, string, *args, **kwargs):
+            work(subject_cost(self._p, string))
+            return self._p.search(string, *args, **kwargs)
+
+        def findall(self, string, *args, **kwargs):
+            work(subject_cost(self._p, string))
+            return self._p.findall(string, *args, **kwargs)
+
+        def finditer(self, string, *args, **kwargs):
+            work(subject_cost(self._p, string))
+            return self._p.finditer(string, *args, **kwargs)
+
+        def split(self, string, *args, **kwargs):
+            work(subject_cost(self._p, string))
+            return self._p.split(string, *args, **kwargs)
+
+        def sub(self, repl, string, *args, **kwargs):
+            work(subject_cost(self._p, string))
+            return self._p.sub(repl, string, *args, **kwargs)
+
+        def subn(self, repl, string, *args, **kwargs):
+            work(subject_cost(self._p, string))
+            return self._p.subn(repl, string, *args, **kwargs)
+
+    def re_compile(pattern, flags=0):
+        if isinstance(pattern, Pattern):
+            pattern = pattern._p
+        compiled = real_compile(pattern, flags)
+        if compiled not in exposure:
+            work(len(compiled.pattern) // CHARS_PER_STEP)
+            if len(exposure) >= 512:
+                exposure.clear()
+            exposure[compiled] = exposed(parser.parse(compiled.pattern, compiled.flags), False)
+        return Pattern(compiled)
+
+    def module_level(method):
+        def call(pattern, *args, **kwargs):
+            flags = kwargs.pop("flags", 0)
+            return getattr(re_compile(pattern, flags), method)(*args, **kwargs)
+        call.__name__ = call.__qualname__ = method
+        return call
+
+    re_compile.__name__ = re_compile.__qualname__ = "compile"
+    re.compile = re_compile
+    for name in ("match", "fullmatch", "search", "findall", "finditer", "split", "sub", "subn"):
+        setattr(re, name, module_level(name))
+
+    switching = [False]
 
     def set_trace(function):
-        sys.settrace(function)
+        switching[0] = True
+        try:
+            sys.settrace(function)
+        finally:
+            switching[0] = False
 
     def install():
         set_trace(tracer)
@@ -301,7 +597,6 @@ def _edgesim_worker():
     def uninstall():
         set_trace(None)
 
-    trace_code = set_trace.__code__
 
     # ---- the sandbox ----------------------------------------------------------------------
     allowed = frozenset((
@@ -309,6 +604,8 @@ def _edgesim_worker():
         "object.__setattr__", "object.__delattr__", "code.__new__", "function.__new__",
         "array.__new__", "sys.excepthook", "sys.unraisablehook", "cpython.run_command",
         "os.urandom", "random.seed", "_sre.compile", "re.compile", "hashlib.new",
+        # The wire format; marshal builds nothing `code.__new__` (above) does not.
+        "marshal.loads", "marshal.dumps",
     ))
     sealed = [False]
 
@@ -316,7 +613,9 @@ def _edgesim_worker():
         if not sealed[0] or event in allowed:
             return
         # Our own switch, or CPython unsetting the tracer after it raised for a spent budget.
-        if event == "sys.settrace" and (state["tripped"] or sys._getframe(1).f_code is trace_code):
+        # (A flag, not a look at the calling frame: that look is itself two audited events,
+        # and this runs twice per invocation.)
+        if event == "sys.settrace" and (switching[0] or state["tripped"]):
             return
         if event == "import":
             raise PermissionError(
@@ -374,7 +673,7 @@ def _edgesim_worker():
             pass
         module = type(sys)(module_name)
         module.__file__ = path
-        module.__builtins__ = builtins
+        module.__builtins__ = handler_builtins
         sys.modules[module_name] = module
         sealed[0] = True
         reset_meter(msg["load_budget"])
@@ -423,19 +722,42 @@ def _edgesim_worker():
         return context
 
     # ---- the request loop ---------------------------------------------------------------------
+    def send_reply_json(reply):
+        try:
+            send_json(reply)
+        except (TypeError, ValueError, RecursionError) as exc:
+            reply.pop("result", None)
+            reply.pop("querystring", None)
+            reply["error"] = "exception"
+            reply["message"] = f"Runtime.MarshalError: Unable to marshal response: {exc}"
+            send_json(reply)
+        except MemoryError:
+            reply.pop("result", None)
+            reply["error"] = "memory"
+            send_json(reply)
+
     handler = None
     context_base = {}
-    for raw in proto_in:
+    last = None
+    while True:
         try:
-            msg = decode(raw.decode())
-        except ValueError as exc:
+            msg = receive()
+        except (ValueError, EOFError, TypeError) as exc:
             send({"fatal": f"bad request: {exc}"})
             return
+        if msg is None:
+            return
+        if "json" in msg:
+            send_reply_json(last)
+            last = None
+            continue
+        last = None
         if "load" in msg:
             loaded = load(msg["load"])
             context_base = msg["load"]
             if "handler" in loaded:
                 handler = loaded.pop("handler")
+            last = loaded
             send(loaded)
             continue
         if handler is None:
@@ -497,18 +819,17 @@ def _edgesim_worker():
                     reply["querystring"] = qs
             except (KeyError, IndexError, TypeError):
                 pass
+        # marshal refuses what it cannot carry (a dict subclass, a cycle): then the reply goes
+        # as JSON with the old protocol's checks; what marshal carries but JSON would not (a
+        # set, bytes, a float, int keys), the simulator asks again for as JSON.
         try:
-            send(reply)
-        except (TypeError, ValueError, RecursionError) as exc:
-            reply.pop("result", None)
-            reply.pop("querystring", None)
-            reply["error"] = "exception"
-            reply["message"] = f"Runtime.MarshalError: Unable to marshal response: {exc}"
-            send(reply)
-        except MemoryError:
-            reply.pop("result", None)
-            reply["error"] = "memory"
-            send(reply)
+            data = dumps(reply, 2)
+        except Exception:  # noqa: BLE001 - the JSON path reports it
+            send_reply_json(reply)
+            continue
+        last = reply
+        write((len(data) + 1).to_bytes(4, "little") + b"M" + data)
+        flush()
 
 
 _edgesim_worker()
