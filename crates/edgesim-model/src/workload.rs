@@ -103,6 +103,16 @@ impl ObjectSampler {
     /// from that class as a pure function of the path. So faults and sizes
     /// follow the URI, never the way a request got to it.
     pub fn object_at(&self, path: &str) -> Object {
+        // A replayed log's object first: its path may look like a
+        // catalogue path, and it keeps its logged size.
+        let named = mix64(crate::rng::hash_str(path)) | (1 << 63);
+        if self.explicit.get(&named).is_some_and(|e| &*e.0 == path) {
+            return Object {
+                key: named,
+                class: self.class_of_path(path),
+                rank: 0,
+            };
+        }
         let catalogued = self
             .classes
             .iter()
@@ -127,7 +137,7 @@ impl ObjectSampler {
             };
         }
         Object {
-            key: mix64(crate::rng::hash_str(path)) | (1 << 63),
+            key: named,
             class: self.class_of_path(path),
             rank: 0,
         }
@@ -379,6 +389,10 @@ mod tests {
             0,
             "no match: the first class"
         );
+        // A replayed log's object is itself even at a catalogue path.
+        let logged = s.explicit_object("/img/7", 99);
+        assert_eq!(s.object_at("/img/7"), logged);
+        assert_eq!(s.size_of(&s.object_at("/img/7")), 99);
         // A replayed log's object keeps its size.
         let replayed = s.explicit_object("/img/big/x", 1234);
         assert_eq!(s.object_at("/img/big/x"), replayed);

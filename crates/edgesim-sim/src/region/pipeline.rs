@@ -338,6 +338,8 @@ impl RegionSim {
                 &mut resp.headers,
                 if answer.edge_hit {
                     edgesim_triggers::response_headers::CacheResult::Hit
+                } else if answer.source == AnswerSource::Function {
+                    edgesim_triggers::response_headers::CacheResult::Generated
                 } else {
                     edgesim_triggers::response_headers::CacheResult::Miss
                 },
@@ -624,6 +626,10 @@ impl RegionSim {
                                 // decides the TTL (a classic use).
                                 _ => {
                                     status = resp.status;
+                                    if status != fetched {
+                                        // The function's answer now.
+                                        source = AnswerSource::Function;
+                                    }
                                     storage = self.storage_of(&resp, origin_cc.as_deref());
                                     if resp.body.is_some() {
                                         // The function replaced the body:
@@ -636,6 +642,11 @@ impl RegionSim {
                                     }
                                 }
                             }
+                        }
+                        // Stored for as long as the fetched object's
+                        // freshness says, not the viewer's URI's.
+                        if matches!(storage, Storage::ObjectTtl) {
+                            storage = Storage::Ttl(self.ttl_us(&fetched_object, status));
                         }
                         (status, bytes, storage, source)
                     }
