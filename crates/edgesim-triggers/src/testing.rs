@@ -388,8 +388,19 @@ pub fn run_script(
             None => {}
         }
     }
+    run_source(&config, source, stage, event, options)
+}
+
+/// [`run_trigger`] with the handler's source given, not read from a file.
+fn run_source(
+    config: &TriggerConfig,
+    source: &str,
+    stage: Stage,
+    event: &CfEvent,
+    options: &TestOptions,
+) -> Result<TestReport, Vec<ConfigError>> {
     let source = source.to_string();
-    run_trigger(&config, stage, event, options, &move |_| Ok(source.clone()))
+    run_trigger(config, stage, event, options, &move |_| Ok(source.clone()))
 }
 
 /// Run the Python handler `source` (named `path`, `lambda_function.lambda_handler`) once.
@@ -400,14 +411,7 @@ pub fn run_py(
     event: &CfEvent,
     options: &TestOptions,
 ) -> Result<TestReport, Vec<ConfigError>> {
-    let source = source.to_string();
-    run_trigger(
-        &TriggerConfig::py(path),
-        stage,
-        event,
-        options,
-        &move |_| Ok(source.clone()),
-    )
+    run_source(&TriggerConfig::py(path), source, stage, event, options)
 }
 
 /// Run the JavaScript handler `source` (named `path`) once on `event`.
@@ -418,14 +422,7 @@ pub fn run_js(
     event: &CfEvent,
     options: &TestOptions,
 ) -> Result<TestReport, Vec<ConfigError>> {
-    let source = source.to_string();
-    run_trigger(
-        &TriggerConfig::js(path),
-        stage,
-        event,
-        options,
-        &move |_| Ok(source.clone()),
-    )
+    run_source(&TriggerConfig::js(path), source, stage, event, options)
 }
 
 #[cfg(test)]

@@ -133,6 +133,15 @@ enum Step {
 /// sent, how it is stored and where it came from.
 type OriginSideAnswer = (u16, u64, Storage, AnswerSource);
 
+/// The answer when the origin a function chose does not resolve: 502, an
+/// error page, never stored, neither the function's nor an origin's.
+const UNRESOLVED: OriginSideAnswer = (
+    502,
+    ERROR_BODY_BYTES,
+    Storage::Never,
+    AnswerSource::OriginUnreachable,
+);
+
 /// How an answer from the origin side is stored at the tiers it passes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Storage {
@@ -495,12 +504,7 @@ impl RegionSim {
                     // function's answer nor an origin's.
                     None => {
                         self.pops[pop_local].counters.unresolved += 1;
-                        (
-                            502,
-                            ERROR_BODY_BYTES,
-                            Storage::Never,
-                            AnswerSource::OriginUnreachable,
-                        )
+                        UNRESOLVED
                     }
                     Some(chosen) => {
                         origin = chosen;
@@ -552,18 +556,7 @@ impl RegionSim {
                             let Some(chosen) = chosen else {
                                 // Sent to a domain that does not resolve.
                                 return self.store_answer(
-                                    object,
-                                    &trip,
-                                    pop_local,
-                                    key,
-                                    backup,
-                                    (
-                                        502,
-                                        ERROR_BODY_BYTES,
-                                        Storage::Never,
-                                        AnswerSource::OriginUnreachable,
-                                    ),
-                                    at_us,
+                                    object, &trip, pop_local, key, backup, UNRESOLVED, at_us,
                                 );
                             };
                             origin = chosen;
