@@ -31,14 +31,15 @@ use crate::queueing::{Admission, OriginQueue};
 use crate::routing::Demand;
 use crate::shield::{RegionShield, ShieldAccessKind, ShieldLookup, ShieldReplica};
 
+mod driver;
+mod edge_code;
 mod function_logs;
-mod pipeline;
 mod quotas;
 
 pub use function_logs::FUNCTION_LOG_CHARS_PER_REGION;
 use function_logs::FunctionLogs;
 
-use pipeline::{Arrival, BehaviorRuntime, VariantState};
+use edge_code::{BehaviorRuntime, VariantState};
 
 /// Misuse of the engine by its caller (the agent).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -202,8 +203,8 @@ pub struct RegionSim {
     origins: Vec<OriginEpoch>,
     objects: ObjectSampler,
     viewers: ViewerPool,
-    /// Compiled functions per behaviour (None: a behaviour without any,
-    /// whose requests take the direct path).
+    /// Compiled functions per behaviour (None: a behaviour without any
+    /// and whose cache key is the object's: its requests build no event).
     behaviors: Vec<Option<BehaviorRuntime>>,
     /// Per-variant traffic of the current epoch, by name.
     variants: BTreeMap<String, VariantState>,
@@ -261,11 +262,11 @@ impl RegionSim {
             .iter()
             .enumerate()
             .map(|(i, b)| {
-                let needs_pipeline = b.has_triggers()
+                let needs_event = b.has_triggers()
                     || !(b.cache_key_headers.is_empty()
                         && b.cache_key_cookies.is_empty()
                         && b.cache_key_query_strings.is_empty());
-                needs_pipeline
+                needs_event
                     .then(|| BehaviorRuntime::compile(i, b, &scenario.trigger_sources))
                     .transpose()
             })
@@ -545,11 +546,8 @@ impl RegionSim {
         Ok(active)
     }
 
-    /// One viewer request, from its arrival at the PoP: the path of
-    /// DESIGN.md's "One request through a PoP", top to bottom. Requests
-    /// under a behaviour with Lambda@Edge functions take the full pipeline
-    /// (see `pipeline.rs`); the others this direct path, which runs the
-    /// same steps with every stage empty.
+    /// One viewer request of the Poisson process at its PoP: who asks for
+    /// what, then the request driver ([`driver`]) serves it.
     fn handle_request(&mut self, route_index: usize, now_us: u64, rngs: &mut EpochRngs) {
         let route = &self.routes[route_index];
         let viewer = self.viewers.sample(route.country, &mut rngs.requests);
@@ -646,98 +644,6 @@ impl RegionSim {
                 (i, true)
             }
         }
-    }
-
-    /// Serves one request of `viewer` for `object` arriving at the PoP of
-    /// route `route_index` at `now_us`.
-    fn serve(
-        &mut self,
-        route_index: usize,
-        viewer: edgesim_model::workload::Viewer,
-        object: Object,
-        now_us: u64,
-        rngs: &mut EpochRngs,
-    ) {
-        let net = self.scenario.network;
-        let route = &self.routes[route_index];
-        let pop_local = route.pop_local;
-        let viewer_rtt_us =
-            sample_rtt_us(&net, &route.path, Some(viewer.device), &mut rngs.network);
-        let base_us = (viewer_rtt_us + net.edge_processing_ms * 1000.0).round() as u64;
-        let behavior = self.behavior_of(&object);
-        if let Some(b) = behavior.filter(|&b| self.behaviors[b].is_some()) {
-            let latency_us = self.handle_with_triggers(
-                b,
-                Arrival {
-                    route_index,
-                    viewer,
-                    object,
-                    now_us,
-                    base_us,
-                },
-                rngs,
-            );
-            self.record_latency(route_index, viewer.device as usize, base_us + latency_us);
-            return;
-        }
-        let size = self.objects.size_of(&object);
-        let origin = behavior
-            .and_then(|b| self.scenario.behaviors[b].origin)
-            .unwrap_or_else(|| self.objects.origin_of(&object));
-        let pop = &mut self.pops[pop_local];
-        pop.counters.requests += 1;
-
-        // Cache lookup: fresh hit, stale copy (revalidate), or miss.
-        let key = object.key;
-        let (answer_at_us, tag, size, edge_hit) =
-            match lookup(&mut pop.cache, &pop.in_flight, key, now_us) {
-                Lookup::Fresh { tag, size } => {
-                    pop.counters.edge_hits += 1;
-                    (now_us, tag, size, true)
-                }
-                Lookup::InFlight(p) => {
-                    pop.counters.edge_collapsed += 1;
-                    (p.ready_us, p.tag, p.size, false)
-                }
-                Lookup::Miss { stale } => {
-                    let (ready, tag, size) =
-                        match self.upstream_lookup(pop_local, key, origin, stale, now_us, rngs) {
-                            Upstream::Answered {
-                                ready_at_pop_us,
-                                tag,
-                                size,
-                            } => (ready_at_pop_us, tag, size),
-                            Upstream::Origin(go) => {
-                                let (fetch_us, status, source, answered_by) =
-                                    self.origin_fetch(pop_local, &go, origin, key, size, rngs);
-                                let at_tier_us = go.at_us + fetch_us;
-                                let tag = response_tag(status, answered_by, source);
-                                let size = body_bytes(status, size);
-                                if let Some(ttl_us) = self.ttl_us(&object, status) {
-                                    self.fill_upstream(&go, key, size, at_tier_us, ttl_us, tag);
-                                }
-                                (at_tier_us + go.back_us, tag, size)
-                            }
-                        };
-                    if let Some(ttl_us) = self.ttl_us(&object, tag_status(tag)) {
-                        self.schedule_fill(Tier::Pop(pop_local), key, size, ready, ttl_us, tag);
-                    }
-                    (ready, tag, size, false)
-                }
-            };
-        self.count_answer(
-            pop_local,
-            viewer.id,
-            tag_status(tag),
-            size,
-            (tag_source(tag), Some(tag_origin(tag))),
-            edge_hit,
-        );
-        self.record_latency(
-            route_index,
-            viewer.device as usize,
-            base_us + (answer_at_us - now_us),
-        );
     }
 
     /// How long the edge keeps an answer of `status` for `object`, µs
@@ -1006,161 +912,6 @@ impl RegionSim {
         if trip.via_regional {
             self.schedule_fill(Tier::Regional, key, size, at_us, ttl_us, tag);
         }
-    }
-
-    /// Sends a fetch for `key` to `origin` from the trip's tier: returns
-    /// the time it takes (round trip plus service time), the answer's
-    /// status, where it came from and the origin that answered (the
-    /// secondary after a failover), and counts it. The origin's condition picks the status:
-    /// down (every answer the outage's status, at once), objects it fails
-    /// or lacks, 503 Slow Down for the share of fetches above its request
-    /// rate (at once), 504 when the answer would come after CloudFront's
-    /// origin response timeout. Service time is multiplied by a slowdown
-    /// and, with limited concurrency, a fetch waits for a server in the
-    /// region's queue for the origin. An origin group fails over once to
-    /// its secondary, which the retry reaches after the first try's time.
-    fn origin_fetch(
-        &mut self,
-        pop_local: usize,
-        trip: &OriginTrip,
-        origin: usize,
-        key: u64,
-        size: u64,
-        rngs: &mut EpochRngs,
-    ) -> (u64, u16, AnswerSource, usize) {
-        let (fetch_us, status, source) =
-            self.classified_fetch(pop_local, trip, trip.at_us, origin, key, size, true, rngs);
-        match &self.scenario.origins[origin].failover {
-            Some((backup, on)) if on.contains(&status) => {
-                let backup = *backup;
-                let retry_at_us = trip.at_us + fetch_us;
-                let (more_us, backup_status, backup_source) = self.classified_fetch(
-                    pop_local,
-                    trip,
-                    retry_at_us,
-                    backup,
-                    key,
-                    size,
-                    false,
-                    rngs,
-                );
-                (fetch_us + more_us, backup_status, backup_source, backup)
-            }
-            _ => (fetch_us, status, source, origin),
-        }
-    }
-
-    /// [`RegionSim::origin_fetch_once`], with where its answer came from:
-    /// the origin's own (object or error), a 503 Slow Down, CloudFront's
-    /// 504 after the origin response timeout, or an origin that is out.
-    #[allow(clippy::too_many_arguments)]
-    fn classified_fetch(
-        &mut self,
-        pop_local: usize,
-        trip: &OriginTrip,
-        sent_us: u64,
-        origin: usize,
-        key: u64,
-        size: u64,
-        first: bool,
-        rngs: &mut EpochRngs,
-    ) -> (u64, u16, AnswerSource) {
-        let throttled_before = self.origins[origin].throttled;
-        let (fetch_us, status) =
-            self.origin_fetch_once(pop_local, trip, sent_us, origin, key, size, first, rngs);
-        let source = if self.origin_now[origin].down != 0 {
-            AnswerSource::OriginUnreachable
-        } else if self.origins[origin].throttled > throttled_before {
-            AnswerSource::OriginSlowDown
-        } else if status == 504 {
-            AnswerSource::OriginTimeout
-        } else {
-            AnswerSource::Origin
-        };
-        (fetch_us, status, source)
-    }
-
-    /// One fetch from one origin (no failover), sent at `sent_us`; `first`:
-    /// the request's first fetch, counted in the PoP's counters (a failover
-    /// retry counts only at the origin, so every request still ends one way).
-    #[allow(clippy::too_many_arguments)]
-    fn origin_fetch_once(
-        &mut self,
-        pop_local: usize,
-        trip: &OriginTrip,
-        sent_us: u64,
-        origin: usize,
-        key: u64,
-        size: u64,
-        first: bool,
-        rngs: &mut EpochRngs,
-    ) -> (u64, u16) {
-        let net = self.scenario.network;
-        let pop = &mut self.pops[pop_local];
-        let path = match (
-            &self.regional,
-            trip.via_regional,
-            &trip.shield,
-            &self.shield,
-        ) {
-            (_, _, Some(hop), Some(s)) => &s.to_origin[hop.origin][origin],
-            (Some(r), true, _, _) => &r.origin_paths[origin],
-            _ => &pop.origin_paths[origin],
-        };
-        let o = &self.scenario.origins[origin];
-        let now = self.origin_now[origin];
-        let rtt_us = sample_rtt_us(&net, path, None, &mut rngs.network) + now.extra_rtt_us;
-        let throttled = now.down == 0
-            && self.throttle[origin] > 0.0
-            && rngs.origin.random::<f64>() < self.throttle[origin];
-        let (mut status, mut fetch_us) = if now.down != 0 {
-            (now.down, rtt_us)
-        } else if throttled {
-            (503, rtt_us)
-        } else {
-            let status = o.faults.status_for(self.origin_salts[origin], key);
-            let service_us = o.service_ms.sample(&mut rngs.origin) * 1000.0 * now.slowdown;
-            let wait_us = match &mut self.origin_queues[origin] {
-                None => 0.0,
-                Some((queue, (queued, waits))) => {
-                    // It reaches the origin half a round trip after it left.
-                    let arrival_us = sent_us + (rtt_us / 2.0) as u64;
-                    *queued += 1;
-                    match queue.admit(arrival_us, service_us.round() as u64, o.timeout_us) {
-                        Admission::Served { wait_us } => {
-                            waits.record(wait_us);
-                            wait_us as f64
-                        }
-                        Admission::GaveUp => {
-                            // It waited until CloudFront gave up (a 504 below).
-                            waits.record(o.timeout_us);
-                            o.timeout_us as f64 + 1.0
-                        }
-                    }
-                }
-            };
-            (status, rtt_us + wait_us + service_us)
-        };
-        if fetch_us > o.timeout_us as f64 + rtt_us {
-            // CloudFront gives up after its origin response timeout.
-            status = 504;
-            fetch_us = o.timeout_us as f64 + rtt_us;
-        }
-        let stats = &mut self.origins[origin];
-        stats.throttled += u64::from(throttled);
-        stats.errors += u64::from(status >= 500);
-        let mut scratch = Counters::default();
-        count_origin_fetch(
-            if first {
-                &mut pop.counters
-            } else {
-                &mut scratch
-            },
-            stats,
-            body_bytes(status, size),
-            trip.revalidate && status == 200,
-        );
-        (fetch_us.round() as u64, status)
     }
 
     /// Schedules storing an object at `tier` when its answer arrives, and
