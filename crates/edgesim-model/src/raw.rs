@@ -166,6 +166,11 @@ pub struct RawOrigin {
     pub shield_cache_bytes: Option<Spanned<RawBytes>>,
     /// Origin Shield eviction policy (default lru).
     pub shield_policy: Option<Spanned<String>>,
+    /// How long CloudFront keeps an idle connection to the origin open, s
+    /// (default 5, CloudFront's; 1 to 180).
+    pub keepalive_timeout_s: Option<Spanned<f64>>,
+    /// `https` (default: TLS on every new connection) or `http`.
+    pub protocol: Option<Spanned<String>>,
 }
 
 /// One `[[behaviors]]` entry: a CloudFront cache behaviour.
@@ -319,6 +324,37 @@ pub struct RawNetwork {
     pub edge_processing_ms: Option<Spanned<f64>>,
     /// Last-mile round trip per device class, ms.
     pub last_mile_ms: Option<Spanned<RawDevices>>,
+    /// `[network.connections]`: connection set-up on the viewer leg.
+    pub connections: Option<Spanned<RawConnections>>,
+}
+
+/// `[network.connections]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConnections {
+    /// Model connection set-up at all (default true).
+    pub enabled: Option<Spanned<bool>>,
+    /// Share of requests that follow an earlier request of the same page
+    /// on the connection it opened (default 0.75), in [0, 1).
+    pub page_reuse_share: Option<Spanned<f64>>,
+    /// How long an idle viewer connection stays open, s (default 60).
+    pub viewer_idle_timeout_s: Option<Spanned<f64>>,
+    /// How long a viewer can resume its TLS session, s (default 3600).
+    pub session_ticket_s: Option<Spanned<f64>>,
+    /// Viewer protocol mix (shares, normalised): `h3`, `tls13`, `tls12`.
+    pub protocols: Option<Spanned<RawProtocols>>,
+}
+
+/// The viewer protocol mix.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProtocols {
+    /// HTTP/3 over QUIC.
+    pub h3: Option<Spanned<f64>>,
+    /// HTTP/1.1 or HTTP/2 over TCP and TLS 1.3.
+    pub tls13: Option<Spanned<f64>>,
+    /// HTTP/1.1 or HTTP/2 over TCP and TLS 1.2.
+    pub tls12: Option<Spanned<f64>>,
 }
 
 /// A byte count as written: an integer or a string with a unit ("40KiB").

@@ -342,6 +342,10 @@ pub struct Origin {
     pub timeout_us: u64,
     /// Origin group: (the origin to fail over to, the statuses that do).
     pub failover: Option<(usize, Vec<u16>)>,
+    /// How long CloudFront keeps an idle connection to it open, µs.
+    pub keepalive_us: u64,
+    /// New connections to it pay a TLS handshake (HTTPS).
+    pub tls: bool,
     /// CloudFront Origin Shield for this origin, when enabled.
     pub shield: Option<OriginShield>,
 }
@@ -475,6 +479,8 @@ pub struct Network {
     pub edge_processing_ms: f64,
     /// Last-mile round trip by [`Device`] index, ms.
     pub last_mile_ms: [f64; 4],
+    /// Connection set-up on the viewer leg.
+    pub connections: Connections,
 }
 
 impl Default for Network {
@@ -485,9 +491,45 @@ impl Default for Network {
             jitter_ms: 2.0,
             edge_processing_ms: 0.3,
             last_mile_ms: [4.0, 20.0, 12.0, 6.0],
+            connections: Connections::default(),
         }
     }
 }
+
+/// How viewers' connections to their PoP are set up and reused (see
+/// docs/model.md, "Connections").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Connections {
+    /// Connection set-up is modelled; without it every request costs one
+    /// round trip, as on a connection that is always open.
+    pub enabled: bool,
+    /// Share of requests that follow an earlier request of the same page
+    /// on the connection that request opened. HTTP Archive's crawl saw
+    /// about four requests per connection on the median page, so 0.75.
+    pub page_reuse_share: f64,
+    /// An idle viewer connection stays open this long, µs.
+    pub viewer_idle_timeout_us: u64,
+    /// A viewer resumes its TLS session within this long of its last
+    /// connection to the PoP, µs.
+    pub session_ticket_us: u64,
+    /// Viewer protocol shares, summing to 1: HTTP/3, TLS 1.3, TLS 1.2.
+    pub protocols: [f64; 3],
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Connections {
+            enabled: true,
+            page_reuse_share: 0.75,
+            viewer_idle_timeout_us: 60_000_000,
+            session_ticket_us: 3_600_000_000,
+            protocols: [0.3, 0.6, 0.1],
+        }
+    }
+}
+
+/// CloudFront's default origin keep-alive timeout (5 s), µs.
+pub const DEFAULT_ORIGIN_KEEPALIVE_US: u64 = 5_000_000;
 
 /// Why a scenario could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -1351,6 +1393,36 @@ impl Validator {
                     None => 30_000_000,
                 },
                 failover: None,
+                keepalive_us: match &o.keepalive_timeout_s {
+                    Some(k)
+                        if !(k.get_ref().is_finite() && (1.0..=180.0).contains(k.get_ref())) =>
+                    {
+                        self.err(
+                            k.span(),
+                            &entity,
+                            format!(
+                                "keepalive_timeout_s must be in 1..=180 (CloudFront's range, \
+                                 with a quota increase above 60), got {}",
+                                k.get_ref()
+                            ),
+                        );
+                        DEFAULT_ORIGIN_KEEPALIVE_US
+                    }
+                    Some(k) => (k.get_ref() * 1e6).round() as u64,
+                    None => DEFAULT_ORIGIN_KEEPALIVE_US,
+                },
+                tls: match o.protocol.as_ref().map(|p| (p, p.get_ref().as_str())) {
+                    None | Some((_, "https")) => true,
+                    Some((_, "http")) => false,
+                    Some((p, other)) => {
+                        self.err(
+                            p.span(),
+                            &entity,
+                            format!("protocol must be \"https\" or \"http\", got \"{other}\""),
+                        );
+                        true
+                    }
+                },
                 shield: self.origin_shield(o, &entity),
             });
         }
@@ -2275,13 +2347,102 @@ impl Validator {
                 out
             }
         };
+        let connections = match &n.connections {
+            None => d.connections,
+            Some(c) => self.connections(c),
+        };
         Network {
             fibre_km_per_ms,
             path_inflation,
             jitter_ms,
             edge_processing_ms,
             last_mile_ms,
+            connections,
         }
+    }
+
+    /// `[network.connections]`: shares in [0, 1], timeouts positive and at
+    /// most a day, a protocol mix with a positive sum.
+    fn connections(&mut self, raw: &Spanned<raw::RawConnections>) -> Connections {
+        let entity = "network.connections";
+        let c = raw.get_ref();
+        let d = Connections::default();
+        let mut out = d;
+        if let Some(e) = &c.enabled {
+            out.enabled = *e.get_ref();
+        }
+        if let Some(s) = &c.page_reuse_share {
+            let x = *s.get_ref();
+            if (0.0..1.0).contains(&x) {
+                out.page_reuse_share = x;
+            } else {
+                self.err(
+                    s.span(),
+                    entity,
+                    format!("page_reuse_share must be in [0, 1), got {x}"),
+                );
+            }
+        }
+        const DAY_S: f64 = 86_400.0;
+        for (v, name, slot) in [
+            (
+                &c.viewer_idle_timeout_s,
+                "viewer_idle_timeout_s",
+                &mut out.viewer_idle_timeout_us,
+            ),
+            (
+                &c.session_ticket_s,
+                "session_ticket_s",
+                &mut out.session_ticket_us,
+            ),
+        ] {
+            if let Some(s) = v {
+                let x = *s.get_ref();
+                if x.is_finite() && x > 0.0 && x <= DAY_S {
+                    *slot = (x * 1e6).round() as u64;
+                } else {
+                    self.err(
+                        s.span(),
+                        entity,
+                        format!("{name} must be > 0 and <= {DAY_S} (a day), got {x}"),
+                    );
+                }
+            }
+        }
+        if let Some(p) = &c.protocols {
+            let r = p.get_ref();
+            let mut shares = [0.0; 3];
+            let mut ok = true;
+            for (i, (v, name)) in [(&r.h3, "h3"), (&r.tls13, "tls13"), (&r.tls12, "tls12")]
+                .into_iter()
+                .enumerate()
+            {
+                if let Some(s) = v {
+                    let x = *s.get_ref();
+                    if x.is_finite() && x >= 0.0 {
+                        shares[i] = x;
+                    } else {
+                        ok = false;
+                        self.err(
+                            s.span(),
+                            entity,
+                            format!("protocols.{name} must be a share >= 0, got {x}"),
+                        );
+                    }
+                }
+            }
+            let sum: f64 = shares.iter().sum();
+            if ok && sum > 0.0 {
+                out.protocols = shares.map(|x| x / sum);
+            } else if ok {
+                self.err(
+                    p.span(),
+                    entity,
+                    "protocols must give at least one protocol a share > 0".to_owned(),
+                );
+            }
+        }
+        out
     }
 
     /// Reads a per-device table; with `normalise`, it is a mix that must

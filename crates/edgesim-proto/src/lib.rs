@@ -12,16 +12,18 @@ pub mod pb {
 
 use edgesim_sim::shield::{ShieldAccess, ShieldAccessKind, ShieldEntry, ShieldUpdate};
 use edgesim_sim::{
-    Counters, Demand, GroupEpoch, LambdaEpoch, OriginEpoch, PopEpoch, RegionEpochReport,
-    RouteEpoch, TriggerEpoch, VariantEpoch, ViewerOutcomes,
+    ConnectionCounts, Counters, Demand, GroupEpoch, LambdaEpoch, OriginEpoch, PopEpoch,
+    RegionEpochReport, RouteEpoch, TriggerEpoch, TtfbParts, VariantEpoch, ViewerOutcomes,
 };
 
 /// The protocol version this build speaks; bumped on any incompatible
 /// change to the messages or their meaning (2: log replay batches, Origin
 /// Shield updates and accesses, Lambda quota reports; 3: run leases and
 /// Renew, Advance streams progress before its report, StartRun carries the
-/// coordinator's version). Both sides refuse a peer of another version.
-pub const PROTOCOL_VERSION: u32 = 3;
+/// coordinator's version; 4: the request's time to first byte by part and
+/// connection counts in RegionReport). Both sides refuse a peer of another
+/// version.
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The software version, shown in handshakes.
 pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -186,6 +188,16 @@ pub fn region_report_to_pb(r: RegionEpochReport) -> pb::RegionReport {
             status_counts: r.outcomes.statuses.iter().map(|&(_, n)| n).collect(),
             errors_by_source: r.outcomes.errors_by_source,
         }),
+        ttfb_us: if r.ttfb == TtfbParts::default() {
+            Vec::new()
+        } else {
+            r.ttfb.us.to_vec()
+        },
+        connections: if r.connections == ConnectionCounts::default() {
+            Vec::new()
+        } else {
+            r.connections.to_vec()
+        },
     }
 }
 
@@ -280,6 +292,14 @@ pub fn region_report_from_pb(epoch: u64, r: pb::RegionReport) -> RegionEpochRepo
                     .collect(),
                 errors_by_source: o.errors_by_source,
             }),
+        ttfb: {
+            let mut t = TtfbParts::default();
+            for (slot, &v) in t.us.iter_mut().zip(&r.ttfb_us) {
+                *slot = v;
+            }
+            t
+        },
+        connections: ConnectionCounts::from_slice(&r.connections),
     }
 }
 

@@ -106,6 +106,10 @@ pub struct RunAccumulator {
     errors_by_source: [u64; AnswerSource::ALL.len()],
     /// Error answers by [`ErrorCause`] (in `ErrorCause::ALL` order) per epoch.
     errors_by_cause: Vec<[u64; ErrorCause::ALL.len()]>,
+    /// Time to first byte by part, per epoch (sums, µs) and answers.
+    ttfb: Vec<(u64, edgesim_sim::TtfbParts)>,
+    /// Connections over the run.
+    connections: edgesim_sim::ConnectionCounts,
 }
 
 /// One entity's requests and latency percentiles (ms; p50, p90, p99,
@@ -235,6 +239,8 @@ impl RunAccumulator {
             shield_epochs: vec![Vec::new(); scenario.origins.len()],
             statuses: BTreeMap::new(),
             errors_by_source: [0; AnswerSource::ALL.len()],
+            ttfb: Vec::new(),
+            connections: edgesim_sim::ConnectionCounts::default(),
             errors_by_cause: Vec::new(),
             scenario,
         }
@@ -494,6 +500,13 @@ impl RunAccumulator {
                 shield_epoch.count(a);
             }
         }
+        let mut ttfb = (0, edgesim_sim::TtfbParts::default());
+        for r in reports {
+            ttfb.0 += r.pops.iter().map(|p| p.counters.requests).sum::<u64>();
+            ttfb.1.add(&r.ttfb);
+            self.connections.add(&r.connections);
+        }
+        self.ttfb.push(ttfb);
         let mut causes = [0u64; ErrorCause::ALL.len()];
         for r in reports {
             for &(status, n) in &r.outcomes.statuses {
@@ -707,6 +720,8 @@ impl RunAccumulator {
             epochs,
             complete: epochs == s.simulation.epochs(),
             viewer_outcomes: self.viewer_outcomes(),
+            latency_breakdown: crate::summary::LatencyBreakdown::of(&self.ttfb),
+            connections: crate::summary::ConnectionsSummary::of(&self.connections),
             totals: Totals::from(&self.total),
             latency_ms: LatencyMs::of(&self.latency),
             pops: s

@@ -39,6 +39,14 @@ pub struct Summary {
     /// cause, over the run and per epoch.
     #[serde(default)]
     pub viewer_outcomes: ViewerOutcomes,
+    /// Where viewers' time to first byte went: connection set-up, TLS,
+    /// the edge, functions, the regional tiers, the origin, waiting for a
+    /// fetch in flight.
+    #[serde(default)]
+    pub latency_breakdown: LatencyBreakdown,
+    /// Connections opened, resumed and reused, viewer and origin side.
+    #[serde(default)]
+    pub connections: ConnectionsSummary,
     /// Run totals.
     pub totals: Totals,
     /// Viewer latency over the whole run.
@@ -107,6 +115,113 @@ impl Summary {
         )
         .with_shield(t.requests, t.shield_hits + t.shield_collapsed)
         .with_function(t.requests, t.function_answers, t.unresolved)
+    }
+}
+
+/// Time to first byte by part (see `edgesim_sim::TtfbParts::NAMES`): the
+/// mean per answer in ms over the run and per epoch, and each part's share
+/// of the total. The parts of every answer add up to its latency, so the
+/// means add up to the mean latency.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LatencyBreakdown {
+    /// Answers counted.
+    pub answers: u64,
+    /// Mean time to first byte, ms.
+    pub mean_ms: f64,
+    /// Mean of each part, ms.
+    pub parts_mean_ms: BTreeMap<String, f64>,
+    /// Each part's share of the total time.
+    pub parts_share: BTreeMap<String, f64>,
+    /// Mean of each part per epoch, ms (0 for an epoch without answers).
+    pub parts_mean_ms_per_epoch: BTreeMap<String, Vec<f64>>,
+}
+
+impl LatencyBreakdown {
+    /// From per-epoch (answers, sums of parts).
+    pub fn of(epochs: &[(u64, edgesim_sim::TtfbParts)]) -> LatencyBreakdown {
+        use edgesim_sim::TtfbParts;
+        let mut total = TtfbParts::default();
+        let mut answers = 0;
+        for (n, t) in epochs {
+            answers += n;
+            total.add(t);
+        }
+        let mean = |us: u64, n: u64| {
+            if n == 0 {
+                0.0
+            } else {
+                us as f64 / n as f64 / 1000.0
+            }
+        };
+        let all_us = total.total_us();
+        let mut out = LatencyBreakdown {
+            answers,
+            mean_ms: mean(all_us, answers),
+            ..LatencyBreakdown::default()
+        };
+        for (i, name) in TtfbParts::NAMES.iter().enumerate() {
+            let name = (*name).to_owned();
+            out.parts_mean_ms
+                .insert(name.clone(), mean(total.us[i], answers));
+            out.parts_share.insert(
+                name.clone(),
+                if all_us == 0 {
+                    0.0
+                } else {
+                    total.us[i] as f64 / all_us as f64
+                },
+            );
+            out.parts_mean_ms_per_epoch.insert(
+                name,
+                epochs.iter().map(|(n, t)| mean(t.us[i], *n)).collect(),
+            );
+        }
+        out
+    }
+}
+
+/// Connections over a run: on the viewer leg, per request; on the origin
+/// leg, per fetch.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ConnectionsSummary {
+    /// Requests that opened a viewer connection with a full handshake.
+    pub viewer_new: u64,
+    /// Requests that opened one resuming a TLS session.
+    pub viewer_resumed: u64,
+    /// Requests on an open viewer connection.
+    pub viewer_reused: u64,
+    /// Share of requests on an open connection.
+    pub viewer_reuse_share: f64,
+    /// Fetches that opened a connection to an origin.
+    pub origin_new: u64,
+    /// Fetches on a kept-alive connection.
+    pub origin_reused: u64,
+    /// Share of fetches on a kept-alive connection.
+    pub origin_reuse_share: f64,
+}
+
+impl ConnectionsSummary {
+    /// From the run's counts.
+    pub fn of(c: &edgesim_sim::ConnectionCounts) -> ConnectionsSummary {
+        let share = |part: u64, whole: u64| {
+            if whole == 0 {
+                0.0
+            } else {
+                part as f64 / whole as f64
+            }
+        };
+        ConnectionsSummary {
+            viewer_new: c.viewer_new,
+            viewer_resumed: c.viewer_resumed,
+            viewer_reused: c.viewer_reused,
+            viewer_reuse_share: share(
+                c.viewer_reused,
+                c.viewer_new + c.viewer_resumed + c.viewer_reused,
+            ),
+            origin_new: c.origin_new,
+            origin_reused: c.origin_reused,
+            origin_reuse_share: share(c.origin_reused, c.origin_new + c.origin_reused),
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! Nothing here does I/O, reads a clock or depends on which thread or
 //! agent runs it: the same plan, seed and demand give the same report.
 
+pub mod connections;
 pub mod controls;
 pub mod metrics;
 pub mod network;
@@ -15,9 +16,9 @@ pub mod routing;
 pub mod shield;
 
 pub use metrics::{
-    AnswerSource, Counters, EpochLatency, ErrorCause, GroupEpoch, LambdaEpoch, LatencyHistogram,
-    OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch, TriggerEpoch, VariantEpoch,
-    ViewerOutcomes,
+    AnswerSource, ConnectionCounts, Counters, EpochLatency, ErrorCause, GroupEpoch, LambdaEpoch,
+    LatencyHistogram, OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch, TriggerEpoch,
+    TtfbParts, VariantEpoch, ViewerOutcomes,
 };
 pub use region::{FUNCTION_LOG_CHARS_PER_REGION, RegionSim, SimError};
 pub use routing::{Demand, Routing};

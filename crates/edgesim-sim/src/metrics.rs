@@ -618,12 +618,121 @@ pub struct RegionEpochReport {
     pub lambda: LambdaEpoch,
     /// Viewer answers by status and error answers by source.
     pub outcomes: ViewerOutcomes,
+    /// Where the time to first byte of the epoch's answers went.
+    pub ttfb: TtfbParts,
+    /// Connections opened, resumed and reused on both legs.
+    pub connections: ConnectionCounts,
     /// Console output of the region's functions kept this epoch, one entry per line as
     /// `time_ms<TAB>behaviour<TAB>stage<TAB>request id<TAB>LEVEL<TAB>text`, within the region's
     /// budget for the run ([`crate::FUNCTION_LOG_CHARS_PER_REGION`]).
     pub function_logs: Vec<String>,
     /// Lines written this epoch beyond that budget (counted, not kept).
     pub function_logs_dropped: u64,
+}
+
+/// Time to first byte split into its parts: sums over answers, µs. The
+/// parts of one answer add up to its latency exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TtfbParts {
+    /// By part, in [`TtfbParts::NAMES`] order.
+    pub us: [u64; TtfbParts::NAMES.len()],
+}
+
+impl TtfbParts {
+    /// The parts, in order: the viewer's transport handshake (TCP, or
+    /// QUIC's combined one), its TLS handshake, the request's own round
+    /// trip to the PoP and the PoP's work, edge functions (their trips to
+    /// the Lambda@Edge region included), the trips between the PoP, the
+    /// regional edge cache and the Origin Shield (and answers from those
+    /// tiers), new connections to origins, the origin fetch (round trip,
+    /// queue, service), and waiting for a fetch another request started.
+    pub const NAMES: [&'static str; 8] = [
+        "connect",
+        "tls",
+        "edge",
+        "function",
+        "regional",
+        "origin_connect",
+        "origin",
+        "waiting",
+    ];
+    /// Index of the viewer's transport handshake.
+    pub const CONNECT: usize = 0;
+    /// Index of the viewer's TLS handshake.
+    pub const TLS: usize = 1;
+    /// Index of the request's round trip and edge processing.
+    pub const EDGE: usize = 2;
+    /// Index of edge functions.
+    pub const FUNCTION: usize = 3;
+    /// Index of the regional tiers.
+    pub const REGIONAL: usize = 4;
+    /// Index of origin connection set-up.
+    pub const ORIGIN_CONNECT: usize = 5;
+    /// Index of the origin fetch.
+    pub const ORIGIN: usize = 6;
+    /// Index of waiting for a fetch in flight.
+    pub const WAITING: usize = 7;
+
+    /// Adds another set.
+    pub fn add(&mut self, other: &TtfbParts) {
+        for (a, b) in self.us.iter_mut().zip(other.us) {
+            *a += b;
+        }
+    }
+
+    /// The sum of the parts, µs.
+    pub fn total_us(&self) -> u64 {
+        self.us.iter().sum()
+    }
+}
+
+/// Connections on both legs of the epoch's requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConnectionCounts {
+    /// Requests that opened a viewer connection with a full handshake.
+    pub viewer_new: u64,
+    /// Requests that opened one resuming an earlier TLS session.
+    pub viewer_resumed: u64,
+    /// Requests on an open viewer connection.
+    pub viewer_reused: u64,
+    /// Fetches that opened a connection to an origin.
+    pub origin_new: u64,
+    /// Fetches on a kept-alive connection to an origin.
+    pub origin_reused: u64,
+}
+
+impl ConnectionCounts {
+    /// Adds another set.
+    pub fn add(&mut self, o: &ConnectionCounts) {
+        self.viewer_new += o.viewer_new;
+        self.viewer_resumed += o.viewer_resumed;
+        self.viewer_reused += o.viewer_reused;
+        self.origin_new += o.origin_new;
+        self.origin_reused += o.origin_reused;
+    }
+
+    /// The counts as a list: viewer new, resumed, reused, origin new, reused.
+    pub fn to_vec(&self) -> Vec<u64> {
+        vec![
+            self.viewer_new,
+            self.viewer_resumed,
+            self.viewer_reused,
+            self.origin_new,
+            self.origin_reused,
+        ]
+    }
+
+    /// From [`ConnectionCounts::to_vec`]'s list (missing entries 0).
+    pub fn from_slice(v: &[u64]) -> ConnectionCounts {
+        let at = |i: usize| v.get(i).copied().unwrap_or(0);
+        ConnectionCounts {
+            viewer_new: at(0),
+            viewer_resumed: at(1),
+            viewer_reused: at(2),
+            origin_new: at(3),
+            origin_reused: at(4),
+        }
+    }
 }
 
 /// How close one region came to the account's Lambda@Edge quotas in one

@@ -22,9 +22,10 @@ use edgesim_model::workload::{Object, ObjectSampler, ViewerPool};
 use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
+use crate::connections::{OriginPool, ViewerConnections};
 use crate::metrics::{
-    AnswerSource, Counters, EpochLatency, GroupEpoch, MAX_COUNTED_STATUS, OriginEpoch, PopEpoch,
-    RegionEpochReport, RouteEpoch, VariantEpoch, ViewerOutcomes,
+    AnswerSource, ConnectionCounts, Counters, EpochLatency, GroupEpoch, MAX_COUNTED_STATUS,
+    OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch, TtfbParts, VariantEpoch, ViewerOutcomes,
 };
 use crate::network::{Path, sample_rtt_us};
 use crate::queueing::{Admission, OriginQueue};
@@ -84,7 +85,7 @@ pub enum SimError {
 
 /// Hashes u64 cache keys (already well mixed or small integers) cheaply.
 #[derive(Default)]
-struct KeyHasher(u64);
+pub(crate) struct KeyHasher(u64);
 
 impl Hasher for KeyHasher {
     fn finish(&self) -> u64 {
@@ -240,6 +241,15 @@ pub struct RegionSim {
     errors_by_source: [u64; AnswerSource::ALL.len()],
     /// Requests seen, for functions' request ids.
     request_seq: u64,
+    /// Viewers' connections to the region's PoPs.
+    viewer_connections: ViewerConnections,
+    /// CloudFront's kept-alive connections to origins, by (sending tier,
+    /// origin): see [`origin_pool_tier`].
+    origin_pools: HashMap<(u32, u32), OriginPool>,
+    /// The epoch's time to first byte by part.
+    ttfb: TtfbParts,
+    /// The epoch's connections.
+    connection_counts: ConnectionCounts,
     /// The Origin Shields, when an origin has one (see [`crate::shield`]).
     shield: Option<RegionShield>,
     /// The account's Lambda@Edge quotas in this region.
@@ -341,6 +351,10 @@ impl RegionSim {
             status_counts: vec![0; usize::from(MAX_COUNTED_STATUS) + 1],
             errors_by_source: [0; AnswerSource::ALL.len()],
             request_seq: 0,
+            viewer_connections: ViewerConnections::default(),
+            origin_pools: HashMap::new(),
+            ttfb: TtfbParts::default(),
+            connection_counts: ConnectionCounts::default(),
             lambda_quotas: quotas::RegionQuotas::new(scenario.lambda),
             function_logs: FunctionLogs::default(),
             objects: ObjectSampler::new(&scenario.catalog, seed),
@@ -400,11 +414,15 @@ impl RegionSim {
             }
         }
         self.regional_down = get(c::regional_down(region_id)).is_some_and(|v| v > 0.5);
-        for p in &mut self.pops {
+        for (local, p) in self.pops.iter_mut().enumerate() {
             if get(c::pop_flush(&scenario.pops[p.global].id)).is_some_and(|v| v > 0.5) {
                 let pop = &scenario.pops[p.global];
                 p.cache = edgesim_cache::build(pop.policy, Capacity::Bytes(pop.cache_bytes));
                 p.in_flight.clear();
+                // Its outage broke every connection on it, both ways.
+                self.viewer_connections.break_pop(local);
+                self.origin_pools
+                    .retain(|&(tier, _), _| tier != origin_pool_tier(Some(local), false));
             }
         }
         self.flash.0 = get(c::FLASH_OBJECTS.to_owned()).map_or(0, |n| n as u64);
@@ -507,6 +525,7 @@ impl RegionSim {
             }
         }
         self.apply_fills_until(span.end.saturating_sub(1));
+        self.viewer_connections.forget_before(span.end);
         Ok(self.take_report(epoch))
     }
 
@@ -613,6 +632,7 @@ impl RegionSim {
             self.serve(route_index, viewer, object, r.at_us, &mut rngs);
         }
         self.apply_fills_until(span.end.saturating_sub(1));
+        self.viewer_connections.forget_before(span.end);
         Ok(self.take_report(epoch))
     }
 
@@ -1065,6 +1085,8 @@ impl RegionSim {
             });
         }
         report.lambda = self.lambda_quotas.take_epoch();
+        report.ttfb = std::mem::take(&mut self.ttfb);
+        report.connections = std::mem::take(&mut self.connection_counts);
         report.outcomes = ViewerOutcomes {
             statuses: self
                 .status_counts
@@ -1183,6 +1205,16 @@ pub(crate) fn tag_status(tag: u32) -> u16 {
 /// The origin part of a tag.
 pub(crate) fn tag_origin(tag: u32) -> usize {
     ((tag >> 16) & TAG_ORIGIN_MASK) as usize
+}
+
+/// The sending tier of an origin pool: a PoP by local index, the regional
+/// edge cache, or the region's side of an Origin Shield.
+fn origin_pool_tier(pop: Option<usize>, shield: bool) -> u32 {
+    match (shield, pop) {
+        (true, _) => u32::MAX,
+        (false, None) => u32::MAX - 1,
+        (false, Some(p)) => p as u32,
+    }
 }
 
 /// Bytes of an answer of `status` for an object of `size`.

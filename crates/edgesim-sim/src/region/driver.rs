@@ -42,8 +42,32 @@ use super::{
     Upstream, body_bytes, count_origin_fetch, lookup, response_tag, tag_origin, tag_source,
     tag_status,
 };
-use crate::metrics::{AnswerSource, EpochLatency};
+use crate::connections::{ViewerLeg, ViewerProtocol, origin_handshake_rtts};
+use crate::metrics::{AnswerSource, EpochLatency, TtfbParts};
 use crate::network::sample_rtt_us;
+
+/// The time on the origin side of a request, from when its fetch leaves
+/// the sending tier: where it is (`at_us`), and how much of it went to
+/// functions and to opening connections to origins.
+struct OriginClock {
+    at_us: u64,
+    function_us: u64,
+    connect_us: u64,
+}
+
+impl OriginClock {
+    /// A function ran for `us`.
+    fn function(&mut self, us: u64) {
+        self.at_us += us;
+        self.function_us += us;
+    }
+
+    /// A fetch took `us`, `connect_us` of it opening a connection.
+    fn fetch(&mut self, (us, connect_us): (u64, u64)) {
+        self.at_us += us;
+        self.connect_us += connect_us;
+    }
+}
 
 /// The Lambda@Edge event of a request under a behaviour with edge code:
 /// what its functions see and change, and what the invocations cost.
@@ -178,6 +202,10 @@ impl RegionSim {
         }
         self.controls = controls;
 
+        // The viewer's connection: open, or opened for this request.
+        let (connect_us, tls_us) =
+            self.viewer_handshake(viewer.id, pop_local, now_us, viewer_rtt_us);
+
         // 9. The answer and its latency.
         self.count_answer(
             pop_local,
@@ -187,7 +215,15 @@ impl RegionSim {
             (source, answer.origin),
             answer.edge_hit,
         );
-        let latency_us = base_us + viewer_side_us + (answer.ready_us - now_us);
+        let latency_us =
+            connect_us + tls_us + base_us + viewer_side_us + (answer.ready_us - now_us);
+        let mut ttfb = answer.ttfb;
+        ttfb.us[TtfbParts::CONNECT] += connect_us;
+        ttfb.us[TtfbParts::TLS] += tls_us;
+        ttfb.us[TtfbParts::EDGE] += base_us;
+        ttfb.us[TtfbParts::FUNCTION] += viewer_side_us;
+        debug_assert_eq!(ttfb.total_us(), latency_us, "the parts add up");
+        self.ttfb.add(&ttfb);
         if let Some(name) = variant {
             let v = self.variants.entry(name).or_default();
             v.requests += 1;
@@ -238,7 +274,48 @@ impl RegionSim {
             ready_us: now_us,
             edge_hit: false,
             went_to_origin: false,
+            ttfb: TtfbParts::default(),
         })
+    }
+
+    /// The viewer's connection for a request at `now_us`: the round trips
+    /// of a new one's handshakes (transport, TLS), µs, and counts it.
+    fn viewer_handshake(
+        &mut self,
+        viewer_id: u64,
+        pop_local: usize,
+        now_us: u64,
+        rtt_us: f64,
+    ) -> (u64, u64) {
+        let config = self.scenario.network.connections;
+        if !config.enabled {
+            return (0, 0);
+        }
+        // Whether it follows an earlier request of its page: a property
+        // of the request, not a draw from the region's streams.
+        let page_draw = edgesim_model::rng::unit_f64(mix64(
+            viewer_id ^ now_us.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        ));
+        let leg =
+            self.viewer_connections
+                .request(&config, (viewer_id, pop_local), now_us, page_draw);
+        let c = &mut self.connection_counts;
+        let resumed = match leg {
+            ViewerLeg::Reused => {
+                c.viewer_reused += 1;
+                return (0, 0);
+            }
+            ViewerLeg::New { resumed } => resumed,
+        };
+        if resumed {
+            c.viewer_resumed += 1;
+        } else {
+            c.viewer_new += 1;
+        }
+        let (transport, tls) =
+            ViewerProtocol::of_viewer(viewer_id, &config.protocols).handshake_rtts(resumed);
+        let rtt = |n: u32| (f64::from(n) * rtt_us).round() as u64;
+        (rtt(transport), rtt(tls))
     }
 
     /// Step 2: CloudFront's viewer headers (added after viewer-request;
@@ -301,23 +378,29 @@ impl RegionSim {
         // 3. The PoP's cache, a fetch already in flight there, then the
         // regional cache and the Origin Shield.
         let pop = &mut self.pops[pop_local];
-        let cached = |tag: u32, bytes: u64, ready_us: u64, edge_hit: bool| Answer {
-            status: tag_status(tag),
-            source: tag_source(tag),
-            origin: Some(tag_origin(tag)),
-            bytes,
-            ready_us,
-            edge_hit,
-            went_to_origin: false,
+        // An answer from a tier: `part` is where the wait for it went.
+        let cached = |tag: u32, bytes: u64, ready_us: u64, edge_hit: bool, part: usize| {
+            let mut ttfb = TtfbParts::default();
+            ttfb.us[part] = ready_us - now_us;
+            Answer {
+                status: tag_status(tag),
+                source: tag_source(tag),
+                origin: Some(tag_origin(tag)),
+                bytes,
+                ready_us,
+                edge_hit,
+                went_to_origin: false,
+                ttfb,
+            }
         };
         let stale = match lookup(&mut pop.cache, &pop.in_flight, key, now_us) {
             Lookup::Fresh { tag, size } => {
                 pop.counters.edge_hits += 1;
-                return cached(tag, size, now_us, true);
+                return cached(tag, size, now_us, true, TtfbParts::EDGE);
             }
             Lookup::InFlight(p) => {
                 pop.counters.edge_collapsed += 1;
-                return cached(p.tag, p.size, p.ready_us, false);
+                return cached(p.tag, p.size, p.ready_us, false, TtfbParts::WAITING);
             }
             Lookup::Miss { stale } => stale,
         };
@@ -337,7 +420,7 @@ impl RegionSim {
                         tag,
                     );
                 }
-                return cached(tag, size, ready_at_pop_us, false);
+                return cached(tag, size, ready_at_pop_us, false, TtfbParts::REGIONAL);
             }
             Upstream::Origin(trip) => trip,
         };
@@ -345,13 +428,17 @@ impl RegionSim {
         // cache or the Origin Shield at no extra cost, and from a PoP that
         // fetches directly only after a round trip to its region.
         let remote = (pop_local, !trip.via_regional && trip.shield.is_none());
-        let mut at_us = trip.at_us;
+        let mut clock = OriginClock {
+            at_us: trip.at_us,
+            function_us: 0,
+            connect_us: 0,
+        };
 
         // 4. origin-request. An answer that does not reach the origin is
         // the function's.
         if let Some(e) = event.as_deref_mut() {
             e.request.origin = Some(cf_origin(&self.scenario.origins[default_origin]));
-            if let Some(inv) = self.origin_request(e, remote, rngs, &mut at_us) {
+            if let Some(inv) = self.origin_request(e, remote, rngs, &mut clock) {
                 self.pops[pop_local].counters.function_answers += 1;
                 return self.store_answer(
                     object,
@@ -360,7 +447,8 @@ impl RegionSim {
                     key,
                     default_origin,
                     inv,
-                    at_us,
+                    &clock,
+                    now_us,
                 );
             }
         }
@@ -391,24 +479,25 @@ impl RegionSim {
                 key,
                 default_origin,
                 UNRESOLVED,
-                at_us,
+                &clock,
+                now_us,
             );
         };
 
         // 5. The fetch. An origin group fails over once: CloudFront sends
         // the same request to the secondary, and the origin-request
         // function runs again for it.
-        let (fetch_us, mut fetched, mut fetched_source) = self.classified_fetch(
+        let (fetch, mut fetched, mut fetched_source) = self.classified_fetch(
             pop_local,
             &trip,
-            at_us,
+            clock.at_us,
             origin,
             fetched_object.key,
             self.objects.size_of(&fetched_object),
             true,
             rngs,
         );
-        at_us += fetch_us;
+        clock.fetch(fetch);
         if let Some((backup, on)) = &self.scenario.origins[origin].failover
             && on.contains(&fetched)
         {
@@ -418,26 +507,30 @@ impl RegionSim {
                 // The request already counts as an origin fetch: what the
                 // function does now changes the answer, not how the
                 // request ended.
-                if let Some(answer) = self.origin_request(e, remote, rngs, &mut at_us) {
-                    return self.store_answer(object, &trip, pop_local, key, backup, answer, at_us);
+                if let Some(answer) = self.origin_request(e, remote, rngs, &mut clock) {
+                    return self.store_answer(
+                        object, &trip, pop_local, key, backup, answer, &clock, now_us,
+                    );
                 }
             }
             let Some((chosen, object_asked)) = target(self, event.as_deref(), backup) else {
                 // Sent to a domain that does not resolve.
-                return self.store_answer(object, &trip, pop_local, key, backup, UNRESOLVED, at_us);
+                return self.store_answer(
+                    object, &trip, pop_local, key, backup, UNRESOLVED, &clock, now_us,
+                );
             };
             (origin, fetched_object) = (chosen, object_asked);
-            let (more_us, status, source) = self.classified_fetch(
+            let (more, status, source) = self.classified_fetch(
                 pop_local,
                 &trip,
-                at_us,
+                clock.at_us,
                 origin,
                 fetched_object.key,
                 self.objects.size_of(&fetched_object),
                 false,
                 rngs,
             );
-            at_us += more_us;
+            clock.fetch(more);
             (fetched, fetched_source) = (status, source);
         }
 
@@ -458,7 +551,7 @@ impl RegionSim {
                 answer,
                 remote,
                 rngs,
-                &mut at_us,
+                &mut clock,
             );
         }
         // 7. Stored for as long as the fetched object's freshness says,
@@ -466,18 +559,20 @@ impl RegionSim {
         if matches!(answer.2, Storage::ObjectTtl) {
             answer.2 = Storage::Ttl(self.ttl_us(&fetched_object, answer.0));
         }
-        self.store_answer(object, &trip, pop_local, key, origin, answer, at_us)
+        self.store_answer(
+            object, &trip, pop_local, key, origin, answer, &clock, now_us,
+        )
     }
 
     /// Step 4: the origin-request function, if any, where the fetch
-    /// leaves; adds its time to `at_us`. Its answer when it did not let
+    /// leaves; adds its time to the clock. Its answer when it did not let
     /// the request go on.
     fn origin_request(
         &mut self,
         e: &mut Event,
         remote: (usize, bool),
         rngs: &mut EpochRngs,
-        at_us: &mut u64,
+        clock: &mut OriginClock,
     ) -> Option<OriginSideAnswer> {
         let inv = self.invoke_in_region(
             e.behavior,
@@ -488,13 +583,13 @@ impl RegionSim {
             remote,
             rngs,
         )?;
-        *at_us += inv.duration_us;
+        clock.function(inv.duration_us);
         self.answer_of(inv.outcome)
     }
 
     /// Step 6: origin-response on the origin's answer (`fetched`: status,
     /// bytes, storage, source), with the headers the origin sends (a
-    /// changed Cache-Control decides the TTL); adds its time to `at_us`.
+    /// changed Cache-Control decides the TTL); adds its time to the clock.
     fn origin_response(
         &mut self,
         e: &mut Event,
@@ -502,7 +597,7 @@ impl RegionSim {
         fetched: OriginSideAnswer,
         remote: (usize, bool),
         rngs: &mut EpochRngs,
-        at_us: &mut u64,
+        clock: &mut OriginClock,
     ) -> OriginSideAnswer {
         let (fetched_status, fetched_bytes, _, _) = fetched;
         let mut resp = Response::new(fetched_status);
@@ -515,7 +610,7 @@ impl RegionSim {
             &e.request.uri,
             fetched_object,
             fetched_bytes,
-            *at_us,
+            clock.at_us,
             e.ctx.request_id,
         );
         let Some(inv) = self.invoke_in_region(
@@ -529,7 +624,7 @@ impl RegionSim {
         ) else {
             return fetched;
         };
-        *at_us += inv.duration_us;
+        clock.function(inv.duration_us);
         match inv.outcome {
             StageOutcome::Failed(f) => (
                 f.viewer_status,
@@ -563,8 +658,9 @@ impl RegionSim {
         }
     }
 
-    /// Step 7: stores an answer that came back at `at_us` per its TTL at
-    /// the tiers it passes, and describes it.
+    /// Step 7: stores an answer that came back to the sending tier when
+    /// the clock says per its TTL at the tiers it passes, and describes it
+    /// (for a request that reached the PoP at `now_us`).
     #[allow(clippy::too_many_arguments)]
     fn store_answer(
         &mut self,
@@ -574,8 +670,15 @@ impl RegionSim {
         key: u64,
         origin: usize,
         (status, bytes, storage, source): OriginSideAnswer,
-        at_us: u64,
+        clock: &OriginClock,
+        now_us: u64,
     ) -> Answer {
+        let at_us = clock.at_us;
+        let mut ttfb = TtfbParts::default();
+        ttfb.us[TtfbParts::REGIONAL] = (trip.at_us - now_us) + trip.back_us;
+        ttfb.us[TtfbParts::FUNCTION] = clock.function_us;
+        ttfb.us[TtfbParts::ORIGIN_CONNECT] = clock.connect_us;
+        ttfb.us[TtfbParts::ORIGIN] = (at_us - trip.at_us) - clock.function_us - clock.connect_us;
         let tag = response_tag(status, origin, source);
         let ttl_us = match storage {
             Storage::Never => None,
@@ -601,6 +704,7 @@ impl RegionSim {
             ready_us: at_us + trip.back_us,
             edge_hit: false,
             went_to_origin: true,
+            ttfb,
         }
     }
 
@@ -673,7 +777,7 @@ impl RegionSim {
         size: u64,
         first: bool,
         rngs: &mut EpochRngs,
-    ) -> (u64, u16, AnswerSource) {
+    ) -> ((u64, u64), u16, AnswerSource) {
         let throttled_before = self.origins[origin].throttled;
         let (fetch_us, status) =
             self.origin_fetch_once(pop_local, trip, sent_us, origin, key, size, first, rngs);
@@ -690,8 +794,9 @@ impl RegionSim {
     }
 
     /// One fetch from one origin (no failover), sent at `sent_us` from the
-    /// trip's tier: returns the time it takes (round trip, queue wait and
-    /// service) and the answer's status, and counts it. The origin's
+    /// trip's tier: returns the time it takes (connection set-up when no
+    /// kept-alive connection is idle, round trip, queue wait and service;
+    /// and the set-up alone) and the answer's status, and counts it. The origin's
     /// condition picks the status: down (every answer the outage's status,
     /// at once), objects it fails or lacks, 503 Slow Down for the share of
     /// fetches above its request rate (at once), 504 when the answer would
@@ -712,7 +817,7 @@ impl RegionSim {
         size: u64,
         first: bool,
         rngs: &mut EpochRngs,
-    ) -> (u64, u16) {
+    ) -> ((u64, u64), u16) {
         let net = self.scenario.network;
         let pop = &mut self.pops[pop_local];
         let path = match (
@@ -731,6 +836,33 @@ impl RegionSim {
         let throttled = now.down == 0
             && self.throttle[origin] > 0.0
             && rngs.origin.random::<f64>() < self.throttle[origin];
+        // A connection from the tier's pool, or a new one (an origin that
+        // is out takes none: its answer is the failed attempt).
+        let tier = super::origin_pool_tier(
+            (!trip.via_regional).then_some(pop_local),
+            trip.shield.is_some(),
+        );
+        let pool = (net.connections.enabled && now.down == 0).then(|| {
+            let pool = self
+                .origin_pools
+                .entry((tier, origin as u32))
+                .or_default();
+            let reused = pool.acquire(sent_us, o.keepalive_us);
+            (pool, reused)
+        });
+        let connect_us = match &pool {
+            None => 0.0,
+            Some((_, true)) => {
+                self.connection_counts.origin_reused += 1;
+                0.0
+            }
+            Some((_, false)) => {
+                self.connection_counts.origin_new += 1;
+                let (transport, tls) = origin_handshake_rtts(o.tls);
+                f64::from(transport + tls) * rtt_us
+            }
+        };
+        let sent_us = sent_us + connect_us.round() as u64;
         let (mut status, mut fetch_us) = if now.down != 0 {
             (now.down, rtt_us)
         } else if throttled {
@@ -764,6 +896,15 @@ impl RegionSim {
             status = 504;
             fetch_us = o.timeout_us as f64 + rtt_us;
         }
+        let connect_us = connect_us.round() as u64;
+        let fetch_us = fetch_us.round() as u64;
+        if let Some((pool, _)) = pool
+            && status != 504
+        {
+            // Kept alive once its answer is in (CloudFront closes one it
+            // gave up on).
+            pool.release(sent_us + fetch_us);
+        }
         let stats = &mut self.origins[origin];
         stats.throttled += u64::from(throttled);
         stats.errors += u64::from(status >= 500);
@@ -778,6 +919,6 @@ impl RegionSim {
             body_bytes(status, size),
             trip.revalidate && status == 200,
         );
-        (fetch_us.round() as u64, status)
+        ((connect_us + fetch_us, connect_us), status)
     }
 }

@@ -135,6 +135,9 @@ pub(super) struct Answer {
     pub(super) ready_us: u64,
     pub(super) edge_hit: bool,
     pub(super) went_to_origin: bool,
+    /// Where the time from the PoP to `ready_us` went (the origin side's
+    /// parts: regional tiers, origin, functions there, waiting).
+    pub(super) ttfb: crate::metrics::TtfbParts,
 }
 
 impl RegionSim {
