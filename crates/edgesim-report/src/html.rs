@@ -205,7 +205,7 @@ pub fn index_html(summary: &Summary, plots: &[RenderedPlot]) -> String {
     }
     h.push_str("<nav>");
     h.push_str("<a href=\"#outcomes\">Viewer outcomes</a><a href=\"#errors\">Errors by cause</a>");
-    h.push_str("<a href=\"#headline\">Headline</a>");
+    h.push_str("<a href=\"#headline\">Headline</a><a href=\"#ttfb\">Where the time goes</a>");
     for p in plots {
         let _ = write!(h, "<a href=\"#{}\">{}</a>", p.name, escape(&p.title));
     }
@@ -223,6 +223,7 @@ pub fn index_html(summary: &Summary, plots: &[RenderedPlot]) -> String {
     cause_table(&mut h, s);
 
     headline(&mut h, s);
+    latency_breakdown(&mut h, s);
 
     h.push_str("<h2 id=\"plots\">Plots</h2>\n");
     for p in rest {
@@ -516,6 +517,49 @@ fn headline(h: &mut String, s: &Summary) {
             h,
             "<tr><td>{what}</td><td class=\"n\">{value}</td><td class=\"note\">{}</td></tr>",
             escape(&note)
+        );
+    }
+    h.push_str("</tbody>\n</table>\n");
+}
+
+/// Where the time to first byte goes, part by part, and how often
+/// connections were opened on each leg.
+fn latency_breakdown(h: &mut String, s: &Summary) {
+    let b = &s.latency_breakdown;
+    let c = &s.connections;
+    let _ = writeln!(
+        h,
+        "<h2 id=\"ttfb\">Where the time goes</h2>\n<p class=\"meta\">Mean time to first byte {:.1} ms over {} answers; the parts of every answer add up to its latency. \
+         Viewer connections: {} reused, {} new ({} resuming a TLS session, {} full handshakes); origin connections: {} of {} fetches on a kept-alive connection.</p>",
+        b.mean_ms,
+        b.answers,
+        pct(c.viewer_reuse_share),
+        c.viewer_new + c.viewer_resumed,
+        c.viewer_resumed,
+        c.viewer_new,
+        pct(c.origin_reuse_share),
+        c.origin_new + c.origin_reused,
+    );
+    h.push_str(
+        "<table id=\"ttfb-table\">\n<thead><tr><th>part</th><th class=\"n\">mean ms</th><th class=\"n\">share</th><th>what it is</th></tr></thead>\n<tbody>\n",
+    );
+    const WHAT: [&str; 8] = [
+        "the viewer's transport handshake (TCP, or QUIC's combined one) on a new connection",
+        "the viewer's TLS handshake on a new TCP connection",
+        "the request's round trip to the PoP and the PoP's own work",
+        "edge functions, with their trips to the Lambda@Edge region",
+        "trips to the regional edge cache and Origin Shield, and their answers",
+        "opening connections to origins (CloudFront keeps them alive)",
+        "the origin fetch: round trip, queue wait and service",
+        "waiting for a fetch another request started (collapsing)",
+    ];
+    for (i, name) in edgesim_sim::TtfbParts::NAMES.iter().enumerate() {
+        let _ = writeln!(
+            h,
+            "<tr><td>{name}</td><td class=\"n\">{:.2}</td><td class=\"n\">{}</td><td class=\"note\">{}</td></tr>",
+            b.parts_mean_ms.get(*name).copied().unwrap_or(0.0),
+            pct(b.parts_share.get(*name).copied().unwrap_or(0.0)),
+            WHAT[i]
         );
     }
     h.push_str("</tbody>\n</table>\n");
@@ -1123,6 +1167,8 @@ mod tests {
         let s = crate::testkit::summary(6);
         let page = index_html(&s, &[]);
         assert!(page.contains("<h2 id=\"cost\">Cost</h2>"));
+        assert!(page.contains("<table id=\"ttfb-table\">"));
+        assert!(page.contains("<td>origin_connect</td>"));
         assert!(page.contains("table <b>aws-2026-11</b> (as of 2026-11-01"));
         assert!(page.contains("https://aws.amazon.com/cloudfront/pricing/"));
         assert!(page.contains("<tr><td>Cost per month (USD)</td>"));

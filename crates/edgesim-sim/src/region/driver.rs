@@ -843,10 +843,7 @@ impl RegionSim {
             trip.shield.is_some(),
         );
         let pool = (net.connections.enabled && now.down == 0).then(|| {
-            let pool = self
-                .origin_pools
-                .entry((tier, origin as u32))
-                .or_default();
+            let pool = self.origin_pools.entry((tier, origin as u32)).or_default();
             let reused = pool.acquire(sent_us, o.keepalive_us);
             (pool, reused)
         });
