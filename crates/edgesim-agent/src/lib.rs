@@ -360,17 +360,14 @@ impl EdgeAgent for Agent {
         let threads = self.threads;
         let epoch = req.epoch;
         let run_id = req.run_id;
-        let mut controls = edgesim_triggers::Controls::new();
-        for (name, value) in &req.controls {
-            controls.set(name, *value);
-        }
+        let controls = edgesim_proto::controls_from_pb(req.controls.as_ref());
         let (tx, rx) = mpsc::channel(4);
         let slot = Arc::clone(&self.run);
         tokio::spawn(async move {
             let started = Instant::now();
             let mut work = tokio::task::spawn_blocking(move || {
                 for r in &mut regions {
-                    r.set_controls(controls.clone());
+                    r.set_controls(&controls);
                 }
                 let result = advance_all_replay(&mut regions, &demand, &replay, epoch, threads);
                 (regions, result)

@@ -1,7 +1,6 @@
 //! Folding epochs into a run's summary: the same code for a live run and
 //! for a rebuild from the epoch log, so that both give the same bytes.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use edgesim_model::Scenario;
@@ -37,7 +36,7 @@ impl RunFold {
 
     /// The controls of `epoch`; called once per epoch, in order, before
     /// the epoch is folded (or aborted).
-    pub(crate) fn controls(&mut self, epoch: u64) -> BTreeMap<String, f64> {
+    pub(crate) fn controls(&mut self, epoch: u64) -> edgesim_sim::controls::EpochControls {
         self.globals.controls(&self.scenario, epoch)
     }
 

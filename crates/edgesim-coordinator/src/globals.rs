@@ -5,13 +5,14 @@
 //! turns one epoch's reports into the controls of the next (a one-epoch
 //! lag, see DESIGN.md).
 
-use std::collections::BTreeMap;
-
 use edgesim_migration::{Controller, GateMetric, Observation};
 use edgesim_model::Scenario;
 use edgesim_model::events::EventKind;
 use edgesim_report::MigrationSummary;
-use edgesim_sim::{Demand, RegionEpochReport, Routing, controls};
+use edgesim_sim::controls::{
+    EpochControls, ExtraRtt, FlashControl, MigrationControl, OriginControl,
+};
+use edgesim_sim::{Demand, RegionEpochReport, Routing};
 
 /// The coordinator's global state across epochs.
 pub(crate) struct Globals {
@@ -124,25 +125,25 @@ impl Globals {
     }
 
     /// The controls every region gets for `epoch`.
-    pub(crate) fn controls(&mut self, scenario: &Scenario, epoch: u64) -> BTreeMap<String, f64> {
-        let mut out = BTreeMap::new();
+    pub(crate) fn controls(&mut self, scenario: &Scenario, epoch: u64) -> EpochControls {
+        let mut out = EpochControls {
+            origins: vec![OriginControl::default(); scenario.origins.len()],
+            ..EpochControls::default()
+        };
         if let Some(c) = &mut self.controller {
             let plan = c.plan(epoch);
-            out.insert(controls::MIGRATION_WEIGHT.to_owned(), plan.weight);
-            if plan.promoted {
-                out.insert(controls::MIGRATION_PROMOTED.to_owned(), 1.0);
-            }
+            out.migration = Some(MigrationControl {
+                weight: plan.weight,
+                promoted: plan.promoted,
+            });
         }
-        for ((o, offered), slow_down) in scenario
-            .origins
-            .iter()
-            .zip(&self.offered_rps)
-            .zip(&mut self.slow_down)
+        for (i, (offered, slow_down)) in
+            self.offered_rps.iter().zip(&mut self.slow_down).enumerate()
         {
             if let Some((limit, series)) = slow_down {
                 series.push(*limit);
                 if *offered > *limit {
-                    out.insert(controls::origin_throttle(&o.id), 1.0 - *limit / offered);
+                    out.origins[i].throttle_share = 1.0 - *limit / offered;
                 }
             }
         }
@@ -151,24 +152,26 @@ impl Globals {
         for e in scenario.events.iter().filter(|e| e.active_at(t_us)) {
             match &e.kind {
                 EventKind::OriginOutage { origin, status } => {
-                    out.insert(
-                        controls::origin_down(&scenario.origins[*origin].id),
-                        f64::from(*status),
-                    );
+                    out.origins[*origin].down_status = Some(*status);
                 }
                 EventKind::OriginSlowdown { origin, factor } => slowdown[*origin] *= factor,
                 EventKind::RegionalOutage { region } => {
-                    out.insert(controls::regional_down(&scenario.regions[*region].id), 1.0);
+                    if !out.regional_down.contains(region) {
+                        out.regional_down.push(*region);
+                    }
                 }
                 EventKind::NetworkDegradation {
                     region,
                     origin,
                     extra_ms,
                 } => {
-                    for (i, o) in scenario.origins.iter().enumerate() {
+                    for i in 0..scenario.origins.len() {
                         if origin.is_none_or(|x| x == i) {
-                            let key = controls::extra_rtt_ms(&scenario.regions[*region].id, &o.id);
-                            *out.entry(key).or_insert(0.0) += extra_ms;
+                            out.extra_rtt.push(ExtraRtt {
+                                region: *region,
+                                origin: i,
+                                ms: *extra_ms,
+                            });
                         }
                     }
                 }
@@ -176,33 +179,33 @@ impl Globals {
             }
         }
         for (i, o) in scenario.origins.iter().enumerate() {
-            if slowdown[i] != 1.0 {
-                out.insert(controls::origin_slowdown(&o.id), slowdown[i]);
-            }
+            out.origins[i].slowdown = slowdown[i];
             // Limited concurrency: each region queues for its share of the
             // servers (see README, "Capacity and failures").
             if let (Some(servers), Some(shares)) = (o.concurrency, &self.fetch_shares[i]) {
-                for (region, n) in scenario.regions.iter().zip(split_servers(servers, shares)) {
-                    out.insert(controls::origin_servers(&region.id, &o.id), f64::from(n));
-                }
+                out.origins[i].servers_by_region = split_servers(servers, shares);
             }
         }
         self.slowdown = slowdown;
         // PoPs back from an outage start with an empty cache.
         let down = Self::down_at(scenario, t_us);
-        for (i, p) in scenario.pops.iter().enumerate() {
-            if self.down_before[i] && !down[i] {
-                out.insert(controls::pop_flush(&p.id), 1.0);
-            }
-        }
+        out.pops_flushed = (0..scenario.pops.len())
+            .filter(|&i| self.down_before[i] && !down[i])
+            .collect();
         self.down_before = down;
         if let Some((factor, objects, countries)) = flash_at(scenario, t_us) {
-            out.insert(controls::FLASH_OBJECTS.to_owned(), objects as f64);
-            for (i, c) in scenario.viewers.countries.iter().enumerate() {
-                if countries.is_empty() || countries.contains(&i) {
-                    out.insert(controls::flash_share(&c.code), (factor - 1.0) / factor);
-                }
-            }
+            out.flash = Some(FlashControl {
+                objects,
+                share_by_country: (0..scenario.viewers.countries.len())
+                    .map(|i| {
+                        if countries.is_empty() || countries.contains(&i) {
+                            (factor - 1.0) / factor
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect(),
+            });
         }
         out
     }

@@ -673,7 +673,7 @@ async fn take_over(
     ctx: &EpochCtx<'_>,
     agent: usize,
     regions: &[usize],
-    controls: &std::collections::BTreeMap<String, f64>,
+    controls: &edgesim_sim::controls::EpochControls,
     epoch: u64,
     deadline: Duration,
 ) -> Result<Vec<edgesim_sim::RegionEpochReport>, String> {
@@ -897,7 +897,7 @@ async fn advance_epoch(
     ctx: &EpochCtx<'_>,
     assignment: &[Vec<usize>],
     alive: &[bool],
-    controls: &std::collections::BTreeMap<String, f64>,
+    controls: &edgesim_sim::controls::EpochControls,
     epoch: u64,
     deadline: Duration,
 ) -> (
@@ -918,7 +918,7 @@ fn spawn_advance(
     ctx: &EpochCtx<'_>,
     assignment: &[Vec<usize>],
     alive: &[bool],
-    controls: &std::collections::BTreeMap<String, f64>,
+    controls: &edgesim_sim::controls::EpochControls,
     epoch: u64,
     deadline: Duration,
 ) -> AdvanceCalls {
@@ -938,7 +938,7 @@ fn spawn_advance(
                     replay: ctx.replay.get(r).cloned().unwrap_or_default(),
                 })
                 .collect(),
-            controls: controls.clone().into_iter().collect(),
+            controls: Some(edgesim_proto::controls_to_pb(controls)),
             shield: ctx.shield.cloned(),
         };
         let mut client = agent.client.clone();

@@ -10,6 +10,9 @@ pub mod pb {
     tonic::include_proto!("edgesim.v1");
 }
 
+use edgesim_sim::controls::{
+    EpochControls, ExtraRtt, FlashControl, MigrationControl, OriginControl,
+};
 use edgesim_sim::shield::{ShieldAccess, ShieldAccessKind, ShieldEntry, ShieldUpdate};
 use edgesim_sim::{
     ConnectionCounts, Counters, Demand, GroupEpoch, LambdaEpoch, OriginEpoch, PopEpoch,
@@ -21,7 +24,7 @@ use edgesim_sim::{
 /// Shield updates and accesses, Lambda quota reports; 3: run leases and
 /// Renew, Advance streams progress before its report, StartRun carries the
 /// coordinator's version; 4: the request's time to first byte by part and
-/// connection counts in RegionReport). Both sides refuse a peer of another
+/// connection counts in RegionReport, typed epoch controls). Both sides refuse a peer of another
 /// version.
 pub const PROTOCOL_VERSION: u32 = 4;
 
@@ -198,6 +201,79 @@ pub fn region_report_to_pb(r: RegionEpochReport) -> pb::RegionReport {
         } else {
             r.connections.to_vec()
         },
+    }
+}
+
+/// Encodes an epoch's controls.
+pub fn controls_to_pb(c: &EpochControls) -> pb::EpochControls {
+    pb::EpochControls {
+        migration: c.migration.map(|m| pb::MigrationControl {
+            weight: m.weight,
+            promoted: m.promoted,
+        }),
+        origins: c
+            .origins
+            .iter()
+            .map(|o| pb::OriginControl {
+                throttle_share: o.throttle_share,
+                down_status: o.down_status.map_or(0, u32::from),
+                slowdown: o.slowdown,
+                servers_by_region: o.servers_by_region.clone(),
+            })
+            .collect(),
+        regional_down: c.regional_down.iter().map(|&r| r as u32).collect(),
+        extra_rtt: c
+            .extra_rtt
+            .iter()
+            .map(|e| pb::ExtraRtt {
+                region: e.region as u32,
+                origin: e.origin as u32,
+                ms: e.ms,
+            })
+            .collect(),
+        pops_flushed: c.pops_flushed.iter().map(|&p| p as u32).collect(),
+        flash: c.flash.as_ref().map(|f| pb::FlashControl {
+            objects: f.objects,
+            share_by_country: f.share_by_country.clone(),
+        }),
+    }
+}
+
+/// Decodes an epoch's controls (a missing message: no controls).
+pub fn controls_from_pb(c: Option<&pb::EpochControls>) -> EpochControls {
+    let Some(c) = c else {
+        return EpochControls::default();
+    };
+    EpochControls {
+        migration: c.migration.as_ref().map(|m| MigrationControl {
+            weight: m.weight,
+            promoted: m.promoted,
+        }),
+        origins: c
+            .origins
+            .iter()
+            .map(|o| OriginControl {
+                throttle_share: o.throttle_share,
+                down_status: (o.down_status != 0).then(|| o.down_status.min(999) as u16),
+                slowdown: o.slowdown,
+                servers_by_region: o.servers_by_region.clone(),
+            })
+            .collect(),
+        regional_down: c.regional_down.iter().map(|&r| r as usize).collect(),
+        extra_rtt: c
+            .extra_rtt
+            .iter()
+            .map(|e| ExtraRtt {
+                region: e.region as usize,
+                origin: e.origin as usize,
+                ms: e.ms,
+            })
+            .collect(),
+        pops_flushed: c.pops_flushed.iter().map(|&p| p as usize).collect(),
+        flash: c.flash.as_ref().map(|f| FlashControl {
+            objects: f.objects,
+            share_by_country: f.share_by_country.clone(),
+        }),
     }
 }
 

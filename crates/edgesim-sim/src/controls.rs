@@ -1,53 +1,105 @@
-//! Names of the per-epoch controls the coordinator sets for every region
-//! (`Advance.controls`): the one place both sides take them from.
+//! The per-epoch controls the coordinator sets for every region
+//! (`Advance.controls`), typed: what the global state of the run (the
+//! migration's plan, origins' load and events) makes each region do in the
+//! coming epoch. Indices are the scenario's (origins, regions, PoPs,
+//! countries), so a control cannot name something that does not exist.
 
-/// Share of traffic the migration sends to its target, in [0, 1]; what a
-/// built-in `origin_split` with `weight = "migration"` reads.
+/// The knob a built-in `origin_split` with `weight = "migration"` reads:
+/// the migration's weight, as functions see it.
 pub const MIGRATION_WEIGHT: &str = "migration";
 
-/// 1 once a continuous deployment's staging side has been promoted.
-pub const MIGRATION_PROMOTED: &str = "migration.promoted";
-
-/// Share of an origin's fetches answered 503 Slow Down in the epoch.
-pub fn origin_throttle(origin_id: &str) -> String {
-    format!("origin.{origin_id}.throttle")
+/// Everything a region is told for one epoch.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EpochControls {
+    /// The migration's plan, when the scenario has one.
+    pub migration: Option<MigrationControl>,
+    /// Per origin, in scenario order (empty: every origin as configured).
+    pub origins: Vec<OriginControl>,
+    /// Regions (scenario indices) whose regional edge cache is down.
+    pub regional_down: Vec<usize>,
+    /// Round trips added between a region and an origin.
+    pub extra_rtt: Vec<ExtraRtt>,
+    /// PoPs (scenario indices) back from an outage this epoch: their caches
+    /// start empty and their connections are gone.
+    pub pops_flushed: Vec<usize>,
+    /// A flash crowd under way.
+    pub flash: Option<FlashControl>,
 }
 
-/// Status an origin answers every fetch with while it is out (0: up).
-pub fn origin_down(origin_id: &str) -> String {
-    format!("origin.{origin_id}.down")
+/// The migration's plan for the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MigrationControl {
+    /// Share of traffic sent to the target, in [0, 1].
+    pub weight: f64,
+    /// A continuous deployment's staging side has been promoted.
+    pub promoted: bool,
 }
 
-/// Multiplier of an origin's service time (1: normal).
-pub fn origin_slowdown(origin_id: &str) -> String {
-    format!("origin.{origin_id}.slowdown")
+/// One origin's condition for the epoch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OriginControl {
+    /// Share of its fetches answered 503 Slow Down (from its global load
+    /// over its request-rate limit), in [0, 1].
+    pub throttle_share: f64,
+    /// The status of every answer while it is out; None when up.
+    pub down_status: Option<u16>,
+    /// Service-time multiplier (1: normal).
+    pub slowdown: f64,
+    /// With limited concurrency: each region's share of its servers, in
+    /// scenario region order (empty: every region queues for all of them).
+    pub servers_by_region: Vec<u32>,
 }
 
-/// Servers of an origin with limited `concurrency` that a region's queue
-/// has this epoch (its share of them; without it, all of them).
-pub fn origin_servers(region_id: &str, origin_id: &str) -> String {
-    format!("origin.{origin_id}.{region_id}.servers")
+impl Default for OriginControl {
+    fn default() -> Self {
+        OriginControl {
+            throttle_share: 0.0,
+            down_status: None,
+            slowdown: 1.0,
+            servers_by_region: Vec::new(),
+        }
+    }
 }
 
-/// 1 while a region's regional edge cache is down.
-pub fn regional_down(region_id: &str) -> String {
-    format!("region.{region_id}.regional_down")
+/// A round trip added between a region and an origin.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExtraRtt {
+    /// Scenario region index.
+    pub region: usize,
+    /// Scenario origin index.
+    pub origin: usize,
+    /// Added round trip, ms.
+    pub ms: f64,
 }
 
-/// Round trip added between a region and an origin, ms.
-pub fn extra_rtt_ms(region_id: &str, origin_id: &str) -> String {
-    format!("network.{region_id}.{origin_id}.extra_ms")
+/// A flash crowd: requests for the least popular objects of the first
+/// class, which nobody had cached.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FlashControl {
+    /// Number of flash-crowd objects.
+    pub objects: u64,
+    /// Per country (scenario order): the share of its requests that ask
+    /// for them.
+    pub share_by_country: Vec<f64>,
 }
 
-/// 1 in the epoch a PoP comes back from an outage: its cache starts empty.
-pub fn pop_flush(pop_id: &str) -> String {
-    format!("pop.{pop_id}.flush")
-}
+impl EpochControls {
+    /// The named knobs edge functions read: the migration's weight as
+    /// [`MIGRATION_WEIGHT`].
+    pub fn function_knobs(&self) -> edgesim_triggers::Controls {
+        let mut knobs = edgesim_triggers::Controls::new();
+        if let Some(m) = &self.migration {
+            knobs.set(MIGRATION_WEIGHT, m.weight);
+        }
+        knobs
+    }
 
-/// Number of flash-crowd objects (the least popular of the first class).
-pub const FLASH_OBJECTS: &str = "flash.objects";
-
-/// Share of a country's requests that ask for flash-crowd objects.
-pub fn flash_share(country_code: &str) -> String {
-    format!("flash.{country_code}.share")
+    /// The total round trip added between `region` and `origin`, ms.
+    pub fn extra_rtt_ms(&self, region: usize, origin: usize) -> f64 {
+        self.extra_rtt
+            .iter()
+            .filter(|e| e.region == region && e.origin == origin)
+            .map(|e| e.ms)
+            .sum()
+    }
 }

@@ -3,7 +3,7 @@
 //! free and waiting until then, served for a time drawn from the origin's
 //! own `service_ms`. A region simulates its share of an origin's servers
 //! (the coordinator splits them by the regions' fetches, see
-//! [`crate::controls::origin_servers`]); the queue's state, when each server
+//! [`crate::controls::OriginControl::servers_by_region`]); the queue's state, when each server
 //! is next free, carries from epoch to epoch inside the region.
 //!
 //! Work is committed when a fetch is admitted: its server is busy until the

@@ -23,6 +23,7 @@ use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
 use crate::connections::{OriginPool, ViewerConnections};
+use crate::controls::EpochControls;
 use crate::metrics::{
     AnswerSource, ConnectionCounts, Counters, EpochLatency, GroupEpoch, MAX_COUNTED_STATUS,
     OriginEpoch, PopEpoch, RegionEpochReport, RouteEpoch, TtfbParts, VariantEpoch, ViewerOutcomes,
@@ -211,6 +212,8 @@ pub struct RegionSim {
     variants: BTreeMap<String, VariantState>,
     /// Named knobs functions read (set per epoch).
     controls: edgesim_triggers::Controls,
+    /// The migration's plan for the epoch, when there is one.
+    migration: Option<crate::controls::MigrationControl>,
     /// Per origin: share of this epoch's fetches answered 503 Slow Down
     /// (set by the coordinator from the origin's global load).
     throttle: Vec<f64>,
@@ -322,6 +325,7 @@ impl RegionSim {
             behaviors,
             variants: BTreeMap::new(),
             controls: edgesim_triggers::Controls::new(),
+            migration: None,
             throttle: vec![0.0; scenario.origins.len()],
             origin_salts: scenario
                 .origins
@@ -387,35 +391,29 @@ impl RegionSim {
         &self.scenario.regions[self.region].id
     }
 
-    /// Sets the knobs for the coming epochs (see [`crate::controls`]):
-    /// the migration weight functions read, origin throttling.
-    pub fn set_controls(&mut self, controls: edgesim_triggers::Controls) {
-        use crate::controls as c;
+    /// Sets the controls for the coming epochs (see [`crate::controls`]):
+    /// the migration's plan, origins' condition and load, outages, flash
+    /// crowds.
+    pub fn set_controls(&mut self, controls: &EpochControls) {
         let scenario = Arc::clone(&self.scenario);
-        let region_id = &scenario.regions[self.region].id;
-        let get = |name: String| controls.get(&name);
-        for (i, o) in scenario.origins.iter().enumerate() {
-            self.throttle[i] = get(c::origin_throttle(&o.id))
-                .unwrap_or(0.0)
-                .clamp(0.0, 1.0);
+        for i in 0..scenario.origins.len() {
+            let c = controls.origins.get(i).cloned().unwrap_or_default();
+            self.throttle[i] = c.throttle_share.clamp(0.0, 1.0);
             self.origin_now[i] = OriginNow {
-                down: get(c::origin_down(&o.id)).map_or(0, |s| s as u16),
-                slowdown: get(c::origin_slowdown(&o.id)).unwrap_or(1.0).max(0.0),
-                extra_rtt_us: get(c::extra_rtt_ms(region_id, &o.id))
-                    .unwrap_or(0.0)
-                    .max(0.0)
-                    * 1000.0,
+                down: c.down_status.unwrap_or(0),
+                slowdown: c.slowdown.max(0.0),
+                extra_rtt_us: controls.extra_rtt_ms(self.region, i).max(0.0) * 1000.0,
             };
-        }
-        for (q, o) in self.origin_queues.iter_mut().zip(&scenario.origins) {
-            if let (Some((q, _)), Some(all)) = (q, o.concurrency) {
-                let share = get(c::origin_servers(region_id, &o.id)).unwrap_or(f64::from(all));
-                q.set_servers(share.clamp(1.0, f64::from(all)) as u32);
+            if let (Some((q, _)), Some(all)) =
+                (&mut self.origin_queues[i], scenario.origins[i].concurrency)
+            {
+                let share = c.servers_by_region.get(self.region).copied().unwrap_or(all);
+                q.set_servers(share.clamp(1, all));
             }
         }
-        self.regional_down = get(c::regional_down(region_id)).is_some_and(|v| v > 0.5);
+        self.regional_down = controls.regional_down.contains(&self.region);
         for (local, p) in self.pops.iter_mut().enumerate() {
-            if get(c::pop_flush(&scenario.pops[p.global].id)).is_some_and(|v| v > 0.5) {
+            if controls.pops_flushed.contains(&p.global) {
                 let pop = &scenario.pops[p.global];
                 p.cache = edgesim_cache::build(pop.policy, Capacity::Bytes(pop.cache_bytes));
                 p.in_flight.clear();
@@ -425,13 +423,18 @@ impl RegionSim {
                     .retain(|&(tier, _), _| tier != origin_pool_tier(Some(local), false));
             }
         }
-        self.flash.0 = get(c::FLASH_OBJECTS.to_owned()).map_or(0, |n| n as u64);
-        for (i, country) in scenario.viewers.countries.iter().enumerate() {
-            self.flash.1[i] = get(c::flash_share(&country.code))
+        let flash = controls.flash.clone().unwrap_or_default();
+        self.flash.0 = flash.objects;
+        for (i, share) in self.flash.1.iter_mut().enumerate() {
+            *share = flash
+                .share_by_country
+                .get(i)
+                .copied()
                 .unwrap_or(0.0)
                 .clamp(0.0, 1.0);
         }
-        self.controls = controls;
+        self.migration = controls.migration;
+        self.controls = controls.function_knobs();
     }
 
     /// Sets the read-only copy of the Origin Shields the coming epochs

@@ -90,16 +90,16 @@ fn run_engine_with_servers(
     };
     for e in 0..scenario.simulation.epochs() {
         let (rate, slowdown) = rate_and_slowdown(e);
-        let mut controls = edgesim_triggers::Controls::new();
-        controls.set(&edgesim_sim::controls::origin_slowdown("app"), slowdown);
-        if let Some(n) = servers {
-            let region = &scenario.regions[0].id;
-            controls.set(
-                &edgesim_sim::controls::origin_servers(region, "app"),
-                f64::from(n),
-            );
-        }
-        sim.set_controls(controls);
+        // The only origin, "app": its slowdown and this region's servers.
+        let controls = edgesim_sim::controls::EpochControls {
+            origins: vec![edgesim_sim::controls::OriginControl {
+                slowdown,
+                servers_by_region: servers.map(|n| vec![n]).unwrap_or_default(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        sim.set_controls(&controls);
         let demand: Vec<Demand> = base
             .iter()
             .map(|d| Demand {

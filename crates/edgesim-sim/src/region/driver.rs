@@ -169,7 +169,7 @@ impl RegionSim {
                 // 2. CloudFront's headers and the cache key.
                 let key = match &mut event {
                     None => object.key,
-                    Some((cf_viewer, e)) => self.cache_key_of(e, cf_viewer, &controls),
+                    Some((cf_viewer, e)) => self.cache_key_of(e, cf_viewer),
                 };
                 // 3. to 7.
                 self.lookup_or_fetch(
@@ -322,12 +322,7 @@ impl RegionSim {
     /// the origin side sees only those the behaviour forwards) and the
     /// cache key, with the migration arm when
     /// it is part of the key.
-    fn cache_key_of(
-        &self,
-        e: &mut Event,
-        cf_viewer: &edgesim_triggers::Viewer,
-        controls: &edgesim_triggers::Controls,
-    ) -> u64 {
+    fn cache_key_of(&self, e: &mut Event, cf_viewer: &edgesim_triggers::Viewer) -> u64 {
         let b = &self.scenario.behaviors[e.behavior];
         let req = &mut e.request;
         cf_viewer.add_cloudfront_headers_where(&mut req.headers, |name| b.forwards_header(name));
@@ -353,7 +348,7 @@ impl RegionSim {
             .as_ref()
             .filter(|m| b.migration_split && m.spec.split.keyed())
         {
-            let (arm, keyed) = keyed_arm(&m.spec, controls, e.ctx.viewer_id, e.ctx.rand);
+            let (arm, keyed) = keyed_arm(&m.spec, self.migration, e.ctx.viewer_id, e.ctx.rand);
             if arm && keyed {
                 key = mix64(key ^ NEW_ARM_KEY_SALT);
             }

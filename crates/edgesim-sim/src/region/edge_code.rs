@@ -322,22 +322,16 @@ pub(super) const NEW_ARM_KEY_SALT: u64 = 0x6e65_772d_6172_6d00;
 /// everything goes to the new origin through the primary (unkeyed) cache.
 pub(super) fn keyed_arm(
     spec: &edgesim_migration::Migration,
-    controls: &edgesim_triggers::Controls,
+    plan: Option<crate::controls::MigrationControl>,
     viewer_id: u64,
     rand: u64,
 ) -> (bool, bool) {
     use edgesim_migration::SplitKey;
-    if controls
-        .get(crate::controls::MIGRATION_PROMOTED)
-        .unwrap_or(0.0)
-        > 0.5
-    {
+    let plan = plan.unwrap_or_default();
+    if plan.promoted {
         return (true, false);
     }
-    let weight = controls
-        .get(crate::controls::MIGRATION_WEIGHT)
-        .unwrap_or(0.0)
-        .clamp(0.0, 1.0);
+    let weight = plan.weight.clamp(0.0, 1.0);
     let sticky = spec.split == SplitKey::ViewerCohortKeyed || spec.sticky;
     let draw = if sticky {
         mix64(viewer_id ^ 0x636f_686f_7274)
