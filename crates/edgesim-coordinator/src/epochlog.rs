@@ -35,7 +35,7 @@ use edgesim_report::{Incident, Summary};
 use edgesim_sim::RegionEpochReport;
 use prost::Message;
 
-use crate::fold::RunFold;
+use edgesim_run::RunFold;
 
 /// The log's file name inside a report directory.
 pub const EPOCH_LOG_FILE: &str = "epochs.log";
@@ -46,8 +46,9 @@ const MAGIC: &[u8] = b"edgesim epoch log 3\n";
 const MAGIC_V2: &[u8] = b"edgesim epoch log 2\n";
 
 /// Protocol versions whose region reports the log may hold (the messages
-/// of the log did not change between them).
-const READABLE_PROTOCOLS: [u32; 2] = [2, 3];
+/// of the log changed only by fields added in version 4, the time to first
+/// byte by part and connection counts, which read as 0 from older logs).
+const READABLE_PROTOCOLS: [u32; 3] = [2, 3, 4];
 
 /// Largest payload of one frame (compressed record or header).
 pub const MAX_RECORD_BYTES: usize = 256 << 20;

@@ -16,8 +16,6 @@
 
 mod agents;
 mod epochlog;
-mod fold;
-mod globals;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -412,7 +410,7 @@ impl Run<'_> {
             None => None,
         };
 
-        let mut fold = fold::RunFold::new(Arc::clone(scenario));
+        let mut fold = edgesim_run::RunFold::new(Arc::clone(scenario));
         let (mut wall_secs, mut busy_secs) = (0.0, 0.0);
         let epochs = scenario.simulation.epochs();
         let mut committed = 0u64;
@@ -587,7 +585,7 @@ struct Completed {
 /// Folds a completed epoch into the summary and appends it to the log
 /// (the log holds only epochs that were folded).
 fn commit(
-    fold: &mut fold::RunFold,
+    fold: &mut edgesim_run::RunFold,
     log: &mut Option<epochlog::EpochLogWriter>,
     done: Completed,
 ) -> Result<(), CoordinatorError> {
@@ -601,7 +599,7 @@ fn commit(
 /// What `on_epoch` is told once `epoch` is folded.
 fn progress(
     scenario: &Scenario,
-    fold: &fold::RunFold,
+    fold: &edgesim_run::RunFold,
     epoch: u64,
     wall_secs: f64,
     busy_secs: f64,
@@ -725,17 +723,10 @@ fn replay_batches(
     plan: &edgesim_model::replay::ReplayPlan,
     epoch: u64,
 ) -> Vec<Vec<u8>> {
-    let span = scenario.simulation.epoch_span(epoch);
-    let start = plan.requests.partition_point(|r| r.at_us < span.start);
-    let end = plan.requests.partition_point(|r| r.at_us < span.end);
-    let mut per_region: Vec<Vec<&edgesim_model::replay::ReplayRequest>> =
-        vec![Vec::new(); scenario.regions.len()];
-    for r in &plan.requests[start..end] {
-        per_region[scenario.pops[r.pop].region].push(r);
-    }
-    per_region
-        .into_iter()
-        .map(|rs| edgesim_model::replay::encode(rs, span.start))
+    let base_us = scenario.simulation.epoch_span(epoch).start;
+    edgesim_run::replay_for_epoch(scenario, plan, epoch)
+        .iter()
+        .map(|rs| edgesim_model::replay::encode(rs, base_us))
         .collect()
 }
 

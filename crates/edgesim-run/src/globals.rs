@@ -15,7 +15,7 @@ use edgesim_sim::controls::{
 use edgesim_sim::{Demand, RegionEpochReport, Routing};
 
 /// The coordinator's global state across epochs.
-pub(crate) struct Globals {
+pub struct Globals {
     /// Drives `[migration]`, when the scenario has one.
     controller: Option<Controller>,
     /// Origins traffic moves from and to.
@@ -43,7 +43,8 @@ pub(crate) struct Globals {
 }
 
 impl Globals {
-    pub(crate) fn new(scenario: &Scenario) -> Globals {
+    /// The state before the first epoch.
+    pub fn new(scenario: &Scenario) -> Globals {
         let controller = scenario
             .migration
             .as_ref()
@@ -96,7 +97,7 @@ impl Globals {
     /// The demand of every region (index = region) in `epoch`: viewers go
     /// to the nearest PoP that is up, at the rate the traffic shape and
     /// any flash crowd give their country at the epoch's start.
-    pub(crate) fn demand(&mut self, scenario: &Scenario, epoch: u64) -> Vec<Vec<Demand>> {
+    pub fn demand(&mut self, scenario: &Scenario, epoch: u64) -> Vec<Vec<Demand>> {
         let t_us = scenario.simulation.epoch_span(epoch).start;
         let down = Self::down_at(scenario, t_us);
         let stale = self.routing.as_ref().is_none_or(|(d, _)| *d != down);
@@ -125,7 +126,7 @@ impl Globals {
     }
 
     /// The controls every region gets for `epoch`.
-    pub(crate) fn controls(&mut self, scenario: &Scenario, epoch: u64) -> EpochControls {
+    pub fn controls(&mut self, scenario: &Scenario, epoch: u64) -> EpochControls {
         let mut out = EpochControls {
             origins: vec![OriginControl::default(); scenario.origins.len()],
             ..EpochControls::default()
@@ -211,12 +212,7 @@ impl Globals {
     }
 
     /// Folds in the reports of `epoch` (all regions, in region order).
-    pub(crate) fn observe(
-        &mut self,
-        scenario: &Scenario,
-        epoch: u64,
-        reports: &[RegionEpochReport],
-    ) {
+    pub fn observe(&mut self, scenario: &Scenario, epoch: u64, reports: &[RegionEpochReport]) {
         let span = scenario.simulation.epoch_span(epoch);
         let secs = ((span.end - span.start) as f64 / 1e6).max(1e-9);
         let mut fetches = vec![0u64; scenario.origins.len()];
@@ -315,7 +311,7 @@ impl Globals {
 
     /// Utilisation per epoch of the origins with limited concurrency, and
     /// the Slow Down limits, into the summary's origins.
-    pub(crate) fn fill_origin_queues(&self, summary: &mut edgesim_report::Summary) {
+    pub fn fill_origin_queues(&self, summary: &mut edgesim_report::Summary) {
         for (o, series) in summary.origins.iter_mut().zip(&self.utilisation) {
             let n = o.fetches_per_epoch.len().min(series.len());
             o.utilisation_per_epoch = series[..n].to_vec();
@@ -329,7 +325,7 @@ impl Globals {
     }
 
     /// The migration's part of the summary.
-    pub(crate) fn migration_summary(&self, scenario: &Scenario) -> Option<MigrationSummary> {
+    pub fn migration_summary(&self, scenario: &Scenario) -> Option<MigrationSummary> {
         let (c, (from, to)) = (self.controller.as_ref()?, self.migration_origins?);
         let summary = MigrationSummary::of(c, &scenario.origins[from].id, &scenario.origins[to].id);
         Some(

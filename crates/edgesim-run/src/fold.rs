@@ -10,7 +10,7 @@ use edgesim_sim::{Counters, RegionEpochReport};
 use crate::globals::Globals;
 
 /// Everything a run has folded in so far.
-pub(crate) struct RunFold {
+pub struct RunFold {
     acc: RunAccumulator,
     globals: Globals,
     incidents: Vec<Incident>,
@@ -19,7 +19,8 @@ pub(crate) struct RunFold {
 }
 
 impl RunFold {
-    pub(crate) fn new(scenario: Arc<Scenario>) -> RunFold {
+    /// Nothing folded yet.
+    pub fn new(scenario: Arc<Scenario>) -> RunFold {
         RunFold {
             acc: RunAccumulator::new(Arc::clone(&scenario)),
             globals: Globals::new(&scenario),
@@ -30,19 +31,19 @@ impl RunFold {
     }
 
     /// The demand of every region in `epoch`.
-    pub(crate) fn demand(&mut self, epoch: u64) -> Vec<Vec<edgesim_sim::Demand>> {
+    pub fn demand(&mut self, epoch: u64) -> Vec<Vec<edgesim_sim::Demand>> {
         self.globals.demand(&self.scenario, epoch)
     }
 
     /// The controls of `epoch`; called once per epoch, in order, before
     /// the epoch is folded (or aborted).
-    pub(crate) fn controls(&mut self, epoch: u64) -> edgesim_sim::controls::EpochControls {
+    pub fn controls(&mut self, epoch: u64) -> edgesim_sim::controls::EpochControls {
         self.globals.controls(&self.scenario, epoch)
     }
 
     /// Folds in a completed epoch (`reports` in region order) and the
     /// incidents handled during it.
-    pub(crate) fn add_epoch(
+    pub fn add_epoch(
         &mut self,
         epoch: u64,
         reports: &[RegionEpochReport],
@@ -54,13 +55,13 @@ impl RunFold {
 
     /// The part of [`RunFold::add_epoch`] the next epoch's controls depend
     /// on (cheap): global load and the migration controller.
-    pub(crate) fn observe(&mut self, epoch: u64, reports: &[RegionEpochReport]) {
+    pub fn observe(&mut self, epoch: u64, reports: &[RegionEpochReport]) {
         self.globals.observe(&self.scenario, epoch, reports);
     }
 
     /// The rest of [`RunFold::add_epoch`] (the report's numbers), which
     /// the coordinator does while the agents simulate the next epoch.
-    pub(crate) fn accumulate(
+    pub fn accumulate(
         &mut self,
         epoch: u64,
         reports: &[RegionEpochReport],
@@ -72,18 +73,18 @@ impl RunFold {
     }
 
     /// Records that the run stopped during an epoch it did not complete.
-    pub(crate) fn abort(&mut self, incidents: Vec<Incident>) {
+    pub fn abort(&mut self, incidents: Vec<Incident>) {
         self.incidents.extend(incidents);
         self.aborted = true;
     }
 
     /// Counters of the folded epochs.
-    pub(crate) fn totals(&self) -> &Counters {
+    pub fn totals(&self) -> &Counters {
         self.acc.totals()
     }
 
     /// The summary of what was folded.
-    pub(crate) fn finish(&self) -> Summary {
+    pub fn finish(&self) -> Summary {
         let mut summary = self.acc.summary();
         summary.migration = self.globals.migration_summary(&self.scenario);
         self.globals.fill_origin_queues(&mut summary);
