@@ -237,11 +237,9 @@ pub enum TraceError {
 /// Stable 64-bit key of a text id (FNV-1a followed by a SplitMix64 finaliser),
 /// identical across platforms and versions of this crate.
 pub fn key_for(text: &[u8]) -> u64 {
-    let mut hash: u64 = 0xCBF2_9CE4_8422_2325;
-    for &byte in text {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01B3);
-    }
+    // The finaliser without SplitMix64's increment (unlike
+    // `edgesim_hash::mix64`): trace keys stay what they have always been.
+    let mut hash = edgesim_hash::fnv1a(text);
     hash = (hash ^ (hash >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     hash = (hash ^ (hash >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     hash ^ (hash >> 31)

@@ -49,22 +49,11 @@ pub fn moves(moves_at_weight: f64, weight: f64) -> bool {
     weight > 0.0 && moves_at_weight <= weight
 }
 
-/// SplitMix64 finaliser (as in edgesim-model's `rng::mix64`).
-fn mix64(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
+use edgesim_hash::mix64;
 
 /// FNV-1a of a string, mixed: stable across platforms and releases.
 fn hash_str(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01B3);
-    }
-    mix64(h)
+    edgesim_hash::hash_bytes(s.as_bytes())
 }
 
 /// Seed material of the country order ("country\0" in ASCII), so the order

@@ -4,24 +4,12 @@
 
 use rand_pcg::Pcg64Mcg;
 
-/// SplitMix64 finaliser: a fast, well-mixed 64-bit hash step.
-#[inline]
-pub fn mix64(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
+pub use edgesim_hash::mix64;
 
 /// A stable 64-bit hash of a string (FNV-1a, then mixed); used to turn
 /// names into seed material. Stable across platforms and releases.
 pub fn hash_str(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01B3);
-    }
-    mix64(h)
+    edgesim_hash::hash_bytes(s.as_bytes())
 }
 
 /// What a random stream is used for; part of its seed so that streams

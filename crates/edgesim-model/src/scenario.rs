@@ -208,28 +208,10 @@ impl Behavior {
     }
 }
 
-/// CloudFront path-pattern matching: `*` any run of characters, `?` one.
+/// CloudFront path-pattern matching: `*` any run of characters, `?` one
+/// (see [`edgesim_triggers::util::glob_matches`]).
 pub fn path_matches(pattern: &[u8], path: &[u8]) -> bool {
-    // Iterative glob with single-star backtracking: linear for one star,
-    // never exponential.
-    let (mut p, mut s) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while s < path.len() {
-        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == path[s]) {
-            p += 1;
-            s += 1;
-        } else if p < pattern.len() && pattern[p] == b'*' {
-            star = Some((p, s));
-            p += 1;
-        } else if let Some((sp, ss)) = star {
-            p = sp + 1;
-            s = ss + 1;
-            star = Some((sp, ss + 1));
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|&c| c == b'*')
+    edgesim_triggers::util::glob_matches(pattern, path)
 }
 
 /// Simulated time and the run seed.

@@ -1,83 +1,42 @@
 //! Small deterministic helpers: hashing, fractions, base64.
 
-/// SplitMix64's finalizer: a fast, well-mixed bijection on u64.
-pub fn mix64(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
-/// FNV-1a over bytes, finished with [`mix64`]: a stable hash independent of Rust's hasher seeds.
-pub fn hash_bytes(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xCBF2_9CE4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01B3);
-    }
-    mix64(h)
-}
+pub use edgesim_hash::{hash_bytes, mix64};
 
 /// Map a u64 to a fraction in [0, 1) using its top 53 bits.
 pub fn unit_fraction(x: u64) -> f64 {
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// Standard base64 with padding.
 pub fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16)
-            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*chunk.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// Decode standard base64 (padding optional, ASCII whitespace ignored); `None` when malformed.
+/// Decode base64 as leniently as Node's `Buffer.from(text, "base64")`
+/// within reason: padding optional, ASCII whitespace ignored, the URL-safe
+/// `-` and `_` read as `+` and `/`, stray bits after the last byte
+/// ignored; `None` when malformed (a bad character, misplaced padding, a
+/// length no padding can make whole).
 pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let mut acc: u32 = 0;
-    let mut bits = 0;
-    let mut padding = 0;
-    for b in text.bytes() {
-        let v = match b {
-            b'A'..=b'Z' => b - b'A',
-            b'a'..=b'z' => b - b'a' + 26,
-            b'0'..=b'9' => b - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            b'=' => {
-                padding += 1;
-                continue;
-            }
-            b' ' | b'\n' | b'\r' | b'\t' => continue,
-            _ => return None,
-        };
-        if padding > 0 {
-            return None;
-        }
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    // Leftover bits must be a valid partial quantum (2 or 4 bits of zero-ish padding), not 6.
-    if bits >= 6 || padding > 2 {
-        return None;
-    }
-    Some(out)
+    use base64::Engine;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let cleaned: Vec<u8> = text
+        .bytes()
+        .filter(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+        .map(|b| match b {
+            b'-' => b'+',
+            b'_' => b'/',
+            b => b,
+        })
+        .collect();
+    LENIENT.decode(cleaned).ok()
 }
 
 #[cfg(test)]
@@ -94,6 +53,13 @@ mod tests {
         assert!(base64_decode("not base64!").is_none());
         assert!(base64_decode("Zm9=v").is_none());
         assert!(base64_decode("Z").is_none());
+        // Lenient where Node is: no padding, whitespace, URL-safe letters.
+        assert_eq!(base64_decode("Zm9vYg").unwrap(), b"foob");
+        assert_eq!(base64_decode("Zm9v\nYmFy").unwrap(), b"foobar");
+        assert_eq!(
+            base64_decode("-_8=").unwrap(),
+            base64_decode("+/8=").unwrap()
+        );
     }
 
     #[test]
@@ -123,36 +89,49 @@ pub fn intern(text: &str) -> &'static str {
     leaked
 }
 
-/// Match a CloudFront path pattern (`*` any run of characters, `?` exactly one) against `path`.
-///
-/// Returns the text the first `*` matched (empty when the pattern has none), or `None`.
-pub fn glob_match<'p>(pattern: &str, path: &'p str) -> Option<&'p str> {
-    fn go(p: &[u8], t: &[u8], ti: usize, capture: &mut Option<(usize, usize)>) -> bool {
-        match p.first() {
-            None => ti == t.len(),
-            Some(b'*') => {
-                for end in (ti..=t.len()).rev() {
-                    let saved = *capture;
-                    if capture.is_none() {
-                        *capture = Some((ti, end));
-                    }
-                    if go(&p[1..], t, end, capture) {
-                        return true;
-                    }
-                    *capture = saved;
-                }
-                false
-            }
-            Some(b'?') => ti < t.len() && go(&p[1..], t, ti + 1, capture),
-            Some(&c) => ti < t.len() && t[ti] == c && go(&p[1..], t, ti + 1, capture),
+/// Whether `path` matches a CloudFront path pattern (`*` any run of
+/// characters, `?` exactly one). Iterative, backtracking only to the last
+/// star: O(pattern x path) at worst, never exponential.
+pub fn glob_matches(pattern: &[u8], path: &[u8]) -> bool {
+    let (mut p, mut s) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while s < path.len() {
+        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == path[s]) {
+            p += 1;
+            s += 1;
+        } else if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, s));
+            p += 1;
+        } else if let Some((sp, ss)) = star {
+            p = sp + 1;
+            s = ss + 1;
+            star = Some((sp, ss + 1));
+        } else {
+            return false;
         }
     }
-    let mut capture = None;
-    if go(pattern.as_bytes(), path.as_bytes(), 0, &mut capture) {
-        Some(capture.map_or("", |(a, b)| &path[a..b]))
-    } else {
-        None
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+/// Match a CloudFront path pattern (`*` any run of characters, `?` exactly one) against `path`.
+///
+/// Returns the text the first `*` matched, as long as it can be (empty when
+/// the pattern has none), or `None`. Polynomial: each end of the first
+/// star, longest first, is checked with [`glob_matches`].
+pub fn glob_match<'p>(pattern: &str, path: &'p str) -> Option<&'p str> {
+    let (p, t) = (pattern.as_bytes(), path.as_bytes());
+    let Some(star) = p.iter().position(|&c| c == b'*') else {
+        return glob_matches(p, t).then_some("");
+    };
+    let (head, rest) = (&p[..star], &p[star + 1..]);
+    if t.len() < head.len() || !head.iter().zip(t).all(|(&pc, &tc)| pc == b'?' || pc == tc) {
+        return None;
     }
+    let start = head.len();
+    (start..=t.len())
+        .rev()
+        .find(|&end| glob_matches(rest, &t[end..]))
+        .map(|end| &path[start..end])
 }
 
 #[cfg(test)]
@@ -166,6 +145,22 @@ mod more_tests {
         assert_eq!(glob_match("*.jpg", "/x/y.jpg"), Some("/x/y"));
         assert_eq!(glob_match("/a?c", "/abc"), Some(""));
         assert_eq!(glob_match("/a?c", "/ac"), None);
+        // The first star takes as much as it can.
+        assert_eq!(glob_match("/*/*", "/a/b/c"), Some("a/b"));
+        assert_eq!(glob_match("/*", "/"), Some(""));
+        assert_eq!(glob_match("/x*", "/"), None);
+    }
+
+    #[test]
+    fn many_stars_match_in_polynomial_time() {
+        // Exponential backtracking would not finish this.
+        let pattern = format!("{}b", "*a".repeat(30));
+        let path = "a".repeat(300);
+        assert!(!glob_matches(pattern.as_bytes(), path.as_bytes()));
+        assert_eq!(glob_match(&pattern, &path), None);
+        assert!(glob_matches(b"*.jpg", b"/x/y.jpg"));
+        assert!(glob_matches(b"/a/*/c?", b"/a/b/b/cd"));
+        assert!(!glob_matches(b"/a/*/c?", b"/a/b/c"));
     }
 
     #[test]
