@@ -650,16 +650,44 @@ pub fn url_decode_into(text: &str, out: &mut String) {
         return;
     }
     let bytes = text.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    // Fast path: escapes of ASCII characters (what logs hold) decode in
+    // place; a non-ASCII byte falls back to decoding the whole as bytes.
+    let start = out.len();
+    let mut i = 0;
+    let mut plain = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            let b = (h * 16 + l) as u8;
+            if !b.is_ascii() {
+                out.truncate(start);
+                break;
+            }
+            out.push_str(&text[plain..i]);
+            out.push(char::from(b));
+            i += 3;
+            plain = i;
+            continue;
+        }
+        i += 1;
+    }
+    if i >= bytes.len() {
+        out.push_str(&text[plain..]);
+        return;
+    }
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                decoded.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            decoded.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
         }
         decoded.push(bytes[i]);
         i += 1;
@@ -937,6 +965,9 @@ mod tests {
             Device::Mobile
         );
         assert_eq!(url_decode("a%20b%2"), "a b%2");
+        assert_eq!(url_decode("%41%42c%2G%"), "ABc%2G%");
+        assert_eq!(url_decode("caf%C3%A9%20ok"), "café ok");
+        assert_eq!(url_decode("bad%FF!"), "bad\u{fffd}!");
         assert_eq!(airport_code("fra56-c1"), "FRA");
     }
 }

@@ -609,7 +609,6 @@ pub fn decode(bytes: &[u8], base_us: u64) -> Result<Vec<ReplayRequest>, String> 
 mod tests {
     use super::*;
     use crate::cflog::{STANDARD_FIELDS, standard_header};
-    use std::io::Write;
 
     fn log_line(secs: u32, edge: &str, uri: &str, bytes: u64, ip: &str) -> String {
         let mut f = vec!["-".to_owned(); STANDARD_FIELDS.len()];
