@@ -24,7 +24,10 @@
 #                     together (sampled every 0.2 s from /proc)
 #
 # lines/s = lines / wall seconds of the whole process (start-up, reading,
-# decompressing, parsing and the work on each line all included).
+# decompressing, parsing and the work on each line all included); per
+# core: lines / CPU seconds (user + system) of the process (its children
+# too for run-[replay]), which does not depend on what else the machine
+# is running.
 #
 # Usage: bench/streaming.sh [LINES] [OBJECTS_SCALE]   (from the repository root)
 # Environment: EDGESIM_BIN (default target/release/edgesim, built if missing),
@@ -50,11 +53,12 @@ measure() {
         echo "bench: $name failed" >&2
         exit 1
     }
-    local wall rss
+    local wall rss cpu
+    cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$dir/time.txt")
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$dir/time.txt")
     rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$dir/time.txt")
-    awk -v name="$name" -v n="$n" -v w="$wall" -v r="$rss" \
-        'BEGIN { printf "%-18s %12d %9.2f %12.2f %10.1f\n", name, n, w, n / w / 1e6, r / 1024 }'
+    awk -v name="$name" -v n="$n" -v w="$wall" -v c="$cpu" -v r="$rss" \
+        'BEGIN { printf "%-18s %12d %9.2f %12.2f %9.2f %14.2f %10.1f\n", name, n, w, n / w / 1e6, c, n / c / 1e6, r / 1024 }'
 }
 
 # rss_tree PID: peak summed VmRSS (MB) of PID and its descendants while it runs.
@@ -96,7 +100,7 @@ PY
 zstd -q -3 -k "$dir/trace.bin" -o "$dir/trace.bin.zst"
 echo "bench: inputs written in $(awk -v a="$t" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }') s: $(du -h "$dir/big.log" | cut -f1) log ($(du -h "$dir/big.log.gz" | cut -f1) gzip), $(du -h "$dir/trace.bin" | cut -f1) trace ($(du -h "$dir/trace.bin.zst" | cut -f1) zstd)"
 
-printf "%-18s %12s %9s %12s %10s\n" what lines wall_s "M_lines/s" max_rss_MB
+printf "%-18s %12s %9s %12s %9s %14s %10s\n" what lines wall_s "M_lines/s" cpu_s "M_lines/cpu_s" max_rss_MB
 replay=(--policy lru --cache-size 1GiB --threads 1)
 measure replay-log "$lines" "$bin" replay "$dir/big.log" --format cloudfront-log "${replay[@]}"
 measure replay-log.gz "$lines" "$bin" replay "$dir/big.log.gz" --format cloudfront-log "${replay[@]}"
@@ -117,6 +121,7 @@ wait "$tpid" || { cat "$dir/time.txt" >&2; exit 1; }
 requests=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['totals']['requests'])" "$dir/report/summary.json")
 wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$dir/time.txt")
 rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$dir/time.txt")
-awk -v n="$requests" -v w="$wall" -v r="$rss" \
-    'BEGIN { printf "%-18s %12d %9.2f %12.2f %10.1f\n", "run-[replay]", n, w, n / w / 1e6, r / 1024 }'
+cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$dir/time.txt")
+awk -v n="$requests" -v w="$wall" -v c="$cpu" -v r="$rss" \
+    'BEGIN { printf "%-18s %12d %9.2f %12.2f %9.2f %14.2f %10.1f\n", "run-[replay]", n, w, n / w / 1e6, c, n / c / 1e6, r / 1024 }'
 echo "run-[replay]: $requests requests replayed; peak RSS of the largest process ${rss} kB, of coordinator + agent together ${tree} MB (sampled)"
