@@ -9,8 +9,15 @@
 //! Usage:
 //!
 //! ```text
-//! edgesim-wait [--timeout SECS] HOST:PORT... [-- PROGRAM ARGS...]
+//! edgesim-wait [--timeout SECS] [--count N] TARGET... [-- PROGRAM ARGS...]
 //! ```
+//!
+//! A TARGET is `HOST:PORT` (one server: the first address of HOST that
+//! answers) or `dns:NAME:PORT`, as `edgesim run --connect` takes it: every
+//! address NAME resolves to must answer, and there must be at least N of
+//! them (`--count`, default 1). That is how a coordinator waits for all
+//! the replicas of a Docker Swarm service (`dns:tasks.agent:7070`) or the
+//! pods of a Kubernetes headless Service to be up before it starts.
 //!
 //! It waits until every HOST:PORT answers as an HTTP/2 server (what a
 //! gRPC agent is): it connects, sends the HTTP/2 client preface and an
@@ -45,8 +52,31 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 const RETRY_PAUSE: Duration = Duration::from_millis(250);
 
 fn usage() -> ExitCode {
-    eprintln!("usage: edgesim-wait [--timeout SECS] HOST:PORT... [-- PROGRAM ARGS...]");
+    eprintln!(
+        "usage: edgesim-wait [--timeout SECS] [--count N] HOST:PORT|dns:NAME:PORT... [-- PROGRAM ARGS...]"
+    );
     ExitCode::from(2)
+}
+
+/// One attempt at a `dns:NAME:PORT` target: at least `count` addresses,
+/// every one answering. Returns how many.
+fn probe_all(name_port: &str, count: usize, limit: Duration) -> Result<usize, String> {
+    let mut addrs: Vec<SocketAddr> = name_port
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve: {e}"))?
+        .collect();
+    addrs.sort();
+    addrs.dedup();
+    if addrs.len() < count {
+        return Err(format!(
+            "resolves to {} address(es), waiting for {count}",
+            addrs.len()
+        ));
+    }
+    for &addr in &addrs {
+        probe_addr(addr, limit).map_err(|e| format!("{addr}: {e}"))?;
+    }
+    Ok(addrs.len())
 }
 
 /// One attempt: resolve, connect, check that an HTTP/2 server answers.
@@ -96,6 +126,7 @@ fn probe_addr(addr: SocketAddr, limit: Duration) -> Result<(), String> {
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let mut timeout = Duration::from_secs(60);
+    let mut count = 1usize;
     let mut targets = Vec::new();
     let mut program: Vec<String> = Vec::new();
     while let Some(arg) = args.next() {
@@ -104,6 +135,10 @@ fn main() -> ExitCode {
                 Some(secs) if secs > 0.0 && secs <= 3600.0 => {
                     timeout = Duration::from_secs_f64(secs)
                 }
+                _ => return usage(),
+            },
+            "--count" => match args.next().and_then(|s| s.parse::<usize>().ok()) {
+                Some(n) if (1..=100_000).contains(&n) => count = n,
                 _ => return usage(),
             },
             "--" => {
@@ -128,10 +163,15 @@ fn main() -> ExitCode {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let limit = ATTEMPT_TIMEOUT.min(left).max(Duration::from_millis(100));
-            match probe(target, limit) {
-                Ok(addr) => {
+            let attempt = match target.strip_prefix("dns:") {
+                Some(name_port) => probe_all(name_port, count, limit)
+                    .map(|n| format!("{n} address(es) answering")),
+                None => probe(target, limit).map(|addr| addr.to_string()),
+            };
+            match attempt {
+                Ok(what) => {
                     eprintln!(
-                        "edgesim-wait: {target} ({addr}) ready after {:.1} s",
+                        "edgesim-wait: {target} ({what}) ready after {:.1} s",
                         start.elapsed().as_secs_f64()
                     );
                     break;

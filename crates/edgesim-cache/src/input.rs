@@ -6,6 +6,8 @@
 //!   than a fixed number of bytes, so a file without line breaks
 //!   (`/dev/zero`, a binary file, a decompression bomb) is an error at
 //!   that line instead of an allocation of the whole stream;
+//! * [`decompressed`] reads a stream plain, gzip or zstd, whichever its
+//!   first bytes say, without reading it whole;
 //! * [`read_file_capped`] reads a file that must be read whole (a
 //!   scenario, a handler, an event), refusing it past a size limit
 //!   without reading further;
@@ -66,6 +68,49 @@ pub fn read_line_capped<R: BufRead + ?Sized>(
         return Ok(Line::TooLong);
     }
     Ok(Line::Read)
+}
+
+/// How a stream is compressed, from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Not compressed.
+    None,
+    /// gzip (magic `1f 8b`); concatenated members read as one stream.
+    Gzip,
+    /// Zstandard (magic `28 b5 2f fd`); concatenated frames read as one
+    /// stream.
+    Zstd,
+}
+
+/// Bytes of the read buffers [`decompressed`] puts around a stream.
+pub const STREAM_BUFFER_BYTES: usize = 1 << 16;
+
+/// `reader` as a buffered text or binary stream, decompressed on the fly
+/// when its first bytes are a gzip or zstd magic number (the file name is
+/// not looked at). Memory: two buffers of `buffer` bytes and the
+/// decompressor's window (32 KiB for gzip; for zstd the frame's window,
+/// 8 MiB at most at the usual levels), whatever the stream's length.
+pub fn decompressed<R: Read + Send + 'static>(
+    reader: R,
+    buffer: usize,
+) -> io::Result<(Box<dyn BufRead + Send>, Compression)> {
+    let mut raw = io::BufReader::with_capacity(buffer, reader);
+    let head = raw.fill_buf()?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        let gz = flate2::bufread::MultiGzDecoder::new(raw);
+        Ok((
+            Box::new(io::BufReader::with_capacity(buffer, gz)),
+            Compression::Gzip,
+        ))
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        let zs = zstd::stream::read::Decoder::with_buffer(raw)?;
+        Ok((
+            Box::new(io::BufReader::with_capacity(buffer, zs)),
+            Compression::Zstd,
+        ))
+    } else {
+        Ok((Box::new(raw), Compression::None))
+    }
 }
 
 /// Why a file could not be read whole.

@@ -1,5 +1,7 @@
 //! Trace readers: libCacheSim oracleGeneral binary, libCacheSim-style csv, and
-//! CloudFront standard access logs; any of them may be gzip-compressed.
+//! CloudFront standard access logs; any of them may be gzip- or
+//! zstd-compressed (libCacheSim's traces are distributed as `.zst`), and
+//! every one is read streaming: memory does not grow with the trace.
 //!
 //! A [`TraceReader`] yields `Result<Request, TraceError>`; every error names the
 //! file and the record (binary) or line (text) where it happened.
@@ -21,7 +23,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -305,7 +307,8 @@ struct CloudFrontColumns {
 }
 
 impl TraceReader {
-    /// Opens `path` (gzip is detected from the content) for reading in `format`.
+    /// Opens `path` (gzip and zstd are detected from the content) for
+    /// reading in `format`.
     pub fn open(path: impl AsRef<Path>, format: &TraceFormat) -> Result<Self, TraceError> {
         let path = path.as_ref().to_path_buf();
         let file = File::open(&path).map_err(|cause| TraceError::Open {
@@ -322,23 +325,12 @@ impl TraceReader {
         format: &TraceFormat,
     ) -> Result<Self, TraceError> {
         let path = name.into();
-        let mut raw = BufReader::with_capacity(BUFFER_BYTES, reader);
-        let is_gzip = {
-            let head = raw.fill_buf().map_err(|cause| TraceError::Read {
+        let (mut source, _) =
+            crate::input::decompressed(reader, BUFFER_BYTES).map_err(|cause| TraceError::Read {
                 path: path.clone(),
                 position: "start of file".into(),
                 cause,
             })?;
-            head.starts_with(&[0x1F, 0x8B])
-        };
-        let mut source: Box<dyn BufRead + Send> = if is_gzip {
-            Box::new(BufReader::with_capacity(
-                BUFFER_BYTES,
-                flate2::bufread::MultiGzDecoder::new(raw),
-            ))
-        } else {
-            Box::new(raw)
-        };
         let head = peek_head(&mut source, &path)?;
         let first_line = first_line_of(&head);
         let decoder = match format {
@@ -982,6 +974,33 @@ mod tests {
             }
         );
         assert!(reader.next().is_none());
+    }
+
+    #[test]
+    fn zstd_traces_read_like_plain_ones() {
+        let records: Vec<(u32, u64, u32)> = (0..50_000)
+            .map(|i| (i / 10, u64::from(i % 777), 100 + i % 5))
+            .collect();
+        let plain = oracle_bytes(&records);
+        let want = read_all(plain.clone(), &TraceFormat::OracleGeneral).unwrap();
+        // Two frames back to back read as one stream.
+        let half = plain.len() / 48 * 24;
+        let mut zst = zstd::encode_all(&plain[..half], 3).unwrap();
+        zst.extend(zstd::encode_all(&plain[half..], 3).unwrap());
+        assert_ne!(zst[..4], plain[..4]);
+        assert_eq!(read_all(zst, &TraceFormat::OracleGeneral).unwrap(), want);
+        assert_eq!(want.len(), 50_000);
+        let csv = "1,10,100\n2,11,5\n";
+        let zst = zstd::encode_all(csv.as_bytes(), 1).unwrap();
+        assert_eq!(
+            read_all(zst, &TraceFormat::Csv(CsvOptions::default())).unwrap(),
+            read_all(csv.into(), &TraceFormat::Csv(CsvOptions::default())).unwrap()
+        );
+        // A truncated zstd stream is an error naming the file, not a panic.
+        let zst = zstd::encode_all(&plain[..], 3).unwrap();
+        let error =
+            read_all(zst[..zst.len() / 2].to_vec(), &TraceFormat::OracleGeneral).unwrap_err();
+        assert!(error.to_string().starts_with("test.trace:"), "{error}");
     }
 
     #[test]

@@ -226,20 +226,16 @@ pub async fn run(
     let demand = routing.demand(&scenario, scenario.viewers.requests_per_sec);
     // [replay]: read the logs before starting anything (a bad log is an
     // error, not a report); the agents get each epoch's requests.
-    let replay = edgesim_model::replay::load(&scenario)?;
-    if let Some(plan) = &replay {
-        for (code, n) in &plan.unmapped {
+    // The logs are checked whole here, then streamed epoch by epoch.
+    let replay = edgesim_model::replay::ReplayStream::open(&scenario)?;
+    if let Some(stream) = &replay {
+        for (code, n) in stream.unmapped() {
             eprintln!(
                 "warning: replay: {n} lines of edge location {code} dropped: no [[pops]] entry has city = \"{code}\""
             );
         }
-        if plan.after_end > 0 {
-            eprintln!(
-                "warning: replay: {} lines after the end of the run (duration_secs) dropped",
-                plan.after_end
-            );
-        }
     }
+    let replay = replay.map(std::sync::Mutex::new);
     let mut stop = config.stop.clone();
     let interrupted = |signal| CoordinatorError::Interrupted {
         signal,
@@ -294,6 +290,14 @@ pub async fn run(
             };
             let out = run.drive(assignment, &mut alive, stop, on_epoch).await;
             drop(renewals);
+            if let (Ok(summary), Some(stream)) = (&out, &replay) {
+                let after_end = stream.lock().map_or(0, |s| s.not_replayed());
+                if summary.complete && after_end > 0 {
+                    eprintln!(
+                        "warning: replay: {after_end} lines after the end of the run (duration_secs) dropped"
+                    );
+                }
+            }
             out
         }
     };
@@ -386,7 +390,7 @@ struct Run<'a> {
     pool: &'a agents::AgentPool,
     run_id: &'a str,
     demand: &'a [Vec<Demand>],
-    replay: Option<&'a edgesim_model::replay::ReplayPlan>,
+    replay: Option<&'a std::sync::Mutex<edgesim_model::replay::ReplayStream>>,
 }
 
 impl Run<'_> {
@@ -426,10 +430,10 @@ impl Run<'_> {
         for epoch in 0..epochs {
             let controls = fold.controls(epoch);
             let demand_now = fold.demand(epoch);
-            let replay_now = self
-                .replay
-                .map(|plan| replay_batches(scenario, plan, epoch))
-                .unwrap_or_default();
+            let replay_now = match self.replay {
+                Some(stream) => replay_batches(scenario, stream, epoch)?,
+                None => Vec::new(),
+            };
             let ctx = EpochCtx {
                 pool,
                 scenario,
@@ -717,17 +721,23 @@ async fn take_over(
     }
 }
 
-/// Each region's requests of `epoch` in a replay, packed for the wire.
+/// Each region's requests of `epoch` in a replay, packed for the wire:
+/// the stream's requests due before the epoch's end (epochs are taken in
+/// order, once each).
 fn replay_batches(
     scenario: &Scenario,
-    plan: &edgesim_model::replay::ReplayPlan,
+    stream: &std::sync::Mutex<edgesim_model::replay::ReplayStream>,
     epoch: u64,
-) -> Vec<Vec<u8>> {
-    let base_us = scenario.simulation.epoch_span(epoch).start;
-    edgesim_run::replay_for_epoch(scenario, plan, epoch)
+) -> Result<Vec<Vec<u8>>, CoordinatorError> {
+    let span = scenario.simulation.epoch_span(epoch);
+    let requests = match stream.lock() {
+        Ok(mut stream) => stream.take_until(span.end)?,
+        Err(_) => Vec::new(),
+    };
+    Ok(edgesim_run::by_region(scenario, requests)
         .iter()
-        .map(|rs| edgesim_model::replay::encode(rs, base_us))
-        .collect()
+        .map(|rs| edgesim_model::replay::encode(rs, span.start))
+        .collect())
 }
 
 /// An assignment with `regions` on `agent` and nothing elsewhere.

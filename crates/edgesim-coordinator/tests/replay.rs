@@ -131,6 +131,7 @@ async fn every_line_is_one_request_at_its_pop_and_agents_do_not_matter() {
         start_unix_secs: 1_709_287_200, // 2024-03-01T10:00:00Z
         seed: 9,
         unknown_location: true,
+        objects_scale: 1,
     });
     let mut hand = standard_header();
     hand.push_str(&line(1, "FRA56-C1", "/special/hello.html", 500));

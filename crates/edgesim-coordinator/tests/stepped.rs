@@ -2,7 +2,7 @@
 //! agent) gives the summary a coordinator gives with agents, byte for
 //! byte: the coordinator adds transport, not behaviour. Checked on the
 //! shipped scenarios with a migration, an Origin Shield, a PoP outage, a
-//! flash crowd and an origin group (shortened, at a lower rate).
+//! flash crowd, an origin group (at a lower rate) and a replayed log.
 
 use std::sync::Arc;
 
@@ -22,7 +22,8 @@ fn shipped(name: &str, overrides: &[&str]) -> (Arc<Scenario>, String) {
 
 async fn same_summary(name: &str, overrides: &[&str]) {
     let (s, text) = shipped(name, overrides);
-    let stepped = SteppedRun::new(Arc::clone(&s), None)
+    let replay = edgesim_model::replay::ReplayStream::open(&s).expect("logs open");
+    let stepped = SteppedRun::new(Arc::clone(&s), replay)
         .expect("builds")
         .run_to_end()
         .expect("runs");
@@ -50,4 +51,5 @@ async fn a_stepped_run_gives_the_coordinators_summary() {
     same_summary("pop-outage", &short).await;
     same_summary("flash-crowd", &short).await;
     same_summary("origin-failover", &short).await;
+    same_summary("from-logs/replay", &[]).await;
 }

@@ -1,10 +1,12 @@
-//! CloudFront standard (access) log reader: full records, not just the
+//! CloudFront standard (access) log reader, streaming: full records, not just the
 //! key and size the cache replayer needs (that lighter reader lives in
 //! `edgesim_cache::trace`).
 //!
 //! A standard log is tab-separated text, gzip-compressed as CloudFront
-//! delivers it (plain text is accepted too: the reader looks at the magic
-//! bytes, not the name). `#Version:` and `#Fields:` comment lines come
+//! delivers it (plain text and zstd are accepted too: the reader looks at
+//! the magic bytes, not the name). [`CfLogReader::next_line`] hands out
+//! each line borrowed from the reader's buffers, so reading allocates
+//! nothing per line. `#Version:` and `#Fields:` comment lines come
 //! first; the `#Fields:` line names the columns, and this reader takes the
 //! column of every field from it, so files with fields reordered, missing
 //! (older logs have fewer) or added read the same. A file may carry
@@ -20,15 +22,16 @@
 //! quoted in errors are escaped and cut ([`excerpt`]).
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use edgesim_cache::input::{Line, MAX_LINE_BYTES, excerpt, read_line_capped};
 
 use crate::scenario::Device;
 
-/// Most log records [`read_files`] holds in memory (from-logs and
-/// `[replay]` keep every record): 4 million, about 2 GB of records.
+/// Log records the input-limit estimate assumes for a `[replay]` (it
+/// does not read the logs). The readers themselves have no cap: every
+/// user of them streams.
 pub const MAX_RECORDS: usize = 4_000_000;
 
 /// One log line.
@@ -74,7 +77,149 @@ pub struct LogRecord {
     pub line: u64,
 }
 
+/// One log line, borrowed from the reader's buffers (valid until the next
+/// call): what [`CfLogReader::next_line`] returns without allocating.
+/// [`LogLine::to_record`] makes the owned [`LogRecord`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LogLine<'a> {
+    /// Seconds since the Unix epoch (UTC), from `date` and `time`.
+    pub unix_secs: i64,
+    /// `x-edge-location`.
+    pub edge_location: &'a str,
+    /// `sc-bytes`.
+    pub sc_bytes: u64,
+    /// `c-ip`.
+    pub client_ip: &'a str,
+    /// `cs-method`.
+    pub method: &'a str,
+    /// `cs(Host)`.
+    pub host: &'a str,
+    /// `cs-uri-stem`.
+    pub uri_stem: &'a str,
+    /// `sc-status` (0 when "-").
+    pub status: u16,
+    /// `cs(Referer)`.
+    pub referer: &'a str,
+    /// `cs(User-Agent)`, URL-decoded.
+    pub user_agent: &'a str,
+    /// `cs-uri-query`.
+    pub uri_query: &'a str,
+    /// `x-edge-result-type`.
+    pub result_type: &'a str,
+    /// `x-edge-response-result-type`.
+    pub response_result_type: &'a str,
+    /// `cs-protocol`.
+    pub protocol: &'a str,
+    /// `time-taken`, seconds.
+    pub time_taken_secs: Option<f64>,
+    /// `time-to-first-byte`, seconds.
+    pub time_to_first_byte_secs: Option<f64>,
+    /// `sc-content-type`.
+    pub content_type: &'a str,
+    /// `sc-content-len`.
+    pub content_len: Option<u64>,
+    /// Line number in its file (1-based).
+    pub line: u64,
+}
+
+impl LogLine<'_> {
+    /// The owned record.
+    pub fn to_record(&self) -> LogRecord {
+        LogRecord {
+            unix_secs: self.unix_secs,
+            edge_location: self.edge_location.to_owned(),
+            sc_bytes: self.sc_bytes,
+            client_ip: self.client_ip.to_owned(),
+            method: self.method.to_owned(),
+            host: self.host.to_owned(),
+            uri_stem: self.uri_stem.to_owned(),
+            status: self.status,
+            referer: self.referer.to_owned(),
+            user_agent: self.user_agent.to_owned(),
+            uri_query: self.uri_query.to_owned(),
+            result_type: self.result_type.to_owned(),
+            response_result_type: self.response_result_type.to_owned(),
+            protocol: self.protocol.to_owned(),
+            time_taken_secs: self.time_taken_secs,
+            time_to_first_byte_secs: self.time_to_first_byte_secs,
+            content_type: self.content_type.to_owned(),
+            content_len: self.content_len,
+            line: self.line,
+        }
+    }
+
+    /// The viewer's device class, from the User-Agent.
+    pub fn device(&self) -> Device {
+        device_of_user_agent(self.user_agent)
+    }
+
+    /// The airport code of the edge location, without allocating
+    /// ([`AirportCode`]).
+    pub fn airport(&self) -> AirportCode {
+        AirportCode::of(self.edge_location)
+    }
+}
+
+/// The IATA code of an `x-edge-location` (its leading letters, three at
+/// most, uppercase) held inline: what [`airport_code`] returns, as a key
+/// that costs no allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AirportCode {
+    bytes: [u8; 3],
+    len: u8,
+}
+
+impl AirportCode {
+    /// The code of `edge_location`.
+    pub fn of(edge_location: &str) -> Self {
+        let mut bytes = [0u8; 3];
+        let mut len = 0;
+        for b in edge_location.bytes().take(3) {
+            if !b.is_ascii_alphabetic() {
+                break;
+            }
+            bytes[len] = b.to_ascii_uppercase();
+            len += 1;
+        }
+        AirportCode {
+            bytes,
+            len: len as u8,
+        }
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII letters are stored.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+    }
+}
+
 impl LogRecord {
+    /// The record as a borrowed [`LogLine`].
+    pub fn as_line(&self) -> LogLine<'_> {
+        LogLine {
+            unix_secs: self.unix_secs,
+            edge_location: &self.edge_location,
+            sc_bytes: self.sc_bytes,
+            client_ip: &self.client_ip,
+            method: &self.method,
+            host: &self.host,
+            uri_stem: &self.uri_stem,
+            status: self.status,
+            referer: &self.referer,
+            user_agent: &self.user_agent,
+            uri_query: &self.uri_query,
+            result_type: &self.result_type,
+            response_result_type: &self.response_result_type,
+            protocol: &self.protocol,
+            time_taken_secs: self.time_taken_secs,
+            time_to_first_byte_secs: self.time_to_first_byte_secs,
+            content_type: &self.content_type,
+            content_len: self.content_len,
+            line: self.line,
+        }
+    }
+
     /// The IATA airport code of the edge location: its first three letters,
     /// uppercase (`FRA56-C1` -> `FRA`).
     pub fn airport_code(&self) -> String {
@@ -168,13 +313,24 @@ struct Columns {
     needed: usize,
 }
 
-/// Reads one log file record by record.
+/// Reads one log file record by record, streaming: memory is the read
+/// buffers and one line, whatever the file's length.
 pub struct CfLogReader {
     path: PathBuf,
     source: Box<dyn BufRead + Send>,
     line: u64,
     columns: Option<Columns>,
     buffer: Vec<u8>,
+    /// The current line as text (the read buffer moved in, or a lossy
+    /// copy when it is not UTF-8).
+    text: String,
+    /// Field ranges of the current line.
+    fields: Vec<(usize, usize)>,
+    /// The URL-decoded User-Agent of the current line.
+    user_agent: String,
+    /// The last `date` field and its day number (most lines repeat it).
+    last_date: Vec<u8>,
+    last_days: i64,
 }
 
 impl std::fmt::Debug for CfLogReader {
@@ -187,7 +343,7 @@ impl std::fmt::Debug for CfLogReader {
 }
 
 impl CfLogReader {
-    /// Opens a log file, gzip-compressed or plain.
+    /// Opens a log file, gzip- or zstd-compressed or plain.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, CfLogError> {
         let path = path.as_ref();
         let file = File::open(path).map_err(|e| CfLogError {
@@ -204,27 +360,23 @@ impl CfLogReader {
         reader: impl Read + Send + 'static,
     ) -> Result<Self, CfLogError> {
         let path = path.as_ref().to_path_buf();
-        let mut raw = BufReader::with_capacity(1 << 16, reader);
-        let head = raw.fill_buf().map_err(|e| CfLogError {
-            path: path.clone(),
-            line: 0,
-            message: format!("cannot read: {e}"),
-        })?;
-        let gzip = head.starts_with(&[0x1f, 0x8b]);
-        let source: Box<dyn BufRead + Send> = if gzip {
-            Box::new(BufReader::with_capacity(
-                1 << 16,
-                flate2::bufread::MultiGzDecoder::new(raw),
-            ))
-        } else {
-            Box::new(raw)
-        };
+        let (source, _) =
+            edgesim_cache::input::decompressed(reader, 1 << 16).map_err(|e| CfLogError {
+                path: path.clone(),
+                line: 0,
+                message: format!("cannot read: {e}"),
+            })?;
         Ok(CfLogReader {
             path,
             source,
             line: 0,
             columns: None,
             buffer: Vec::new(),
+            text: String::new(),
+            fields: Vec::new(),
+            user_agent: String::new(),
+            last_date: Vec::new(),
+            last_days: 0,
         })
     }
 
@@ -243,6 +395,16 @@ impl CfLogReader {
 
     /// The next record, or `None` at the end of the file.
     pub fn next_record(&mut self) -> Result<Option<LogRecord>, CfLogError> {
+        Ok(self.next_line()?.map(|l| l.to_record()))
+    }
+
+    /// The next record, borrowed from the reader (no allocation per line),
+    /// or `None` at the end of the file.
+    pub fn next_line(&mut self) -> Result<Option<LogLine<'_>>, CfLogError> {
+        if self.buffer.capacity() == 0 {
+            // The last line's text buffer becomes the read buffer again.
+            self.buffer = std::mem::take(&mut self.text).into_bytes();
+        }
         loop {
             self.line += 1;
             let read = read_line_capped(&mut self.source, &mut self.buffer, MAX_LINE_BYTES);
@@ -281,7 +443,45 @@ impl CfLogReader {
                     "log record before any #Fields: header line (not a CloudFront standard log?)",
                 ));
             };
-            return self.record(&columns).map(Some);
+            self.prepare(&columns);
+            return self.view(&columns).map(Some);
+        }
+    }
+
+    /// Splits the current line into fields, and decodes its User-Agent
+    /// and date: the mutable part of reading a line, before [`Self::view`].
+    fn prepare(&mut self, c: &Columns) {
+        match String::from_utf8(std::mem::take(&mut self.buffer)) {
+            Ok(text) => self.text = text,
+            Err(e) => {
+                self.text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                self.buffer = e.into_bytes();
+            }
+        }
+        let text = &self.text;
+        self.fields.clear();
+        let mut start = 0;
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\t' {
+                self.fields.push((start, i));
+                start = i + 1;
+            }
+        }
+        self.fields.push((start, text.len()));
+        let field = |i: Option<usize>| {
+            i.and_then(|i| self.fields.get(i))
+                .map_or("-", |&(a, b)| &text[a..b])
+        };
+        let ua = field(c.user_agent);
+        self.user_agent.clear();
+        url_decode_into(ua, &mut self.user_agent);
+        if let Some(&(a, b)) = self.fields.get(c.date) {
+            let date = &text.as_bytes()[a..b];
+            if date != self.last_date.as_slice() {
+                self.last_days = parse_date(&text[a..b]).unwrap_or(i64::MIN);
+                self.last_date.clear();
+                self.last_date.extend_from_slice(date);
+            }
         }
     }
 
@@ -326,27 +526,36 @@ impl CfLogReader {
         Ok(c)
     }
 
-    fn record(&self, c: &Columns) -> Result<LogRecord, CfLogError> {
-        let line = String::from_utf8_lossy(&self.buffer);
-        let fields: Vec<&str> = line.split('\t').collect();
-        if fields.len() < c.needed {
+    fn view(&self, c: &Columns) -> Result<LogLine<'_>, CfLogError> {
+        let line = self.text.as_str();
+        if self.fields.len() < c.needed {
             return Err(self.error(format!(
                 "expected at least {} tab-separated fields, found {} (truncated line?)",
                 c.needed,
-                fields.len()
+                self.fields.len()
             )));
         }
-        let opt = |i: Option<usize>| i.and_then(|i| fields.get(i)).copied().unwrap_or("-");
-        let text = |i: Option<usize>| opt(i).to_owned();
-        let date = fields[c.date];
-        let time = fields[c.time];
-        let unix_secs = parse_date_time(date, time).ok_or_else(|| {
-            self.error(format!(
-                "bad date/time \"{}\"",
-                excerpt(&format!("{date} {time}"))
-            ))
-        })?;
-        let bytes = fields[c.bytes];
+        let fields = |i: usize| {
+            let (a, b) = self.fields[i];
+            &line[a..b]
+        };
+        let opt = |i: Option<usize>| {
+            i.and_then(|i| self.fields.get(i))
+                .map_or("-", |&(a, b)| &line[a..b])
+        };
+        let date = fields(c.date);
+        let time = fields(c.time);
+        let unix_secs = (self.last_days != i64::MIN)
+            .then(|| parse_time_of_day(time))
+            .flatten()
+            .map(|t| self.last_days * 86_400 + t)
+            .ok_or_else(|| {
+                self.error(format!(
+                    "bad date/time \"{}\"",
+                    excerpt(&format!("{date} {time}"))
+                ))
+            })?;
+        let bytes = fields(c.bytes);
         let sc_bytes = bytes
             .parse::<u64>()
             .map_err(|_| self.error(format!("sc-bytes is not a number: \"{}\"", excerpt(bytes))))?;
@@ -384,35 +593,35 @@ impl CfLogReader {
                 ))
             })?),
         };
-        let edge_location = fields[c.edge].to_owned();
+        let edge_location = fields(c.edge);
         if edge_location.is_empty() || edge_location == "-" {
             return Err(self.error("x-edge-location is empty"));
         }
-        let uri_stem = fields[c.uri_stem];
+        let uri_stem = fields(c.uri_stem);
         if !uri_stem.starts_with('/') {
             return Err(self.error(format!(
                 "cs-uri-stem does not start with '/': \"{}\"",
                 excerpt(uri_stem)
             )));
         }
-        Ok(LogRecord {
+        Ok(LogLine {
             unix_secs,
             edge_location,
             sc_bytes,
-            client_ip: text(c.ip),
-            method: text(c.method),
-            host: text(c.host),
-            uri_stem: uri_stem.to_owned(),
+            client_ip: opt(c.ip),
+            method: opt(c.method),
+            host: opt(c.host),
+            uri_stem,
             status,
-            referer: text(c.referer),
-            user_agent: url_decode(opt(c.user_agent)),
-            uri_query: text(c.query),
-            result_type: text(c.result),
-            response_result_type: text(c.response_result),
-            protocol: text(c.protocol),
+            referer: opt(c.referer),
+            user_agent: &self.user_agent,
+            uri_query: opt(c.query),
+            result_type: opt(c.result),
+            response_result_type: opt(c.response_result),
+            protocol: opt(c.protocol),
             time_taken_secs,
             time_to_first_byte_secs,
-            content_type: text(c.content_type),
+            content_type: opt(c.content_type),
             content_len,
             line: self.line,
         })
@@ -427,58 +636,72 @@ impl Iterator for CfLogReader {
     }
 }
 
-/// Reads every record of every file, in file order then line order.
-/// Each record comes with the index of its file in `paths`. More than
-/// [`MAX_RECORDS`] records in all is an error at the first one too many.
-pub fn read_files(paths: &[PathBuf]) -> Result<Vec<(usize, LogRecord)>, CfLogError> {
-    read_files_capped(paths, MAX_RECORDS)
-}
-
-/// [`read_files`] with another cap on the number of records.
-pub fn read_files_capped(
-    paths: &[PathBuf],
-    max_records: usize,
-) -> Result<Vec<(usize, LogRecord)>, CfLogError> {
-    let mut out = Vec::new();
-    for (i, path) in paths.iter().enumerate() {
-        let mut reader = CfLogReader::open(path)?;
-        while let Some(record) = reader.next_record()? {
-            if out.len() == max_records {
-                return Err(reader.error(format!(
-                    "more than {max_records} log records in all; every record is held in memory, so use fewer or shorter logs"
-                )));
-            }
-            out.push((i, record));
-        }
-    }
-    Ok(out)
-}
-
 /// `%XX` decoding (invalid escapes are kept as written); `+` stays `+`.
 pub fn url_decode(text: &str) -> String {
+    let mut out = String::new();
+    url_decode_into(text, &mut out);
+    out
+}
+
+/// [`url_decode`] appending to `out` (which keeps its allocation).
+pub fn url_decode_into(text: &str, out: &mut String) {
     if !text.contains('%') {
-        return text.to_owned();
+        out.push_str(text);
+        return;
     }
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+    let hex = |b: u8| (b as char).to_digit(16);
+    // Fast path: escapes of ASCII characters (what logs hold) decode in
+    // place; a non-ASCII byte falls back to decoding the whole as bytes.
+    let start = out.len();
     let mut i = 0;
+    let mut plain = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            let b = (h * 16 + l) as u8;
+            if !b.is_ascii() {
+                out.truncate(start);
+                break;
             }
+            out.push_str(&text[plain..i]);
+            out.push(char::from(b));
+            i += 3;
+            plain = i;
+            continue;
         }
-        out.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    if i >= bytes.len() {
+        out.push_str(&text[plain..]);
+        return;
+    }
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            decoded.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        decoded.push(bytes[i]);
+        i += 1;
+    }
+    out.push_str(&String::from_utf8_lossy(&decoded));
 }
 
 /// `YYYY-MM-DD` and `HH:MM:SS` (UTC) as seconds since the Unix epoch.
 pub fn parse_date_time(date: &str, time: &str) -> Option<i64> {
+    Some(parse_date(date)? * 86_400 + parse_time_of_day(time)?)
+}
+
+/// `YYYY-MM-DD` as days since 1970-01-01.
+fn parse_date(date: &str) -> Option<i64> {
     let mut d = date.split('-');
     let year: i64 = d.next()?.parse().ok()?;
     let month: i64 = d.next()?.parse().ok()?;
@@ -492,6 +715,11 @@ pub fn parse_date_time(date: &str, time: &str) -> Option<i64> {
     {
         return None;
     }
+    Some(days_from_civil(year, month, day))
+}
+
+/// `HH:MM:SS` (seconds may have a fraction, dropped) as seconds of the day.
+fn parse_time_of_day(time: &str) -> Option<i64> {
     let mut t = time.split(':');
     let h: i64 = t.next()?.parse().ok()?;
     let m: i64 = t.next()?.parse().ok()?;
@@ -503,7 +731,7 @@ pub fn parse_date_time(date: &str, time: &str) -> Option<i64> {
     {
         return None;
     }
-    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s as i64)
+    Some(h * 3600 + m * 60 + s as i64)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date.
@@ -737,6 +965,9 @@ mod tests {
             Device::Mobile
         );
         assert_eq!(url_decode("a%20b%2"), "a b%2");
+        assert_eq!(url_decode("%41%42c%2G%"), "ABc%2G%");
+        assert_eq!(url_decode("caf%C3%A9%20ok"), "café ok");
+        assert_eq!(url_decode("bad%FF!"), "bad\u{fffd}!");
         assert_eq!(airport_code("fra56-c1"), "FRA");
     }
 }

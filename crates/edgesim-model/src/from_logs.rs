@@ -34,10 +34,10 @@
 //!   fixed when every URI has the same size.
 //! * **Duration**: the log's span (last second - first second + 1).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 
-use crate::cflog::LogRecord;
+use crate::cflog::{AirportCode, CfLogError, CfLogReader, LogLine, LogRecord};
 use crate::geo_tables;
 use crate::scenario::Device;
 
@@ -142,6 +142,10 @@ pub struct Inferred {
     pub hourly_profile: [f64; 24],
     /// Object classes, by name.
     pub classes: Vec<ClassFit>,
+    /// Cache size per PoP airport code: room for every distinct object
+    /// that PoP served (its largest sc-bytes there), rounded up to a power
+    /// of two MiB, at least 64 MiB.
+    pub pop_cache_bytes: BTreeMap<String, u64>,
 }
 
 /// Why no workload could be inferred.
@@ -254,145 +258,294 @@ pub fn fit_sizes(sizes: &[u64]) -> (u64, u64) {
     (p50, p99.max(p50 + 1))
 }
 
-/// Infers the workload of `records` (with the index of their file).
-pub fn infer(records: &[(usize, LogRecord)], options: &Options) -> Result<Inferred, InferError> {
-    if records.is_empty() {
-        return Err(InferError::Empty("the logs have no records".to_owned()));
-    }
-    let mut unknown_codes: BTreeMap<String, u64> = BTreeMap::new();
-    let mut pops: BTreeMap<String, u64> = BTreeMap::new();
-    let mut countries: BTreeMap<String, u64> = BTreeMap::new();
-    let mut devices = [0u64; 4];
-    let mut ips: BTreeSet<&str> = BTreeSet::new();
-    let mut per_class: BTreeMap<String, HashMap<&str, (u64, u64)>> = BTreeMap::new();
-    let mut hour_counts = [0u64; 24];
-    let mut first = i64::MAX;
-    let mut last = i64::MIN;
-    let mut kept = 0u64;
-    for (_, r) in records {
-        let code = r.airport_code();
-        let Some(city) = geo_tables::pop_city(&code) else {
-            *unknown_codes.entry(code).or_default() += 1;
-            continue;
-        };
-        kept += 1;
-        first = first.min(r.unix_secs);
-        last = last.max(r.unix_secs);
-        *pops.entry(city.code.to_owned()).or_default() += 1;
-        if geo_tables::country(city.country).is_some() {
-            *countries.entry(city.country.to_owned()).or_default() += 1;
-        }
-        devices[r.device() as usize] += 1;
-        ips.insert(r.client_ip.as_str());
-        hour_counts[(r.unix_secs.rem_euclid(86_400) / 3600) as usize] += 1;
-        let class = class_of(options.classes, &r.uri_stem, &r.content_type);
-        let entry = per_class
-            .entry(class)
-            .or_default()
-            .entry(r.uri_stem.as_str())
-            .or_default();
-        entry.0 += 1;
-        entry.1 = entry.1.max(r.sc_bytes);
-    }
-    if kept == 0 {
-        return Err(InferError::Empty(format!(
-            "no edge location is in the built-in PoP table (codes seen: {})",
-            unknown_codes.keys().cloned().collect::<Vec<_>>().join(", ")
-        )));
-    }
-    if countries.is_empty() {
-        return Err(InferError::Empty(
-            "no edge location's country is in the viewer country table".to_owned(),
-        ));
-    }
-    let duration_secs = (last - first + 1) as u64;
-    // Seconds of each UTC hour of the day that [first, last] covers.
-    let mut cover = [0u64; 24];
-    let day_start = first - first.rem_euclid(86_400);
-    let mut t = first;
-    while t <= last {
-        let hour_end = day_start + (t - day_start) / 3600 * 3600 + 3600;
-        let upto = hour_end.min(last + 1);
-        cover[(t.rem_euclid(86_400) / 3600) as usize] += (upto - t) as u64;
-        t = upto;
-    }
-    let mut rate = [0.0f64; 24];
-    let mut covered = Vec::new();
-    for h in 0..24 {
-        if cover[h] > 0 {
-            rate[h] = hour_counts[h] as f64 / cover[h] as f64;
-            covered.push(rate[h]);
-        }
-    }
-    let covered_mean = covered.iter().sum::<f64>() / covered.len() as f64;
-    for h in 0..24 {
-        if cover[h] == 0 {
-            rate[h] = covered_mean;
-        }
-    }
-    let day_mean = rate.iter().sum::<f64>() / 24.0;
-    let mut hourly_profile = [1.0; 24];
-    if day_mean > 0.0 {
-        for h in 0..24 {
-            hourly_profile[h] = (rate[h] / day_mean * 10_000.0).round() / 10_000.0;
-        }
-    }
-    // Base rate: the profile over the covered seconds gives `kept` requests.
-    let weighted: f64 = (0..24).map(|h| cover[h] as f64 * hourly_profile[h]).sum();
-    let requests_per_sec = if weighted > 0.0 {
-        kept as f64 / weighted
-    } else {
-        kept as f64 / duration_secs as f64
-    };
-    let classes = per_class
-        .into_iter()
-        .map(|(name, uris)| {
-            let requests = uris.values().map(|v| v.0).sum();
-            let mut counts: Vec<u64> = uris.values().map(|v| v.0).collect();
-            counts.sort_unstable_by(|a, b| b.cmp(a));
-            let (zipf_alpha, fit_ranks) = fit_zipf(&counts);
-            let mut sizes: Vec<u64> = uris.values().map(|v| v.1).collect();
-            sizes.sort_unstable();
-            let (size_p50, size_p99) = fit_sizes(&sizes);
-            ClassFit {
-                name,
-                requests,
-                objects: uris.len() as u64,
-                zipf_alpha,
-                fit_ranks,
-                size_p50,
-                size_p99,
-            }
-        })
-        .collect();
-    Ok(Inferred {
-        lines: records.len() as u64,
-        kept,
-        unknown_codes,
-        span: (first, last),
-        duration_secs,
-        requests_per_sec,
-        pops,
-        countries,
-        devices,
-        viewers: ips.len() as u64,
-        hourly_profile,
-        classes,
-    })
+/// The workload inference, fed one log line at a time ([`LogFit::add`])
+/// and finished with [`LogFit::finish`]: the logs are streamed, never
+/// held. Memory grows with the distinct objects, not with the lines: per
+/// distinct URI of a class 24 bytes, per distinct (PoP, URI) 16 bytes, per
+/// distinct client IP 8 bytes (hash tables, about twice that allocated),
+/// so a 10-million-line log of a million objects fits in a few hundred MB.
+///
+/// URIs and client IPs are kept as 64-bit keys, not as text: an IPv4
+/// address is its own key (exact); a URI (or an IPv6 or other address) is
+/// [`edgesim_cache::trace::key_for`] of its text. Two distinct URIs
+/// sharing a key would count as one object (with the larger size): for n
+/// distinct URIs the chance that any pair does is about n² / 2⁶⁵, 3·10⁻⁸
+/// for a million and 3·10⁻⁶ for ten million. Every other figure is exact.
+#[derive(Debug)]
+pub struct LogFit {
+    classes: ClassBy,
+    lines: u64,
+    kept: u64,
+    unknown_codes: BTreeMap<String, u64>,
+    pops: BTreeMap<String, u64>,
+    countries: BTreeMap<String, u64>,
+    devices: [u64; 4],
+    ips: HashSet<u64, KeyHash>,
+    per_class: BTreeMap<String, HashMap<u64, (u64, u64), KeyHash>>,
+    /// Per airport code of a kept line, per URI key: its largest sc-bytes.
+    pop_objects: BTreeMap<String, HashMap<u64, u64, KeyHash>>,
+    hour_counts: [u64; 24],
+    first: i64,
+    last: i64,
+    /// Airport codes looked up in the PoP table so far.
+    cities: HashMap<AirportCode, Option<&'static geo_tables::PopCity>>,
 }
 
-/// PoP cache size: room for every distinct object that PoP served.
-fn pop_cache_bytes(records: &[(usize, LogRecord)], code: &str) -> u64 {
-    let mut uris: HashMap<&str, u64> = HashMap::new();
-    for (_, r) in records {
-        if r.airport_code() == code {
-            let e = uris.entry(r.uri_stem.as_str()).or_default();
-            *e = (*e).max(r.sc_bytes);
+/// A hasher for keys that are already well-mixed 64-bit hashes (or IPv4
+/// addresses, mixed here): the key, multiplied once.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeyHash;
+
+/// [`KeyHash`]'s hasher.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3);
         }
     }
-    let bytes: u64 = uris.values().sum();
-    let mib = bytes.div_ceil(1 << 20).max(64).next_power_of_two();
-    mib << 20
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (v ^ (v >> 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+impl std::hash::BuildHasher for KeyHash {
+    type Hasher = KeyHasher;
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher(0)
+    }
+}
+
+/// The 64-bit key of a client IP: an IPv4 address itself (exact, below
+/// 2³²), anything else a hash of its text with the top bit set.
+fn ip_key(ip: &str) -> u64 {
+    match ip.parse::<std::net::Ipv4Addr>() {
+        Ok(v4) => u64::from(u32::from(v4)),
+        Err(_) => edgesim_cache::trace::key_for(ip.as_bytes()) | 1 << 63,
+    }
+}
+
+impl LogFit {
+    /// An empty fit grouping URIs by `classes`.
+    pub fn new(classes: ClassBy) -> Self {
+        LogFit {
+            classes,
+            lines: 0,
+            kept: 0,
+            unknown_codes: BTreeMap::new(),
+            pops: BTreeMap::new(),
+            countries: BTreeMap::new(),
+            devices: [0; 4],
+            ips: HashSet::with_hasher(KeyHash),
+            per_class: BTreeMap::new(),
+            pop_objects: BTreeMap::new(),
+            hour_counts: [0; 24],
+            first: i64::MAX,
+            last: i64::MIN,
+            cities: HashMap::new(),
+        }
+    }
+
+    /// Counts one log line.
+    pub fn add(&mut self, r: &LogLine<'_>) {
+        self.lines += 1;
+        let code = r.airport();
+        let city = *self
+            .cities
+            .entry(code)
+            .or_insert_with(|| geo_tables::pop_city(code.as_str()));
+        let Some(city) = city else {
+            *self
+                .unknown_codes
+                .entry(code.as_str().to_owned())
+                .or_default() += 1;
+            return;
+        };
+        self.kept += 1;
+        self.first = self.first.min(r.unix_secs);
+        self.last = self.last.max(r.unix_secs);
+        count(&mut self.pops, city.code);
+        if geo_tables::country(city.country).is_some() {
+            count(&mut self.countries, city.country);
+        }
+        self.devices[r.device() as usize] += 1;
+        self.ips.insert(ip_key(r.client_ip));
+        self.hour_counts[(r.unix_secs.rem_euclid(86_400) / 3600) as usize] += 1;
+        let key = edgesim_cache::trace::key_for(r.uri_stem.as_bytes());
+        let class = class_of(self.classes, r.uri_stem, r.content_type);
+        let uris = match self.per_class.get_mut(&class) {
+            Some(uris) => uris,
+            None => self
+                .per_class
+                .entry(class)
+                .or_insert_with(|| HashMap::with_hasher(KeyHash)),
+        };
+        let entry = uris.entry(key).or_default();
+        entry.0 += 1;
+        entry.1 = entry.1.max(r.sc_bytes);
+        let objects = match self.pop_objects.get_mut(code.as_str()) {
+            Some(objects) => objects,
+            None => self
+                .pop_objects
+                .entry(code.as_str().to_owned())
+                .or_insert_with(|| HashMap::with_hasher(KeyHash)),
+        };
+        let size = objects.entry(key).or_default();
+        *size = (*size).max(r.sc_bytes);
+    }
+
+    /// Adds every line of the log files `paths`, in order; a bad line is
+    /// an error naming its file and line.
+    pub fn add_files(&mut self, paths: &[std::path::PathBuf]) -> Result<(), CfLogError> {
+        for path in paths {
+            let mut reader = CfLogReader::open(path)?;
+            while let Some(line) = reader.next_line()? {
+                self.add(&line);
+            }
+        }
+        Ok(())
+    }
+
+    /// The inferred workload.
+    pub fn finish(self) -> Result<Inferred, InferError> {
+        let LogFit {
+            lines,
+            kept,
+            unknown_codes,
+            pops,
+            countries,
+            devices,
+            ips,
+            per_class,
+            pop_objects,
+            hour_counts,
+            first,
+            last,
+            ..
+        } = self;
+        if lines == 0 {
+            return Err(InferError::Empty("the logs have no records".to_owned()));
+        }
+        if kept == 0 {
+            return Err(InferError::Empty(format!(
+                "no edge location is in the built-in PoP table (codes seen: {})",
+                unknown_codes.keys().cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        if countries.is_empty() {
+            return Err(InferError::Empty(
+                "no edge location's country is in the viewer country table".to_owned(),
+            ));
+        }
+        let duration_secs = (last - first + 1) as u64;
+        // Seconds of each UTC hour of the day that [first, last] covers.
+        let mut cover = [0u64; 24];
+        let day_start = first - first.rem_euclid(86_400);
+        let mut t = first;
+        while t <= last {
+            let hour_end = day_start + (t - day_start) / 3600 * 3600 + 3600;
+            let upto = hour_end.min(last + 1);
+            cover[(t.rem_euclid(86_400) / 3600) as usize] += (upto - t) as u64;
+            t = upto;
+        }
+        let mut rate = [0.0f64; 24];
+        let mut covered = Vec::new();
+        for h in 0..24 {
+            if cover[h] > 0 {
+                rate[h] = hour_counts[h] as f64 / cover[h] as f64;
+                covered.push(rate[h]);
+            }
+        }
+        let covered_mean = covered.iter().sum::<f64>() / covered.len() as f64;
+        for h in 0..24 {
+            if cover[h] == 0 {
+                rate[h] = covered_mean;
+            }
+        }
+        let day_mean = rate.iter().sum::<f64>() / 24.0;
+        let mut hourly_profile = [1.0; 24];
+        if day_mean > 0.0 {
+            for h in 0..24 {
+                hourly_profile[h] = (rate[h] / day_mean * 10_000.0).round() / 10_000.0;
+            }
+        }
+        // Base rate: the profile over the covered seconds gives `kept` requests.
+        let weighted: f64 = (0..24).map(|h| cover[h] as f64 * hourly_profile[h]).sum();
+        let requests_per_sec = if weighted > 0.0 {
+            kept as f64 / weighted
+        } else {
+            kept as f64 / duration_secs as f64
+        };
+        let classes = per_class
+            .into_iter()
+            .map(|(name, uris)| {
+                let requests = uris.values().map(|v| v.0).sum();
+                let mut counts: Vec<u64> = uris.values().map(|v| v.0).collect();
+                counts.sort_unstable_by(|a, b| b.cmp(a));
+                let (zipf_alpha, fit_ranks) = fit_zipf(&counts);
+                let mut sizes: Vec<u64> = uris.values().map(|v| v.1).collect();
+                sizes.sort_unstable();
+                let (size_p50, size_p99) = fit_sizes(&sizes);
+                ClassFit {
+                    name,
+                    requests,
+                    objects: uris.len() as u64,
+                    zipf_alpha,
+                    fit_ranks,
+                    size_p50,
+                    size_p99,
+                }
+            })
+            .collect();
+        let pop_cache_bytes = pops
+            .keys()
+            .map(|code| {
+                let bytes: u64 = pop_objects.get(code).map_or(0, |o| o.values().sum());
+                let mib = bytes.div_ceil(1 << 20).max(64).next_power_of_two();
+                (code.clone(), mib << 20)
+            })
+            .collect();
+        Ok(Inferred {
+            lines,
+            kept,
+            unknown_codes,
+            span: (first, last),
+            duration_secs,
+            requests_per_sec,
+            pops,
+            countries,
+            devices,
+            viewers: ips.len() as u64,
+            hourly_profile,
+            classes,
+            pop_cache_bytes,
+        })
+    }
+}
+
+/// Adds one to `map[key]`, allocating the key only the first time.
+fn count(map: &mut BTreeMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_owned(), 1);
+        }
+    }
+}
+
+/// Infers the workload of `records` (with the index of their file): a
+/// [`LogFit`] fed every record.
+pub fn infer(records: &[(usize, LogRecord)], options: &Options) -> Result<Inferred, InferError> {
+    let mut fit = LogFit::new(options.classes);
+    for (_, r) in records {
+        fit.add(&r.as_line());
+    }
+    fit.finish()
 }
 
 fn utc(secs: i64) -> String {
@@ -417,11 +570,7 @@ fn utc(secs: i64) -> String {
 }
 
 /// The scenario text for `inferred` (a TOML file with comments).
-pub fn scenario_text(
-    inferred: &Inferred,
-    records: &[(usize, LogRecord)],
-    options: &Options,
-) -> String {
+pub fn scenario_text(inferred: &Inferred, options: &Options) -> String {
     let mut s = String::new();
     let w = &mut s;
     let _ = writeln!(
@@ -466,7 +615,12 @@ pub fn scenario_text(
             "\n[[pops]]  # {} log lines\nid = \"{}\"\ncity = \"{code}\"\ncache_bytes = \"{}MiB\"  # holds every distinct object this PoP served",
             inferred.pops[code],
             code.to_ascii_lowercase(),
-            pop_cache_bytes(records, code) >> 20
+            inferred
+                .pop_cache_bytes
+                .get(code)
+                .copied()
+                .unwrap_or(64 << 20)
+                >> 20
         );
     }
     let _ = writeln!(
@@ -664,6 +818,9 @@ pub struct SampleOptions {
     pub seed: u64,
     /// Also write a few lines of an edge location not in the PoP table.
     pub unknown_location: bool,
+    /// Multiplies the objects of every class (1: 3,350 objects in all);
+    /// for big benchmark logs with many distinct objects.
+    pub objects_scale: u64,
 }
 
 impl Default for SampleOptions {
@@ -674,6 +831,7 @@ impl Default for SampleOptions {
             start_unix_secs: 1_709_251_200, // 2024-03-01T00:00:00Z
             seed: 1,
             unknown_location: true,
+            objects_scale: 1,
         }
     }
 }
@@ -684,6 +842,18 @@ impl Default for SampleOptions {
 /// diurnal rate (peak 20:00 UTC, swing 0.5), User-Agents of every device
 /// class. Deterministic for given options. For tests and demos.
 pub fn sample_log(options: &SampleOptions) -> String {
+    let mut out = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write_sample_log(options, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// [`sample_log`] written line by line to `out` (any number of lines in
+/// constant memory, apart from the Zipf tables of the classes).
+pub fn write_sample_log<W: std::io::Write + ?Sized>(
+    options: &SampleOptions,
+    out: &mut W,
+) -> std::io::Result<()> {
     use rand::{Rng, SeedableRng};
     const EDGES: &[(&str, f64)] = &[
         ("FRA56-C1", 0.3),
@@ -756,7 +926,7 @@ pub fn sample_log(options: &SampleOptions) -> String {
         .iter()
         .map(|c| {
             let mut acc = 0.0;
-            let mut v: Vec<f64> = (1..=c.3)
+            let mut v: Vec<f64> = (1..=c.3 * options.objects_scale.max(1))
                 .map(|r| {
                     acc += 1.0 / (r as f64).powf(c.4);
                     acc
@@ -768,7 +938,8 @@ pub fn sample_log(options: &SampleOptions) -> String {
         })
         .collect();
     let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(options.seed);
-    let mut out = crate::cflog::standard_header();
+    out.write_all(crate::cflog::standard_header().as_bytes())?;
+    let mut line = String::new();
     let mut t = 0.0f64;
     for i in 0..options.lines {
         let now = options.start_unix_secs as f64 + t;
@@ -842,10 +1013,45 @@ pub fn sample_log(options: &SampleOptions) -> String {
             "-",
             "-",
         ];
-        out.push_str(&f.join("\t"));
-        out.push('\n');
+        line.clear();
+        for (i, field) in f.iter().enumerate() {
+            if i > 0 {
+                line.push('\t');
+            }
+            line.push_str(field);
+        }
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
     }
-    out
+    Ok(())
+}
+
+/// Writes a log to `path` with `write`, gzip-compressed when the name ends
+/// in `.gz` and zstd-compressed when it ends in `.zst` (both at a fast
+/// level), buffered.
+pub fn write_log_with(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let file = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(path)?);
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("gz") => {
+            let mut enc = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+            write(&mut enc)?;
+            enc.finish()?.flush()
+        }
+        Some("zst") => {
+            let mut enc = zstd::stream::write::Encoder::new(file, 1)?;
+            write(&mut enc)?;
+            enc.finish()?.flush()
+        }
+        _ => {
+            let mut file = file;
+            write(&mut file)?;
+            file.flush()
+        }
+    }
 }
 
 /// Writes log text to `path`, gzip-compressed when the name ends in `.gz`.
@@ -892,8 +1098,7 @@ mod tests {
         let p = inferred.hourly_profile;
         assert!(p[0] > 1.3 * p[8], "{p:?}");
         let scenario =
-            crate::Scenario::from_toml("x.toml", &scenario_text(&inferred, &recs, &options))
-                .unwrap();
+            crate::Scenario::from_toml("x.toml", &scenario_text(&inferred, &options)).unwrap();
         let t = scenario.traffic;
         assert!(t.hourly_profile.is_some());
         // The expected number of requests equals the log's.

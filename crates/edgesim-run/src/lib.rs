@@ -15,7 +15,7 @@ mod globals;
 use std::sync::Arc;
 
 use edgesim_model::Scenario;
-use edgesim_model::replay::{ReplayPlan, ReplayRequest};
+use edgesim_model::replay::{ReplayError, ReplayRequest, ReplayStream};
 use edgesim_report::{AccumulateError, Summary};
 use edgesim_sim::controls::EpochControls;
 use edgesim_sim::shield::{ShieldCaches, ShieldReplica};
@@ -33,6 +33,9 @@ pub enum StepError {
     /// An epoch's reports could not be folded.
     #[error(transparent)]
     Fold(#[from] AccumulateError),
+    /// A replayed log could not be read on.
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
 }
 
 /// What one step did: the epoch, its controls and its regions' reports.
@@ -53,7 +56,7 @@ pub struct SteppedRun {
     fold: RunFold,
     shields: ShieldCaches,
     replica: Arc<ShieldReplica>,
-    replay: Option<ReplayPlan>,
+    replay: Option<ReplayStream>,
     next_epoch: u64,
     controls: EpochControls,
     reports: Vec<RegionEpochReport>,
@@ -61,9 +64,9 @@ pub struct SteppedRun {
 
 impl SteppedRun {
     /// A run of `scenario` before its first epoch, with `replay` the
-    /// scenario's `[replay]` requests when it has them (see
-    /// `edgesim_model::replay::load`).
-    pub fn new(scenario: Arc<Scenario>, replay: Option<ReplayPlan>) -> Result<Self, StepError> {
+    /// scenario's `[replay]` logs when it has them (see
+    /// `edgesim_model::replay::ReplayStream::open`).
+    pub fn new(scenario: Arc<Scenario>, replay: Option<ReplayStream>) -> Result<Self, StepError> {
         let replica = Arc::new(ShieldReplica::new());
         let mut regions = (0..scenario.regions.len())
             .map(|r| RegionSim::new(Arc::clone(&scenario), r))
@@ -103,10 +106,13 @@ impl SteppedRun {
         let epoch = self.next_epoch;
         self.controls = self.fold.controls(epoch);
         let demand = self.fold.demand(epoch);
-        let replay = self
-            .replay
-            .as_ref()
-            .map(|plan| replay_for_epoch(&self.scenario, plan, epoch));
+        let replay = match &mut self.replay {
+            None => None,
+            Some(stream) => {
+                let end_us = self.scenario.simulation.epoch_span(epoch).end;
+                Some(by_region(&self.scenario, stream.take_until(end_us)?))
+            }
+        };
         let mut reports = Vec::with_capacity(self.regions.len());
         for (i, region) in self.regions.iter_mut().enumerate() {
             region.set_controls(&self.controls);
@@ -152,19 +158,12 @@ impl SteppedRun {
     }
 }
 
-/// The replayed requests of `epoch`, per region (scenario order), in time
-/// order.
-pub fn replay_for_epoch(
-    scenario: &Scenario,
-    plan: &ReplayPlan,
-    epoch: u64,
-) -> Vec<Vec<ReplayRequest>> {
-    let span = scenario.simulation.epoch_span(epoch);
-    let start = plan.requests.partition_point(|r| r.at_us < span.start);
-    let end = plan.requests.partition_point(|r| r.at_us < span.end);
+/// Replayed requests (in time order) split by the region of their PoP,
+/// in scenario region order.
+pub fn by_region(scenario: &Scenario, requests: Vec<ReplayRequest>) -> Vec<Vec<ReplayRequest>> {
     let mut per_region = vec![Vec::new(); scenario.regions.len()];
-    for r in &plan.requests[start..end] {
-        per_region[scenario.pops[r.pop].region].push(r.clone());
+    for r in requests {
+        per_region[scenario.pops[r.pop].region].push(r);
     }
     per_region
 }

@@ -23,7 +23,9 @@ pub struct Args {
     #[arg(long, value_name = "N", conflicts_with = "connect")]
     agents: Option<usize>,
     /// Use agents already running at these addresses instead of starting
-    /// local ones (comma-separated HOST:PORT list).
+    /// local ones (comma-separated HOST:PORT list). `dns:NAME:PORT` stands
+    /// for every address NAME resolves to, sorted (e.g. Docker Swarm's
+    /// `dns:tasks.agent:7070` or a Kubernetes headless Service).
     #[arg(long, value_name = "HOST:PORT,...", value_delimiter = ',')]
     connect: Vec<String>,
     /// Shared token for the agents given with --connect (agents beyond
@@ -135,7 +137,9 @@ pub(crate) struct AgentArgs {
     #[arg(long, value_name = "N", conflicts_with = "connect")]
     pub(crate) agents: Option<usize>,
     /// Use agents already running at these addresses instead of starting
-    /// local ones (comma-separated HOST:PORT list).
+    /// local ones (comma-separated HOST:PORT list). `dns:NAME:PORT` stands
+    /// for every address NAME resolves to, sorted (e.g. Docker Swarm's
+    /// `dns:tasks.agent:7070` or a Kubernetes headless Service).
     #[arg(long, value_name = "HOST:PORT,...", value_delimiter = ',')]
     pub(crate) connect: Vec<String>,
     /// Shared token for the agents given with --connect (agents beyond

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use edgesim_model::Scenario;
-use edgesim_model::cflog;
 use edgesim_model::from_logs::{self, ClassBy, Options, SampleOptions};
 
 /// `edgesim workload ...`.
@@ -52,7 +51,8 @@ pub struct FromLogsArgs {
 /// Arguments of `edgesim workload sample-log`.
 #[derive(clap::Args, Debug)]
 pub struct SampleLogArgs {
-    /// File to write (gzip-compressed when it ends in `.gz`).
+    /// File to write (gzip-compressed when it ends in `.gz`, zstd when it
+    /// ends in `.zst`). Written line by line: any number of lines.
     #[arg(short, long, value_name = "FILE")]
     out: PathBuf,
     /// Number of lines.
@@ -67,6 +67,10 @@ pub struct SampleLogArgs {
     /// Leave out the lines of an unknown edge location (XYZ).
     #[arg(long)]
     no_unknown: bool,
+    /// Multiply the objects of every class (1: 3,350 objects), for big
+    /// benchmark logs with many distinct objects.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    objects_scale: u64,
 }
 
 /// Runs a `workload` subcommand.
@@ -78,7 +82,6 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn from_logs_cmd(args: FromLogsArgs) -> anyhow::Result<ExitCode> {
-    let records = cflog::read_files(&args.files)?;
     let name = args.name.clone().unwrap_or_else(|| {
         args.out.as_deref().and_then(Path::file_stem).map_or_else(
             || "from-logs".to_owned(),
@@ -98,8 +101,11 @@ fn from_logs_cmd(args: FromLogsArgs) -> anyhow::Result<ExitCode> {
         ttl_secs: args.ttl_secs,
         replay_logs,
     };
-    let inferred = from_logs::infer(&records, &options)?;
-    let text = from_logs::scenario_text(&inferred, &records, &options);
+    // The logs are streamed through the fit, never held.
+    let mut fit = from_logs::LogFit::new(options.classes);
+    fit.add_files(&args.files)?;
+    let inferred = fit.finish()?;
+    let text = from_logs::scenario_text(&inferred, &options);
     let source_name = args
         .out
         .as_ref()
@@ -153,14 +159,19 @@ fn sample_log_cmd(args: SampleLogArgs) -> anyhow::Result<ExitCode> {
         args.rate.is_finite() && args.rate > 0.0,
         "--rate must be > 0"
     );
-    let text = from_logs::sample_log(&SampleOptions {
+    anyhow::ensure!(
+        (1..=10_000).contains(&args.objects_scale),
+        "--objects-scale must be from 1 to 10000"
+    );
+    let options = SampleOptions {
         lines: args.lines,
         requests_per_sec: args.rate,
         seed: args.seed,
         unknown_location: !args.no_unknown,
+        objects_scale: args.objects_scale,
         ..SampleOptions::default()
-    });
-    from_logs::write_log(&args.out, &text)
+    };
+    from_logs::write_log_with(&args.out, |w| from_logs::write_sample_log(&options, w))
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     eprintln!("wrote {} lines to {}", args.lines, args.out.display());
     Ok(ExitCode::SUCCESS)
