@@ -188,7 +188,9 @@ fn entry_values(
             .collect();
     }
     let first = read(entry, &format!("{what}.{name}"))?;
-    let unchanged = before.is_some_and(|b| b.get("value") == m.get("value") && b.get("attributes") == m.get("attributes"));
+    let unchanged = before.is_some_and(|b| {
+        b.get("value") == m.get("value") && b.get("attributes") == m.get("attributes")
+    });
     if unchanged {
         return Ok(before_values.to_vec());
     }
@@ -249,7 +251,11 @@ fn headers_from(entries: &Entries, before: &Headers) -> Headers {
     headers
 }
 
-fn string_field(obj: &Map<String, Value>, field: &str, what: &str) -> Result<Option<String>, Violation> {
+fn string_field(
+    obj: &Map<String, Value>,
+    field: &str,
+    what: &str,
+) -> Result<Option<String>, Violation> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -261,7 +267,9 @@ fn string_field(obj: &Map<String, Value>, field: &str, what: &str) -> Result<Opt
 /// and URI rules are checked by [`crate::validate::check_request_update`]).
 pub fn read_request(before: &Request, after: &Value) -> Result<RequestUpdate, Violation> {
     let Value::Object(obj) = after else {
-        return bad(format!("the function returned {after}, not a request or response object"));
+        return bad(format!(
+            "the function returned {after}, not a request or response object"
+        ));
     };
     let before_json = request_json(before);
     let mut update = RequestUpdate::default();
@@ -284,7 +292,13 @@ pub fn read_request(before: &Request, after: &Value) -> Result<RequestUpdate, Vi
     )? {
         let text: Vec<String> = entries
             .iter()
-            .map(|(k, v, _)| if v.is_empty() { k.clone() } else { format!("{k}={v}") })
+            .map(|(k, v, _)| {
+                if v.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{k}={v}")
+                }
+            })
             .collect();
         update.querystring = Some(Str::from(text.join("&")));
     }
@@ -313,7 +327,8 @@ pub fn read_request(before: &Request, after: &Value) -> Result<RequestUpdate, Vi
         };
         match cookies {
             Some(entries) if !entries.is_empty() => {
-                let line: Vec<String> = entries.iter().map(|(k, v, _)| format!("{k}={v}")).collect();
+                let line: Vec<String> =
+                    entries.iter().map(|(k, v, _)| format!("{k}={v}")).collect();
                 new.append("cookie", "Cookie", line.join("; "));
             }
             Some(_) => {}
@@ -334,14 +349,20 @@ pub fn read_request(before: &Request, after: &Value) -> Result<RequestUpdate, Vi
 /// `None`), or the viewer-response's response as the function left it.
 pub fn read_response(before: Option<&Response>, after: &Value) -> Result<Response, Violation> {
     let Value::Object(obj) = after else {
-        return bad(format!("the function returned {after}, not a response object"));
+        return bad(format!(
+            "the function returned {after}, not a response object"
+        ));
     };
     let status = match obj.get("statusCode") {
         Some(Value::Number(n)) => match n.as_u64().and_then(|n| u16::try_from(n).ok()) {
             Some(s) => s,
             None => return bad(format!("response.statusCode {n} is not an HTTP status")),
         },
-        Some(other) => return bad(format!("response.statusCode must be an integer, got {other}")),
+        Some(other) => {
+            return bad(format!(
+                "response.statusCode must be an integer, got {other}"
+            ));
+        }
         None => return bad("a response needs a statusCode"),
     };
     let empty = Response::new(status);
@@ -416,7 +437,11 @@ pub fn read_response(before: Option<&Response>, after: &Value) -> Result<Respons
             response.body = Some(data);
             response.body_encoding = Some(encoding);
         }
-        Some(other) => return bad(format!("response.body must be a string or {{data, encoding}}, got {other}")),
+        Some(other) => {
+            return bad(format!(
+                "response.body must be a string or {{data, encoding}}, got {other}"
+            ));
+        }
     }
     Ok(response)
 }
@@ -431,7 +456,8 @@ mod tests {
         r.headers.append("host", "Host", "video.example.com");
         r.headers.append("accept", "Accept", "application/json");
         r.headers.append("accept", "Accept", "application/xml");
-        r.headers.append("cookie", "Cookie", "Cookie1=value1; cookiemv=value3");
+        r.headers
+            .append("cookie", "Cookie", "Cookie1=value1; cookiemv=value3");
         r.headers.append("cookie", "Cookie", "cookiemv=value4");
         r
     }
@@ -458,8 +484,14 @@ mod tests {
             json!({"value": "val1", "multiValue": [{"value": "val1"}, {"value": "val2,val3"}]})
         );
         assert_eq!(r["headers"]["host"], json!({"value": "video.example.com"}));
-        assert_eq!(r["headers"]["accept"]["multiValue"][1]["value"], "application/xml");
-        assert!(r["headers"].get("cookie").is_none(), "cookies are not headers");
+        assert_eq!(
+            r["headers"]["accept"]["multiValue"][1]["value"],
+            "application/xml"
+        );
+        assert!(
+            r["headers"].get("cookie").is_none(),
+            "cookies are not headers"
+        );
         assert_eq!(r["cookies"]["Cookie1"], json!({"value": "value1"}));
         assert_eq!(r["cookies"]["cookiemv"]["multiValue"][1]["value"], "value4");
         assert!(event.get("response").is_none());
@@ -476,11 +508,24 @@ mod tests {
         changed["querystring"]["querymv"]["multiValue"] = json!([{"value": "only"}]);
         let update = read_request(&before, &changed).unwrap();
         let headers = update.headers.unwrap();
-        let accept: Vec<&str> = headers.get_all("accept").map(|e| e.value.as_str()).collect();
-        assert_eq!(accept, ["text/html", "application/xml"], "value replaces the first only");
+        let accept: Vec<&str> = headers
+            .get_all("accept")
+            .map(|e| e.value.as_str())
+            .collect();
+        assert_eq!(
+            accept,
+            ["text/html", "application/xml"],
+            "value replaces the first only"
+        );
         assert_eq!(headers.get_all("x-new").next().unwrap().key, "X-New");
-        let cookies: Vec<&str> = headers.get_all("cookie").map(|e| e.value.as_str()).collect();
-        assert_eq!(cookies, ["Cookie1=value1; cookiemv=value3", "cookiemv=value4"]);
+        let cookies: Vec<&str> = headers
+            .get_all("cookie")
+            .map(|e| e.value.as_str())
+            .collect();
+        assert_eq!(
+            cookies,
+            ["Cookie1=value1; cookiemv=value3", "cookiemv=value4"]
+        );
         // serde_json orders object keys: the rebuilt query string is in name order.
         assert_eq!(update.querystring.unwrap(), "ID=42&NoValue&querymv=only");
     }
@@ -495,18 +540,30 @@ mod tests {
         .unwrap();
         assert_eq!(generated.status, 302);
         assert_eq!(generated.status_description, "Found");
-        assert_eq!(generated.headers.get("location"), Some("https://example.com/"));
+        assert_eq!(
+            generated.headers.get("location"),
+            Some("https://example.com/")
+        );
         assert_eq!(generated.headers.get("set-cookie"), Some("id=1; Path=/"));
         let mut origin = Response::new(200);
-        origin.headers.append("set-cookie", "Set-Cookie", "a=1; Secure");
+        origin
+            .headers
+            .append("set-cookie", "Set-Cookie", "a=1; Secure");
         let event = response_json(&origin);
-        assert_eq!(event["cookies"]["a"], json!({"value": "1", "attributes": "Secure"}));
+        assert_eq!(
+            event["cookies"]["a"],
+            json!({"value": "1", "attributes": "Secure"})
+        );
         let mut answer = event.clone();
         answer["body"] = json!({"encoding": "text", "data": "<p>hi</p>"});
         let after = read_response(Some(&origin), &answer).unwrap();
         assert_eq!(after.body.as_deref(), Some("<p>hi</p>"));
         assert_eq!(after.headers, origin.headers);
-        for bad_answer in [json!({"statusCode": "200"}), json!({}), json!({"statusCode": 200, "body": 3})] {
+        for bad_answer in [
+            json!({"statusCode": "200"}),
+            json!({}),
+            json!({"statusCode": 200, "body": 3}),
+        ] {
             assert!(read_response(None, &bad_answer).is_err(), "{bad_answer}");
         }
     }

@@ -41,7 +41,9 @@ impl KeyValueStore {
             )]
         };
         match &value {
-            Value::Object(map) if map.len() == 1 && map.get("data").is_some_and(Value::is_array) => {
+            Value::Object(map)
+                if map.len() == 1 && map.get("data").is_some_and(Value::is_array) =>
+            {
                 let Some(Value::Array(items)) = map.get("data") else {
                     return Err(shape());
                 };
@@ -168,12 +170,25 @@ mod tests {
     fn limits_are_enforced_with_every_problem_named() {
         let long_key = "k".repeat(513);
         let long_value = "v".repeat(1025);
-        let text = serde_json::json!({ long_key.clone(): "x", "ok": long_value, "n": 3 }).to_string();
+        let text =
+            serde_json::json!({ long_key.clone(): "x", "ok": long_value, "n": 3 }).to_string();
         let errors = KeyValueStore::parse("s.json", &text).unwrap_err();
         assert_eq!(errors.len(), 3, "{errors:?}");
-        assert!(errors.iter().any(|e| e.contains("is 513 bytes; CloudFront allows at most 512")));
-        assert!(errors.iter().any(|e| e.contains("the value of `ok` is 1025 bytes")));
-        assert!(errors.iter().any(|e| e.contains("the value of `n` must be a string")));
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("is 513 bytes; CloudFront allows at most 512"))
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("the value of `ok` is 1025 bytes"))
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("the value of `n` must be a string"))
+        );
         // 5 MB a store: 6,000 entries of 1 KB values are over.
         let mut big = serde_json::Map::new();
         for i in 0..6_000 {
@@ -181,7 +196,10 @@ mod tests {
         }
         let errors = KeyValueStore::parse("big.json", &Value::Object(big).to_string()).unwrap_err();
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].contains("at most 5242880 (5 MB) a store"), "{errors:?}");
+        assert!(
+            errors[0].contains("at most 5242880 (5 MB) a store"),
+            "{errors:?}"
+        );
         assert!(KeyValueStore::parse("x.json", "[1]").is_err());
         assert!(KeyValueStore::parse("x.json", "{").unwrap_err()[0].contains("not JSON"));
     }

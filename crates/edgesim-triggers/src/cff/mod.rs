@@ -380,56 +380,58 @@ impl Engine {
         let meter = Arc::clone(&self.meter);
         let mut jobs = 0u64;
         let token = self.token;
-        let result = self.context.with(|ctx| -> Result<Value, (FailureKind, String)> {
-            let fail = |ctx: &Ctx<'_>, e: rquickjs::Error| -> (FailureKind, String) {
-                if meter.tripped() {
-                    return (FailureKind::Timeout, String::new());
-                }
-                match e {
-                    rquickjs::Error::Allocation => (FailureKind::OutOfMemory, String::new()),
-                    rquickjs::Error::Exception => {
-                        let thrown = ctx.catch();
-                        let text = thrown
-                            .as_exception()
-                            .map(|x| {
-                                format!(
-                                    "{}: {}",
-                                    x.as_object()
-                                        .get::<_, String>("name")
-                                        .unwrap_or_else(|_| "Error".into()),
-                                    x.message().unwrap_or_default()
-                                )
-                            })
-                            .unwrap_or_else(|| format!("{thrown:?}"));
-                        if text.contains("out of memory") {
-                            (FailureKind::OutOfMemory, text)
-                        } else {
-                            (FailureKind::Exception, text)
-                        }
+        let result = self
+            .context
+            .with(|ctx| -> Result<Value, (FailureKind, String)> {
+                let fail = |ctx: &Ctx<'_>, e: rquickjs::Error| -> (FailureKind, String) {
+                    if meter.tripped() {
+                        return (FailureKind::Timeout, String::new());
                     }
-                    other => (FailureKind::Exception, other.to_string()),
+                    match e {
+                        rquickjs::Error::Allocation => (FailureKind::OutOfMemory, String::new()),
+                        rquickjs::Error::Exception => {
+                            let thrown = ctx.catch();
+                            let text = thrown
+                                .as_exception()
+                                .map(|x| {
+                                    format!(
+                                        "{}: {}",
+                                        x.as_object()
+                                            .get::<_, String>("name")
+                                            .unwrap_or_else(|_| "Error".into()),
+                                        x.message().unwrap_or_default()
+                                    )
+                                })
+                                .unwrap_or_else(|| format!("{thrown:?}"));
+                            if text.contains("out of memory") {
+                                (FailureKind::OutOfMemory, text)
+                            } else {
+                                (FailureKind::Exception, text)
+                            }
+                        }
+                        other => (FailureKind::Exception, other.to_string()),
+                    }
+                };
+                let api = api(&ctx).map_err(|e| fail(&ctx, e))?;
+                let run: Function = api.get("run").map_err(|e| fail(&ctx, e))?;
+                let (hi, lo) = ((seed >> 32) as u32 as i32, seed as u32 as i32);
+                let state: Object = run
+                    .call((token, event, now_ms, hi, lo, stage.as_str()))
+                    .map_err(|e| fail(&ctx, e))?;
+                while ctx.execute_pending_job() {
+                    jobs += 1;
+                    if jobs.is_multiple_of(JOBS_PER_INTERRUPT) {
+                        meter.count.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if meter.tripped() {
+                        return Err((FailureKind::Timeout, String::new()));
+                    }
                 }
-            };
-            let api = api(&ctx).map_err(|e| fail(&ctx, e))?;
-            let run: Function = api.get("run").map_err(|e| fail(&ctx, e))?;
-            let (hi, lo) = ((seed >> 32) as u32 as i32, seed as u32 as i32);
-            let state: Object = run
-                .call((token, event, now_ms, hi, lo, stage.as_str()))
-                .map_err(|e| fail(&ctx, e))?;
-            while ctx.execute_pending_job() {
-                jobs += 1;
-                if jobs.is_multiple_of(JOBS_PER_INTERRUPT) {
-                    meter.count.fetch_add(1, Ordering::Relaxed);
-                }
-                if meter.tripped() {
-                    return Err((FailureKind::Timeout, String::new()));
-                }
-            }
-            let finish: Function = api.get("finish").map_err(|e| fail(&ctx, e))?;
-            let text: String = finish.call((token, state)).map_err(|e| fail(&ctx, e))?;
-            serde_json::from_str(&text)
-                .map_err(|e| (FailureKind::Exception, format!("edgesim: bad answer: {e}")))
-        });
+                let finish: Function = api.get("finish").map_err(|e| fail(&ctx, e))?;
+                let text: String = finish.call((token, state)).map_err(|e| fail(&ctx, e))?;
+                serde_json::from_str(&text)
+                    .map_err(|e| (FailureKind::Exception, format!("edgesim: bad answer: {e}")))
+            });
         // Whatever the run left behind is garbage now: collect it so the next run starts
         // from the same heap (memory failures must not depend on earlier runs).
         self.runtime.run_gc();
@@ -522,7 +524,8 @@ impl CloudFrontFunction {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let engine = Engine::load(path, source, runtime, store.as_ref()).map_err(|m| vec![err(m)])?;
+        let engine =
+            Engine::load(path, source, runtime, store.as_ref()).map_err(|m| vec![err(m)])?;
         Ok(CloudFrontFunction {
             path: path.to_string(),
             runtime,
@@ -586,16 +589,24 @@ fn origin_change(recorded: &Value) -> Result<Option<OriginChange>, Violation> {
             let ids: Vec<String> = params
                 .get("originIds")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
             let [primary, secondary] = ids.as_slice() else {
-                return Err(shape("createRequestOriginGroup: originIds must be two origin ids"));
+                return Err(shape(
+                    "createRequestOriginGroup: originIds must be two origin ids",
+                ));
             };
             Ok(Some(OriginChange::Group {
                 primary: primary.clone(),
                 secondary: secondary.clone(),
                 failover_status_codes: u16_list(
-                    params.get("failoverCriteria").and_then(|f| f.get("statusCodes")),
+                    params
+                        .get("failoverCriteria")
+                        .and_then(|f| f.get("statusCodes")),
                 ),
             }))
         }
@@ -618,7 +629,11 @@ fn origin_change(recorded: &Value) -> Result<Option<OriginChange>, Violation> {
                 return Err(shape("updateRequestOrigin: connectionAttempts must be 1-3"));
             }
             let timeouts = params.get("timeouts");
-            for (name, hi) in [("readTimeout", 60), ("keepAliveTimeout", 60), ("connectionTimeout", 10)] {
+            for (name, hi) in [
+                ("readTimeout", 60),
+                ("keepAliveTimeout", 60),
+                ("connectionTimeout", 10),
+            ] {
                 if !in_range(timeouts.and_then(|t| t.get(name)), 1, hi) {
                     return Err(shape(format!(
                         "updateRequestOrigin: timeouts.{name} must be 1-{hi} seconds"
@@ -656,7 +671,11 @@ impl CloudFrontFunction {
                 )));
             }
         };
-        let change = answer.get("origin").map(origin_change).transpose()?.flatten();
+        let change = answer
+            .get("origin")
+            .map(origin_change)
+            .transpose()?
+            .flatten();
         match stage {
             Stage::ViewerRequest if result.get("statusCode").is_some() => {
                 let generated = event::read_response(None, &result)?;
@@ -748,7 +767,10 @@ impl Handler for CloudFrontFunction {
                         .collect();
                 }
                 if answer.get("logTruncated") == Some(&Value::Bool(true)) {
-                    logs.push("EDGESIM\tlogs truncated at 10 KB, as CloudFront truncates them".to_string());
+                    logs.push(
+                        "EDGESIM\tlogs truncated at 10 KB, as CloudFront truncates them"
+                            .to_string(),
+                    );
                 }
                 if answer.get("done") != Some(&Value::Bool(true)) {
                     (
@@ -765,19 +787,18 @@ impl Handler for CloudFrontFunction {
                         .unwrap_or("error")
                         .to_string();
                     // QuickJS throws `null` when it cannot even allocate the out-of-memory error.
-                    let failure = if message == "InternalError: out of memory"
-                        || message == "thrown null"
-                    {
-                        Failure::new(
-                            FailureKind::OutOfMemory,
-                            "FunctionExecutionError: the function exceeded its 2 MB of memory",
-                        )
-                    } else {
-                        Failure::new(
-                            FailureKind::Exception,
-                            format!("FunctionExecutionError: {message}"),
-                        )
-                    };
+                    let failure =
+                        if message == "InternalError: out of memory" || message == "thrown null" {
+                            Failure::new(
+                                FailureKind::OutOfMemory,
+                                "FunctionExecutionError: the function exceeded its 2 MB of memory",
+                            )
+                        } else {
+                            Failure::new(
+                                FailureKind::Exception,
+                                format!("FunctionExecutionError: {message}"),
+                            )
+                        };
                     (StageOutcome::Failed(failure), None)
                 } else {
                     match self.accept(stage, &answer, request, response) {

@@ -44,8 +44,18 @@ fn tokenize(source: &str) -> Result<Vec<Located>, String> {
         Some(Token::Punct(p)) => !matches!(p.as_str(), ")" | "]" | "}"),
         Some(Token::Ident(w)) => matches!(
             w.as_str(),
-            "return" | "typeof" | "instanceof" | "in" | "of" | "new" | "delete" | "void" | "throw"
-                | "case" | "do" | "else"
+            "return"
+                | "typeof"
+                | "instanceof"
+                | "in"
+                | "of"
+                | "new"
+                | "delete"
+                | "void"
+                | "throw"
+                | "case"
+                | "do"
+                | "else"
         ),
         _ => false,
     };
@@ -108,7 +118,9 @@ fn tokenize(source: &str) -> Result<Vec<Located>, String> {
             i += 1;
             loop {
                 match chars.get(i) {
-                    None => return Err(format!("line {start_line}: unterminated template literal")),
+                    None => {
+                        return Err(format!("line {start_line}: unterminated template literal"));
+                    }
                     Some('\\') => i += 2,
                     Some('`') => {
                         i += 1;
@@ -157,7 +169,8 @@ fn tokenize(source: &str) -> Result<Vec<Located>, String> {
         }
         if c.is_alphabetic() || c == '_' || c == '$' {
             let begin = i;
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$')
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$')
             {
                 i += 1;
             }
@@ -230,7 +243,8 @@ pub fn check(source: &str, runtime: CffRuntime) -> Vec<String> {
     let mut depth = 0usize;
     for (k, t) in tokens.iter().enumerate() {
         let line = t.line;
-        let mut refuse = |what: &str| errors.push(format!("line {line}: {what} is not supported by {name}"));
+        let mut refuse =
+            |what: &str| errors.push(format!("line {line}: {what} is not supported by {name}"));
         match &t.token {
             Token::Punct(p) => match p.as_str() {
                 "(" => {
@@ -251,7 +265,10 @@ pub fn check(source: &str, runtime: CffRuntime) -> Vec<String> {
             },
             Token::Ident(w) if !is_property(k) => match w.as_str() {
                 "const" if v1 => refuse("`const`"),
-                "let" if v1 && (ident(k + 1).is_some() || matches!(punct(k + 1), Some("[" | "{"))) => {
+                "let"
+                    if v1
+                        && (ident(k + 1).is_some() || matches!(punct(k + 1), Some("[" | "{"))) =>
+                {
                     refuse("`let`")
                 }
                 "async" if v1 => refuse("`async`"),
@@ -261,7 +278,9 @@ pub fn check(source: &str, runtime: CffRuntime) -> Vec<String> {
                 "await" if v1 => refuse("`await`"),
                 "class" => refuse("`class`"),
                 "yield" => refuse("`yield` (generators)"),
-                "function" if punct(k + 1) == Some("*") => refuse("a generator function (`function*`)"),
+                "function" if punct(k + 1) == Some("*") => {
+                    refuse("a generator function (`function*`)")
+                }
                 "export" => refuse("`export` (define `function handler(event)` at the top level)"),
                 "import" if v1 => refuse("`import`"),
                 "import" => {
@@ -336,7 +355,9 @@ function handler(event) {
         for (source, want) in cases {
             let errors = v1(source);
             assert!(
-                errors.iter().any(|e| e.contains(want) && e.contains("cloudfront-js-1.0")),
+                errors
+                    .iter()
+                    .any(|e| e.contains(want) && e.contains("cloudfront-js-1.0")),
                 "{source}: {errors:?}"
             );
         }
@@ -364,7 +385,9 @@ async function handler(event) {
         ] {
             let errors = v2(source);
             assert!(
-                errors.iter().any(|e| e.contains(want) && e.contains("cloudfront-js-2.0")),
+                errors
+                    .iter()
+                    .any(|e| e.contains(want) && e.contains("cloudfront-js-2.0")),
                 "{source}: {errors:?}"
             );
         }

@@ -3,9 +3,20 @@
 use super::*;
 use crate::handler::Controls;
 
-fn publish(source: &str, runtime: CffRuntime, kvs: Option<&str>, stage: Stage) -> CloudFrontFunction {
-    CloudFrontFunction::publish("fn.js", source, runtime, kvs.map(|t| ("store.json", t)), stage)
-        .unwrap_or_else(|e| panic!("{e:?}"))
+fn publish(
+    source: &str,
+    runtime: CffRuntime,
+    kvs: Option<&str>,
+    stage: Stage,
+) -> CloudFrontFunction {
+    CloudFrontFunction::publish(
+        "fn.js",
+        source,
+        runtime,
+        kvs.map(|t| ("store.json", t)),
+        stage,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"))
 }
 
 fn request() -> Request {
@@ -14,9 +25,19 @@ fn request() -> Request {
     r
 }
 
-fn run(f: &mut CloudFrontFunction, stage: Stage, request: &mut Request, response: Option<&mut Response>) -> Invocation {
+fn run(
+    f: &mut CloudFrontFunction,
+    stage: Stage,
+    request: &mut Request,
+    response: Option<&mut Response>,
+) -> Invocation {
     let controls = Controls::new();
-    f.invoke(stage, request, response, &InvokeContext::simple(&controls, 7))
+    f.invoke(
+        stage,
+        request,
+        response,
+        &InvokeContext::simple(&controls, 7),
+    )
 }
 
 #[test]
@@ -53,7 +74,10 @@ fn the_function_sees_the_cloudfront_functions_event() {
     let before = r.clone();
     let inv = run(&mut f, Stage::ViewerRequest, &mut r, None);
     assert_eq!(inv.outcome, StageOutcome::Continue, "{inv:?}");
-    assert_eq!(r, before, "an unchanged request stays byte for byte the same");
+    assert_eq!(
+        r, before,
+        "an unchanged request stays byte for byte the same"
+    );
     let seen: Value = serde_json::from_str(&inv.logs[0]).unwrap();
     assert_eq!(
         seen,
@@ -61,7 +85,11 @@ fn the_function_sees_the_cloudfront_functions_event() {
             "host": "www.example.com", "id": "42", "q": 2, "recs": "undefined"})
     );
     assert_eq!(inv.compute_utilization, Some(0));
-    assert!(inv.duration_us < 1_000, "sub-millisecond: {}", inv.duration_us);
+    assert!(
+        inv.duration_us < 1_000,
+        "sub-millisecond: {}",
+        inv.duration_us
+    );
 }
 
 #[test]
@@ -81,7 +109,10 @@ fn a_generated_redirect_goes_to_the_viewer() {
         panic!("{inv:?}")
     };
     assert_eq!(generated.status, 301);
-    assert_eq!(generated.headers.get("location"), Some("https://example.com/index.html"));
+    assert_eq!(
+        generated.headers.get("location"),
+        Some("https://example.com/index.html")
+    );
 }
 
 #[test]
@@ -96,7 +127,9 @@ fn viewer_response_may_change_status_and_headers_but_not_forbidden_ones() {
 }"#;
     let mut f = publish(source, CffRuntime::Js1, None, Stage::ViewerResponse);
     let mut origin = Response::new(200);
-    origin.headers.append("content-type", "Content-Type", "text/html");
+    origin
+        .headers
+        .append("content-type", "Content-Type", "text/html");
     let mut r = request();
     let mut resp = origin.clone();
     let inv = run(&mut f, Stage::ViewerResponse, &mut r, Some(&mut resp));
@@ -107,7 +140,10 @@ fn viewer_response_may_change_status_and_headers_but_not_forbidden_ones() {
     let mut resp = origin.clone();
     let inv = run(&mut f, Stage::ViewerResponse, &mut r, Some(&mut resp));
     assert_eq!(inv.outcome, StageOutcome::Continue, "{inv:?}");
-    assert_eq!(resp.status, 410, "CloudFront Functions may change the status");
+    assert_eq!(
+        resp.status, 410,
+        "CloudFront Functions may change the status"
+    );
     for uri in ["/bad", "/upper"] {
         let mut r = Request::new("GET", uri, "198.51.100.11");
         let mut resp = origin.clone();
@@ -116,7 +152,10 @@ fn viewer_response_may_change_status_and_headers_but_not_forbidden_ones() {
             panic!("{uri}: {inv:?}")
         };
         assert_eq!(failure.viewer_status, 502, "{uri}: {failure:?}");
-        assert!(failure.message.starts_with("FunctionValidationError"), "{failure:?}");
+        assert!(
+            failure.message.starts_with("FunctionValidationError"),
+            "{failure:?}"
+        );
         assert_eq!(resp, origin, "{uri}: a rejected answer changes nothing");
     }
 }
@@ -145,11 +184,16 @@ fn read_only_fields_and_headers_are_refused_at_viewer_request() {
 #[test]
 fn runtime_levels_differ_at_publish_and_run() {
     let modern = "async function handler(event) { const r = event.request; let u = await Promise.resolve(r.uri); r.uri = u + 'x'; return r; }";
-    let errors = CloudFrontFunction::publish("m.js", modern, CffRuntime::Js1, None, Stage::ViewerRequest)
-        .err()
-        .unwrap();
+    let errors =
+        CloudFrontFunction::publish("m.js", modern, CffRuntime::Js1, None, Stage::ViewerRequest)
+            .err()
+            .unwrap();
     let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
-    assert!(text.iter().any(|e| e.contains("m.js: line 1: `async` is not supported by cloudfront-js-1.0")), "{text:?}");
+    assert!(
+        text.iter()
+            .any(|e| e.contains("m.js: line 1: `async` is not supported by cloudfront-js-1.0")),
+        "{text:?}"
+    );
     assert!(text.iter().any(|e| e.contains("`const`")), "{text:?}");
     let mut f = publish(modern, CffRuntime::Js2, None, Stage::ViewerRequest);
     let mut r = request();
@@ -158,7 +202,10 @@ fn runtime_levels_differ_at_publish_and_run() {
     assert_eq!(r.uri, "/index.htmlx");
     // Buffer is 2.0's; the njs byte strings are 1.0's.
     let probe = "function handler(event) { console.log(typeof Buffer, typeof String.bytesFrom); return event.request; }";
-    for (runtime, want) in [(CffRuntime::Js1, "undefined function"), (CffRuntime::Js2, "function undefined")] {
+    for (runtime, want) in [
+        (CffRuntime::Js1, "undefined function"),
+        (CffRuntime::Js2, "function undefined"),
+    ] {
         let mut f = publish(probe, runtime, None, Stage::ViewerRequest);
         let inv = run(&mut f, Stage::ViewerRequest, &mut request(), None);
         assert_eq!(inv.logs, [want], "{runtime}");
@@ -171,7 +218,10 @@ fn runtime_levels_differ_at_publish_and_run() {
         Stage::ViewerRequest,
     );
     let inv = run(&mut f, Stage::ViewerRequest, &mut request(), None);
-    assert!(matches!(&inv.outcome, StageOutcome::Failed(f) if f.viewer_status == 502), "{inv:?}");
+    assert!(
+        matches!(&inv.outcome, StageOutcome::Failed(f) if f.viewer_status == 502),
+        "{inv:?}"
+    );
 }
 
 const REDIRECTS: &str = r#"import cf from 'cloudfront';
@@ -198,7 +248,12 @@ async function handler(event) {
 #[test]
 fn key_value_store_get_exists_and_reads() {
     let store = r#"{"data": [{"key": "/old", "value": "/new"}, {"key": "config", "value": "{\"mode\": \"fast\"}"}]}"#;
-    let mut f = publish(REDIRECTS, CffRuntime::Js2, Some(store), Stage::ViewerRequest);
+    let mut f = publish(
+        REDIRECTS,
+        CffRuntime::Js2,
+        Some(store),
+        Stage::ViewerRequest,
+    );
     let mut r = Request::new("GET", "/old", "198.51.100.11");
     let inv = run(&mut f, Stage::ViewerRequest, &mut r, None);
     let StageOutcome::Respond(generated) = &inv.outcome else {
@@ -209,7 +264,10 @@ fn key_value_store_get_exists_and_reads() {
     let mut r = request();
     let inv = run(&mut f, Stage::ViewerRequest, &mut r, None);
     assert_eq!(inv.outcome, StageOutcome::Continue, "{inv:?}");
-    assert_eq!(inv.logs, ["missing: Key missing not found in the key value store"]);
+    assert_eq!(
+        inv.logs,
+        ["missing: Key missing not found in the key value store"]
+    );
     assert_eq!(r.headers.get("x-keys"), Some("2"));
     assert_eq!(r.headers.get("x-mode"), Some("fast"));
     assert_eq!(inv.kvs_reads, 4, "exists, get (missing), meta, get");
@@ -224,20 +282,45 @@ fn key_value_store_get_exists_and_reads() {
     )
     .err()
     .unwrap();
-    assert!(errors[0].message.contains("needs runtime cloudfront-js-2.0"), "{errors:?}");
-    let errors = CloudFrontFunction::publish("r.js", REDIRECTS, CffRuntime::Js2, None, Stage::ViewerRequest)
-        .err()
-        .unwrap();
-    assert!(errors[0].message.contains("no key value store is associated"), "{errors:?}");
+    assert!(
+        errors[0]
+            .message
+            .contains("needs runtime cloudfront-js-2.0"),
+        "{errors:?}"
+    );
+    let errors = CloudFrontFunction::publish(
+        "r.js",
+        REDIRECTS,
+        CffRuntime::Js2,
+        None,
+        Stage::ViewerRequest,
+    )
+    .err()
+    .unwrap();
+    assert!(
+        errors[0]
+            .message
+            .contains("no key value store is associated"),
+        "{errors:?}"
+    );
 }
 
 #[test]
 fn publish_limits_code_size_store_sizes_stage_and_handler() {
-    let big = format!("function handler(e) {{ return e.request; }} // {}", "x".repeat(10 * 1024));
-    let errors = CloudFrontFunction::publish("big.js", &big, CffRuntime::Js2, None, Stage::ViewerRequest)
-        .err()
-        .unwrap();
-    assert!(errors[0].message.contains("a CloudFront Function may be at most 10240 bytes"), "{errors:?}");
+    let big = format!(
+        "function handler(e) {{ return e.request; }} // {}",
+        "x".repeat(10 * 1024)
+    );
+    let errors =
+        CloudFrontFunction::publish("big.js", &big, CffRuntime::Js2, None, Stage::ViewerRequest)
+            .err()
+            .unwrap();
+    assert!(
+        errors[0]
+            .message
+            .contains("a CloudFront Function may be at most 10240 bytes"),
+        "{errors:?}"
+    );
     let store = serde_json::json!({ "k".repeat(600): "v", "x": "y".repeat(2000) }).to_string();
     let errors = CloudFrontFunction::publish(
         "f.js",
@@ -259,14 +342,36 @@ fn publish_limits_code_size_store_sizes_stage_and_handler() {
     )
     .err()
     .unwrap();
-    assert!(errors[0].message.contains("viewer-request and viewer-response only"), "{errors:?}");
-    let errors = CloudFrontFunction::publish("n.js", "function other(e) { return e.request; }", CffRuntime::Js2, None, Stage::ViewerRequest)
-        .err()
-        .unwrap();
-    assert!(errors[0].message.contains("does not define `function handler(event)`"), "{errors:?}");
-    let errors = CloudFrontFunction::publish("s.js", "function handler(e) {\n  return e.request\n}}", CffRuntime::Js2, None, Stage::ViewerRequest)
-        .err()
-        .unwrap();
+    assert!(
+        errors[0]
+            .message
+            .contains("viewer-request and viewer-response only"),
+        "{errors:?}"
+    );
+    let errors = CloudFrontFunction::publish(
+        "n.js",
+        "function other(e) { return e.request; }",
+        CffRuntime::Js2,
+        None,
+        Stage::ViewerRequest,
+    )
+    .err()
+    .unwrap();
+    assert!(
+        errors[0]
+            .message
+            .contains("does not define `function handler(event)`"),
+        "{errors:?}"
+    );
+    let errors = CloudFrontFunction::publish(
+        "s.js",
+        "function handler(e) {\n  return e.request\n}}",
+        CffRuntime::Js2,
+        None,
+        Stage::ViewerRequest,
+    )
+    .err()
+    .unwrap();
     assert!(errors[0].message.starts_with("s.js:"), "{errors:?}");
 }
 
@@ -287,7 +392,11 @@ fn compute_budget_and_memory_are_enforced_at_run_with_503() {
     );
     let inv = run(&mut spin, Stage::ViewerRequest, &mut request(), None);
     let f = failed(&inv);
-    assert_eq!((f.kind, f.viewer_status), (FailureKind::Timeout, 503), "{f:?}");
+    assert_eq!(
+        (f.kind, f.viewer_status),
+        (FailureKind::Timeout, 503),
+        "{f:?}"
+    );
     assert!(f.message.contains("compute utilization"), "{f:?}");
     assert_eq!(inv.compute_utilization, Some(100));
     // Work just under the budget passes and reports its utilization.
@@ -310,7 +419,10 @@ fn compute_budget_and_memory_are_enforced_at_run_with_503() {
     let inv = run(&mut hog, Stage::ViewerRequest, &mut request(), None);
     let f = failed(&inv);
     assert_eq!(f.viewer_status, 503, "{f:?}");
-    assert!(matches!(f.kind, FailureKind::OutOfMemory | FailureKind::Timeout), "{f:?}");
+    assert!(
+        matches!(f.kind, FailureKind::OutOfMemory | FailureKind::Timeout),
+        "{f:?}"
+    );
     // The engine is usable after either.
     let inv = run(&mut busy, Stage::ViewerRequest, &mut request(), None);
     assert_eq!(inv.outcome, StageOutcome::Continue, "{inv:?}");
@@ -326,7 +438,11 @@ fn a_memory_bomb_fails_on_memory_not_time() {
     );
     let inv = run(&mut hog, Stage::ViewerRequest, &mut request(), None);
     let f = failed(&inv);
-    assert_eq!((f.kind, f.viewer_status), (FailureKind::OutOfMemory, 503), "{f:?}");
+    assert_eq!(
+        (f.kind, f.viewer_status),
+        (FailureKind::OutOfMemory, 503),
+        "{f:?}"
+    );
     assert!(f.message.contains("2 MB"), "{f:?}");
 }
 
@@ -338,7 +454,10 @@ fn no_timers_network_files_or_dynamic_code() {
         ("require('http');", "Cannot find module 'http'"),
         ("eval('1');", "dynamic code evaluation"),
         ("new Function('return 1')();", "dynamic code evaluation"),
-        ("(function(){}).constructor('return 1')();", "dynamic code evaluation"),
+        (
+            "(function(){}).constructor('return 1')();",
+            "dynamic code evaluation",
+        ),
         ("fetch('https://example.com');", "fetch"),
     ] {
         let source = format!("function handler(event) {{ {code} return event.request; }}");
@@ -367,9 +486,17 @@ function handler(event) {
     assert_eq!(a.logs, b.logs);
     assert!(a.logs[0].starts_with("1 1700000000123 0."), "{:?}", a.logs);
     let mut g = publish(source, CffRuntime::Js1, None, Stage::ViewerRequest);
-    assert_eq!(g.invoke(Stage::ViewerRequest, &mut request(), None, &ctx).logs, a.logs);
+    assert_eq!(
+        g.invoke(Stage::ViewerRequest, &mut request(), None, &ctx)
+            .logs,
+        a.logs
+    );
     ctx.rand = 100;
-    assert_ne!(f.invoke(Stage::ViewerRequest, &mut request(), None, &ctx).logs, a.logs);
+    assert_ne!(
+        f.invoke(Stage::ViewerRequest, &mut request(), None, &ctx)
+            .logs,
+        a.logs
+    );
 }
 
 #[test]
@@ -384,27 +511,58 @@ function handler(event) {
     return event.request || event.response;
 }"#;
     let mut f = publish(source, CffRuntime::Js2, None, Stage::ViewerRequest);
-    let mut go = |uri: &str| run(&mut f, Stage::ViewerRequest, &mut Request::new("GET", uri, "198.51.100.11"), None);
+    let mut go = |uri: &str| {
+        run(
+            &mut f,
+            Stage::ViewerRequest,
+            &mut Request::new("GET", uri, "198.51.100.11"),
+            None,
+        )
+    };
     assert_eq!(go("/").origin_change, None);
     assert_eq!(
         go("/api").origin_change,
-        Some(OriginChange::Select { origin_id: "api-origin".into() })
+        Some(OriginChange::Select {
+            origin_id: "api-origin".into()
+        })
     );
-    let Some(OriginChange::Update { domain_name, origin_path, .. }) = go("/eu").origin_change else {
+    let Some(OriginChange::Update {
+        domain_name,
+        origin_path,
+        ..
+    }) = go("/eu").origin_change
+    else {
         panic!("an update")
     };
-    assert_eq!((domain_name.as_deref(), origin_path.as_deref()), (Some("eu.example.com"), Some("/v2")));
+    assert_eq!(
+        (domain_name.as_deref(), origin_path.as_deref()),
+        (Some("eu.example.com"), Some("/v2"))
+    );
     assert_eq!(
         go("/group").origin_change,
-        Some(OriginChange::Group { primary: "a".into(), secondary: "b".into(), failover_status_codes: vec![500, 503] })
+        Some(OriginChange::Group {
+            primary: "a".into(),
+            secondary: "b".into(),
+            failover_status_codes: vec![500, 503]
+        })
     );
     assert_eq!(failed(&go("/badpath")).viewer_status, 502);
     let source = r#"import cf from 'cloudfront';
 function handler(event) { cf.selectRequestOriginById('x'); return event.response; }"#;
     let mut f = publish(source, CffRuntime::Js2, None, Stage::ViewerResponse);
     let mut resp = Response::new(200);
-    let inv = run(&mut f, Stage::ViewerResponse, &mut request(), Some(&mut resp));
-    assert!(failed(&inv).message.contains("can only be called in a viewer-request function"), "{inv:?}");
+    let inv = run(
+        &mut f,
+        Stage::ViewerResponse,
+        &mut request(),
+        Some(&mut resp),
+    );
+    assert!(
+        failed(&inv)
+            .message
+            .contains("can only be called in a viewer-request function"),
+        "{inv:?}"
+    );
 }
 
 #[test]
@@ -435,5 +593,8 @@ function handler(event) {
         None,
         Stage::ViewerRequest,
     );
-    assert_eq!(run(&mut g, Stage::ViewerRequest, &mut request(), None).logs, ["hi 16"]);
+    assert_eq!(
+        run(&mut g, Stage::ViewerRequest, &mut request(), None).logs,
+        ["hi 16"]
+    );
 }
