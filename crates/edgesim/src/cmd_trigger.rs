@@ -1,4 +1,5 @@
-//! `edgesim trigger test`: run one Lambda@Edge handler on one event and show what CloudFront would do.
+//! `edgesim trigger test`: run one Lambda@Edge handler (or, with `--cf-function`, one CloudFront
+//! Function) on one event and show what CloudFront would do.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,9 +19,19 @@ pub struct Args {
     /// (default `lambda_function.lambda_handler`).
     #[arg(long = "handler", value_name = "NAME")]
     pub entry: Option<String>,
-    /// Python runtime (`python3.9` to `python3.14`): the interpreter must be that version.
+    /// Python runtime (`python3.9` to `python3.14`): the interpreter must be that version. With
+    /// `--cf-function`: `cloudfront-js-1.0` or `cloudfront-js-2.0` (the default).
     #[arg(long)]
     pub runtime: Option<String>,
+    /// Run the file as a CloudFront Function (`function handler(event)`, viewer-request or
+    /// viewer-response, at the PoP) with CloudFront Functions' limits: 10 KB of code, 2 MB of
+    /// memory, the compute-utilization budget, the runtime's syntax.
+    #[arg(long, conflicts_with_all = ["entry", "memory_mb", "timeout_ms", "body"])]
+    pub cf_function: bool,
+    /// The CloudFront Function's KeyValueStore: a JSON file (`{"key": "value", ...}` or
+    /// CloudFront's import format `{"data": [{"key": ..., "value": ...}]}`).
+    #[arg(long, value_name = "FILE", requires = "cf_function")]
+    pub kvs: Option<PathBuf>,
     /// viewer-request, origin-request, origin-response or viewer-response (default: the event's eventType).
     #[arg(long)]
     pub stage: Option<String>,
@@ -225,15 +236,39 @@ pub fn run(args: Args) -> Result<ExitCode> {
             );
         }
     }
-    let report = match testing::run_script(
-        &name,
-        &source,
-        args.entry.as_deref(),
-        args.runtime.as_deref(),
-        stage,
-        &event,
-        &options,
-    ) {
+    let report = if args.cf_function {
+        let runtime = match args.runtime.as_deref().map(str::parse).transpose() {
+            Ok(runtime) => runtime.unwrap_or_default(),
+            Err(message) => return Ok(usage(format!("--runtime: {message}"))),
+        };
+        let store = match &args.kvs {
+            None => None,
+            Some(path) => match edgesim_model::input::read_handler(path) {
+                Ok(text) => Some((path.display().to_string(), text)),
+                Err(e) => return Ok(usage(format!("cannot read {e}"))),
+            },
+        };
+        testing::run_cff(
+            &name,
+            &source,
+            runtime,
+            store.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
+            stage,
+            &event,
+            &options,
+        )
+    } else {
+        testing::run_script(
+            &name,
+            &source,
+            args.entry.as_deref(),
+            args.runtime.as_deref(),
+            stage,
+            &event,
+            &options,
+        )
+    };
+    let report = match report {
         Ok(report) => report,
         Err(errors) => {
             for error in &errors {
