@@ -54,10 +54,26 @@ fn json(output: &Output) -> serde_json::Value {
 fn a_redirect_from_the_key_value_store() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "redirect.js", REDIRECT);
-    write(dir.path(), "redirects.json", r#"{"/old": "https://example.com/new"}"#);
-    let args = ["redirect.js", "--kvs", "redirects.json", "--stage", "viewer-request", "--json"];
+    write(
+        dir.path(),
+        "redirects.json",
+        r#"{"/old": "https://example.com/new"}"#,
+    );
+    let args = [
+        "redirect.js",
+        "--kvs",
+        "redirects.json",
+        "--stage",
+        "viewer-request",
+        "--json",
+    ];
     let out = run(dir.path(), &[&args[..], &["--uri", "/old"]].concat());
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out);
     assert_eq!(report["outcome"], "respond");
     assert_eq!(report["viewer_status"], 301);
@@ -76,9 +92,23 @@ fn a_redirect_from_the_key_value_store() {
     assert_eq!(report["result"]["querystring"]["a"]["value"], "1");
     assert_eq!(report["logs"][0], "no redirect for /other");
     // The human-readable form names CloudFront Functions' errors and shows the utilization.
-    let out = run(dir.path(), &["redirect.js", "--kvs", "redirects.json", "--stage", "viewer-request", "--uri", "/old"]);
+    let out = run(
+        dir.path(),
+        &[
+            "redirect.js",
+            "--kvs",
+            "redirects.json",
+            "--stage",
+            "viewer-request",
+            "--uri",
+            "/old",
+        ],
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("outcome:       respond") && text.contains("compute:"), "{text}");
+    assert!(
+        text.contains("outcome:       respond") && text.contains("compute:"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -89,21 +119,64 @@ fn publish_errors_exit_2_and_run_failures_exit_1_with_503() {
     // Runtime 1.0 has no const, async, await or import.
     let out = run(
         dir.path(),
-        &["redirect.js", "--runtime", "cloudfront-js-1.0", "--stage", "viewer-request"],
+        &[
+            "redirect.js",
+            "--runtime",
+            "cloudfront-js-1.0",
+            "--stage",
+            "viewer-request",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("line 1: `import` is not supported by cloudfront-js-1.0"), "{stderr}");
+    assert!(
+        stderr.contains("line 1: `import` is not supported by cloudfront-js-1.0"),
+        "{stderr}"
+    );
     // Origin stages do not take CloudFront Functions.
-    let out = run(dir.path(), &["redirect.js", "--kvs", "redirects.json", "--stage", "origin-request"]);
+    let out = run(
+        dir.path(),
+        &[
+            "redirect.js",
+            "--kvs",
+            "redirects.json",
+            "--stage",
+            "origin-request",
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("viewer-request and viewer-response only"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("viewer-request and viewer-response only")
+    );
     // A Lambda@Edge setting is refused.
-    let out = run(dir.path(), &["redirect.js", "--memory-mb", "128", "--stage", "viewer-request"]);
+    let out = run(
+        dir.path(),
+        &[
+            "redirect.js",
+            "--memory-mb",
+            "128",
+            "--stage",
+            "viewer-request",
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
     // Over the compute budget: 503, CloudFront's answer for an execution error.
-    write(dir.path(), "spin.js", "function handler(event) { for (;;) {} }\n");
-    let out = run(dir.path(), &["spin.js", "--runtime", "cloudfront-js-1.0", "--stage", "viewer-request", "--json"]);
+    write(
+        dir.path(),
+        "spin.js",
+        "function handler(event) { for (;;) {} }\n",
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "spin.js",
+            "--runtime",
+            "cloudfront-js-1.0",
+            "--stage",
+            "viewer-request",
+            "--json",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     let report = json(&out);
     assert_eq!(report["viewer_status"], 503);
