@@ -13,6 +13,7 @@
 pub mod body;
 pub mod builtin;
 pub mod cff;
+pub mod check;
 pub mod config;
 mod digest;
 pub mod event;

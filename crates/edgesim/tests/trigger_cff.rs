@@ -183,3 +183,81 @@ fn publish_errors_exit_2_and_run_failures_exit_1_with_503() {
     assert_eq!(report["result"]["errorType"], "FunctionExecutionError");
     assert_eq!(report["compute_utilization"], 100);
 }
+
+fn check(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(["trigger", "check"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("edgesim runs")
+}
+
+#[test]
+fn trigger_check_reports_every_finding_and_fails_on_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "h.js",
+        "exports.handler = async (e) => e.Records[0].cf.request;\n",
+    );
+    let out = check(dir.path(), &["h.js", "--stage", "viewer-request"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = check(
+        dir.path(),
+        &[
+            "h.js",
+            "--stage",
+            "viewer-request",
+            "--memory-mb",
+            "1024",
+            "--env",
+            "A=1",
+            "--layer",
+            "arn:aws:lambda:us-east-1:1:layer:x:1",
+            "--function-version",
+            "$LATEST",
+            "--region",
+            "eu-west-1",
+            "--runtime",
+            "nodejs24.x",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&out);
+    assert_eq!(report["ok"], false);
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        ["environment", "layers", "version", "region", "memory"]
+    );
+    write(dir.path(), "redirect.js", REDIRECT);
+    let out = check(
+        dir.path(),
+        &[
+            "redirect.js",
+            "--cf-function",
+            "--runtime",
+            "cloudfront-js-1.0",
+            "--stage",
+            "viewer-request",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("`import` is not supported by cloudfront-js-1.0"),
+        "{text}"
+    );
+}
