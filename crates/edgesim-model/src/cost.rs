@@ -11,6 +11,8 @@
 //! lambda_per_million = 0.6
 //! lambda_gb_second = 0.00005001
 //! s3_get_per_1k = 0.0004
+//! cloudfront_functions_per_million = 0.1
+//! kvs_per_million_reads = 0.03
 //! origin_egress_per_gb = { "my-origin" = 0.09 } # or a number: every custom origin
 //! monthly_hours = 730
 //! ```
@@ -183,6 +185,10 @@ pub struct RawCost {
     pub lambda_gb_second: Option<Spanned<f64>>,
     /// S3 GET requests, USD per 1,000.
     pub s3_get_per_1k: Option<Spanned<f64>>,
+    /// CloudFront Functions invocations, USD per million.
+    pub cloudfront_functions_per_million: Option<Spanned<f64>>,
+    /// CloudFront KeyValueStore reads, USD per million.
+    pub kvs_per_million_reads: Option<Spanned<f64>>,
     /// Origin egress to CloudFront, USD per GB: a number (every custom
     /// origin) or `{ origin-id = price }` (any origin, S3 included).
     pub origin_egress_per_gb: Option<Spanned<RawPrices>>,
@@ -248,6 +254,10 @@ pub struct CostConfig {
     pub lambda_gb_second: Option<f64>,
     /// S3 USD per 1,000 GET requests.
     pub s3_get_per_1k: Option<f64>,
+    /// CloudFront Functions USD per million invocations.
+    pub cloudfront_functions_per_million: Option<f64>,
+    /// CloudFront KeyValueStore USD per million reads.
+    pub kvs_per_million_reads: Option<f64>,
     /// Egress USD per GB for every custom origin without its own price.
     pub custom_origin_egress_per_gb: Option<f64>,
     /// Egress USD per GB by origin id.
@@ -266,6 +276,8 @@ impl Default for CostConfig {
             lambda_per_million: None,
             lambda_gb_second: None,
             s3_get_per_1k: None,
+            cloudfront_functions_per_million: None,
+            kvs_per_million_reads: None,
             custom_origin_egress_per_gb: None,
             origin_egress_per_gb: BTreeMap::new(),
             monthly_hours: DEFAULT_MONTHLY_HOURS,
@@ -294,6 +306,11 @@ impl CostConfig {
             ("lambda_per_million", self.lambda_per_million),
             ("lambda_gb_second", self.lambda_gb_second),
             ("s3_get_per_1k", self.s3_get_per_1k),
+            (
+                "cloudfront_functions_per_million",
+                self.cloudfront_functions_per_million,
+            ),
+            ("kvs_per_million_reads", self.kvs_per_million_reads),
             (
                 "origin_egress_per_gb (custom origins)",
                 self.custom_origin_egress_per_gb,
@@ -398,6 +415,11 @@ pub(crate) fn validate(
     out.lambda_per_million = single(&c.lambda_per_million, "lambda_per_million");
     out.lambda_gb_second = single(&c.lambda_gb_second, "lambda_gb_second");
     out.s3_get_per_1k = single(&c.s3_get_per_1k, "s3_get_per_1k");
+    out.cloudfront_functions_per_million = single(
+        &c.cloudfront_functions_per_million,
+        "cloudfront_functions_per_million",
+    );
+    out.kvs_per_million_reads = single(&c.kvs_per_million_reads, "kvs_per_million_reads");
     if let Some(field) = &c.origin_egress_per_gb {
         let name = "origin_egress_per_gb";
         match field.get_ref() {

@@ -1004,6 +1004,42 @@ impl Validator {
                     }
                 }
             }
+            // CloudFront refuses a CloudFront Function and a Lambda@Edge function on the
+            // viewer events of one behaviour ("Restrictions on edge functions").
+            let viewer = [Stage::ViewerRequest, Stage::ViewerResponse];
+            let kinds: Vec<(Stage, bool)> = viewer
+                .iter()
+                .filter_map(|s| {
+                    triggers[*s as usize]
+                        .as_ref()
+                        .map(|t| (*s, t.is_cloudfront_function()))
+                })
+                .collect();
+            if let [(first, a), (second, b_kind)] = kinds.as_slice()
+                && a != b_kind
+            {
+                let name = |cff: bool| {
+                    if cff {
+                        "a CloudFront Function"
+                    } else {
+                        "a Lambda@Edge function"
+                    }
+                };
+                let span = b
+                    .viewer_response
+                    .as_ref()
+                    .or(b.viewer_request.as_ref())
+                    .map_or_else(|| b.path.span(), |c| c.span());
+                self.err(
+                    span,
+                    &entity,
+                    format!(
+                        "{first} has {} and {second} {}: CloudFront cannot combine CloudFront Functions and Lambda@Edge on the viewer events of one behaviour",
+                        name(*a),
+                        name(*b_kind)
+                    ),
+                );
+            }
             out.push(Behavior {
                 path_pattern: b.path.get_ref().clone(),
                 origin,

@@ -285,6 +285,63 @@ viewer_request = { js = "ok.js" }
 }
 
 #[test]
+fn cloudfront_functions_and_lambda_at_edge_do_not_share_the_viewer_events() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("f.js"),
+        "function handler(event) { return event.request; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("r.js"),
+        "function handler(event) { return event.response; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("l.js"),
+        "exports.handler = async (event) => event.Records[0].cf.request;\n",
+    )
+    .unwrap();
+    let text = format!(
+        "{VALID}\n{}",
+        r#"
+[[behaviors]]
+path = "/mixed/*"
+viewer_request = { cff = "f.js", runtime = "cloudfront-js-1.0" }
+viewer_response = { js = "l.js" }
+
+[[behaviors]]
+path = "/origin/*"
+origin_request = { cff = "f.js" }
+
+[[behaviors]]
+path = "/fine/*"
+viewer_request = { cff = "f.js" }
+viewer_response = { cff = "r.js" }
+origin_request = { js = "l.js" }
+"#
+    );
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, &text).unwrap();
+    let errors: Vec<String> = match Scenario::load(&path) {
+        Ok(_) => panic!("accepted"),
+        Err(edgesim_model::scenario::LoadError::Invalid(d)) => {
+            d.0.iter()
+                .map(|d| format!("{}: {}", d.entity, d.message))
+                .collect()
+        }
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(
+        errors,
+        [
+            r#"behavior "/mixed/*": viewer-request has a CloudFront Function and viewer-response a Lambda@Edge function: CloudFront cannot combine CloudFront Functions and Lambda@Edge on the viewer events of one behaviour"#,
+            r#"behavior "/origin/*" origin-request: cff: CloudFront Functions run at viewer-request and viewer-response only, not origin-request (use Lambda@Edge there)"#,
+        ]
+    );
+}
+
+#[test]
 fn path_patterns_match_like_cloudfront() {
     use edgesim_model::scenario::path_matches;
     let m = |p: &str, s: &str| path_matches(p.as_bytes(), s.as_bytes());

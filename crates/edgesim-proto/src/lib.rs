@@ -157,6 +157,7 @@ pub fn region_report_to_pb(r: RegionEpochReport) -> pb::RegionReport {
                 log_lines: t.log_lines,
                 log_truncated: t.log_truncated,
                 trip_us: t.trip_us,
+                kvs_reads: t.kvs_reads,
             })
             .collect(),
         variants: r
@@ -333,6 +334,7 @@ pub fn region_report_from_pb(epoch: u64, r: pb::RegionReport) -> RegionEpochRepo
                 log_lines: t.log_lines,
                 log_truncated: t.log_truncated,
                 trip_us: t.trip_us,
+                kvs_reads: t.kvs_reads,
             })
             .collect(),
         variants: r

@@ -866,6 +866,7 @@ impl RunAccumulator {
                     } else {
                         (t.trip_us as f64 / t.invocations as f64).round() / 1000.0
                     },
+                    kvs_reads: t.kvs_reads,
                     invocations_per_epoch: self
                         .trigger_epochs
                         .get(&(t.behavior, t.stage))

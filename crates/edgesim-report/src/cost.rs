@@ -49,6 +49,7 @@ struct PriceFile {
     https_per_10k: BTreeMap<String, f64>,
     origin_shield_per_10k: BTreeMap<String, f64>,
     lambda_edge: LambdaFile,
+    cloudfront_functions: CloudFrontFunctionsFile,
     s3: S3File,
     custom_origin: CustomOriginFile,
 }
@@ -68,6 +69,13 @@ struct LambdaFile {
     per_gb_second: f64,
     billing_granularity_ms: u32,
     default_memory_mb: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CloudFrontFunctionsFile {
+    per_million_invocations: f64,
+    kvs_per_million_reads: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,6 +118,10 @@ pub struct Prices {
     pub lambda_granularity_ms: u32,
     /// Memory of a function that does not set `memory_mb`, MB.
     pub lambda_default_memory_mb: u32,
+    /// CloudFront Functions, USD per million invocations.
+    pub cff_per_million: f64,
+    /// CloudFront KeyValueStore, USD per million reads from functions.
+    pub kvs_per_million_reads: f64,
     /// S3, USD per 1,000 GET requests.
     pub s3_get_per_1k: f64,
     /// S3 to CloudFront transfer, USD per GB.
@@ -148,6 +160,12 @@ impl Prices {
         }
         if let Some(v) = config.s3_get_per_1k {
             p.s3_get_per_1k = v;
+        }
+        if let Some(v) = config.cloudfront_functions_per_million {
+            p.cff_per_million = v;
+        }
+        if let Some(v) = config.kvs_per_million_reads {
+            p.kvs_per_million_reads = v;
         }
         if let Some(v) = config.custom_origin_egress_per_gb {
             p.custom_origin_egress_per_gb = v;
@@ -204,6 +222,8 @@ impl Prices {
             lambda_gb_second: f.lambda_edge.per_gb_second,
             lambda_granularity_ms: f.lambda_edge.billing_granularity_ms.max(1),
             lambda_default_memory_mb: f.lambda_edge.default_memory_mb,
+            cff_per_million: f.cloudfront_functions.per_million_invocations,
+            kvs_per_million_reads: f.cloudfront_functions.kvs_per_million_reads,
             s3_get_per_1k: f.s3.get_per_1k,
             s3_to_cloudfront_per_gb: f.s3.to_cloudfront_per_gb,
             custom_origin_egress_per_gb: f.custom_origin.egress_per_gb,
@@ -260,6 +280,12 @@ pub struct CostItems {
     pub lambda_requests: f64,
     /// Lambda@Edge duration (GB-seconds).
     pub lambda_duration: f64,
+    /// CloudFront Functions invocations.
+    #[serde(default, skip_serializing_if = "is_zero_usd")]
+    pub cloudfront_functions: f64,
+    /// CloudFront KeyValueStore reads.
+    #[serde(default, skip_serializing_if = "is_zero_usd")]
+    pub kvs_reads: f64,
     /// Requests to origins (S3 GETs).
     pub origin_requests: f64,
     /// Origin egress to CloudFront.
@@ -274,6 +300,8 @@ impl CostItems {
             + self.https_requests
             + self.lambda_requests
             + self.lambda_duration
+            + self.cloudfront_functions
+            + self.kvs_reads
             + self.origin_requests
             + self.origin_egress
             + self.origin_shield);
@@ -281,12 +309,14 @@ impl CostItems {
     }
 
     /// The items as (key, USD), in field order, total excluded.
-    pub fn items(&self) -> [(&'static str, f64); 7] {
+    pub fn items(&self) -> [(&'static str, f64); 9] {
         [
             ("data_transfer", self.data_transfer),
             ("https_requests", self.https_requests),
             ("lambda_requests", self.lambda_requests),
             ("lambda_duration", self.lambda_duration),
+            ("cloudfront_functions", self.cloudfront_functions),
+            ("kvs_reads", self.kvs_reads),
             ("origin_requests", self.origin_requests),
             ("origin_egress", self.origin_egress),
             ("origin_shield", self.origin_shield),
@@ -305,6 +335,12 @@ pub struct CostUsage {
     pub lambda_requests: u64,
     /// Billed Lambda@Edge GB-seconds.
     pub lambda_gb_seconds: f64,
+    /// CloudFront Functions invocations (every one is billed).
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub cloudfront_functions_invocations: u64,
+    /// KeyValueStore reads from CloudFront Functions.
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub kvs_reads: u64,
     /// GET requests to S3 origins.
     pub s3_get_requests: u64,
     /// GB from origins whose egress is priced (custom origins, and any
@@ -359,6 +395,14 @@ pub struct CostSummary {
     pub regions: Vec<RegionCost>,
 }
 
+fn is_zero_usd(v: &f64) -> bool {
+    *v == 0.0
+}
+
+fn is_zero_u64(v: &u64) -> bool {
+    *v == 0
+}
+
 /// Rounds dollars (or GB) to 6 decimals, so that summary.json stays short
 /// and exact sums compare equal.
 fn usd(v: f64) -> f64 {
@@ -390,21 +434,59 @@ pub fn trigger_memory_mb(summary: &Summary, scenario: &Scenario) -> Vec<u32> {
         .collect()
 }
 
+/// Whether each of `summary.triggers` is a CloudFront Function (billed per
+/// invocation) rather than a Lambda@Edge function, from the scenario.
+pub fn trigger_is_cloudfront_function(summary: &Summary, scenario: &Scenario) -> Vec<bool> {
+    const STAGES: [&str; 4] = [
+        "viewer-request",
+        "origin-request",
+        "origin-response",
+        "viewer-response",
+    ];
+    summary
+        .triggers
+        .iter()
+        .map(|t| {
+            let stage = STAGES.iter().position(|s| *s == t.stage);
+            scenario
+                .behaviors
+                .iter()
+                .filter(|b| b.path_pattern == t.behavior)
+                .find_map(|b| b.triggers[stage?].as_ref())
+                .is_some_and(|cfg| cfg.is_cloudfront_function())
+        })
+        .collect()
+}
+
 /// The cost of the run `summary` describes, priced as `scenario`'s
 /// `[cost]` says (None only if it names a table that is not built in,
 /// which validation refuses).
 pub fn run_cost(summary: &Summary, scenario: &Scenario) -> Option<CostSummary> {
     let prices = Prices::for_config(&scenario.cost)?;
-    Some(estimate(
+    Some(estimate_functions(
         summary,
         &prices,
         &trigger_memory_mb(summary, scenario),
+        &trigger_is_cloudfront_function(summary, scenario),
     ))
 }
 
-/// Prices `summary` with `prices`; `trigger_memory_mb[i]` is the memory of
-/// `summary.triggers[i]`'s function (missing: the table's default).
+/// Prices `summary` with `prices`, every function as Lambda@Edge;
+/// `trigger_memory_mb[i]` is the memory of `summary.triggers[i]`'s function
+/// (missing: the table's default).
 pub fn estimate(summary: &Summary, prices: &Prices, trigger_memory_mb: &[u32]) -> CostSummary {
+    estimate_functions(summary, prices, trigger_memory_mb, &[])
+}
+
+/// [`estimate`], with `cloudfront_function[i]` true when
+/// `summary.triggers[i]` is a CloudFront Function: billed per invocation
+/// (and per KeyValueStore read), with no duration charge.
+pub fn estimate_functions(
+    summary: &Summary,
+    prices: &Prices,
+    trigger_memory_mb: &[u32],
+    cloudfront_function: &[bool],
+) -> CostSummary {
     let run_secs = summary.simulated_secs.max(0.0);
     let month_secs = prices.monthly_hours * 3600.0;
     // Run -> month.
@@ -468,6 +550,11 @@ pub fn estimate(summary: &Summary, prices: &Prices, trigger_memory_mb: &[u32]) -
     // ceil(mean run time) at the billing granularity.
     let granularity = f64::from(prices.lambda_granularity_ms);
     for (i, t) in summary.triggers.iter().enumerate() {
+        if cloudfront_function.get(i).copied().unwrap_or(false) {
+            usage.cloudfront_functions_invocations += t.invocations;
+            usage.kvs_reads += t.kvs_reads;
+            continue;
+        }
         let billed = t.invocations.saturating_sub(t.throttled);
         if billed == 0 {
             continue;
@@ -485,6 +572,9 @@ pub fn estimate(summary: &Summary, prices: &Prices, trigger_memory_mb: &[u32]) -
     }
     run.lambda_requests = usage.lambda_requests as f64 * prices.lambda_per_million / 1e6;
     run.lambda_duration = usage.lambda_gb_seconds * prices.lambda_gb_second;
+    run.cloudfront_functions =
+        usage.cloudfront_functions_invocations as f64 * prices.cff_per_million / 1e6;
+    run.kvs_reads = usage.kvs_reads as f64 * prices.kvs_per_million_reads / 1e6;
 
     // Origins: S3 GETs; egress of custom origins (S3 -> CloudFront free).
     for o in &summary.origins {
@@ -531,6 +621,8 @@ pub fn estimate(summary: &Summary, prices: &Prices, trigger_memory_mb: &[u32]) -
     monthly.origin_shield = run.origin_shield * scale;
     monthly.lambda_requests = run.lambda_requests * scale;
     monthly.lambda_duration = run.lambda_duration * scale;
+    monthly.cloudfront_functions = run.cloudfront_functions * scale;
+    monthly.kvs_reads = run.kvs_reads * scale;
     monthly.origin_requests = run.origin_requests * scale;
     monthly.origin_egress = run.origin_egress * scale;
 
@@ -541,6 +633,8 @@ pub fn estimate(summary: &Summary, prices: &Prices, trigger_memory_mb: &[u32]) -
             https_requests: usd(c.https_requests),
             lambda_requests: usd(c.lambda_requests),
             lambda_duration: usd(c.lambda_duration),
+            cloudfront_functions: usd(c.cloudfront_functions),
+            kvs_reads: usd(c.kvs_reads),
             origin_requests: usd(c.origin_requests),
             origin_egress: usd(c.origin_egress),
             origin_shield: usd(c.origin_shield),
@@ -710,6 +804,34 @@ mod tests {
         assert_eq!(c.run_usd.lambda_duration, usd(3312.5 * 0.00005001));
         assert_eq!(c.run_usd.lambda_duration, 0.165658);
         assert_eq!(c.monthly_usd.lambda_requests, 1095.0);
+    }
+
+    #[test]
+    fn cloudfront_functions_are_billed_per_invocation_and_kvs_read() {
+        let mut s = hand_built();
+        let mut cff = trigger(2_000_000, 0, 0.05);
+        cff.kvs_reads = 3_000_000;
+        s.triggers = vec![cff, trigger(1_000_000, 0, 1.0)];
+        let c = estimate_functions(&s, &table(), &[128, 128], &[true, false]);
+        assert_eq!(c.usage.cloudfront_functions_invocations, 2_000_000);
+        assert_eq!(c.usage.kvs_reads, 3_000_000);
+        // $0.10 per million invocations, $0.03 per million reads, no duration charge.
+        assert_eq!(c.run_usd.cloudfront_functions, 0.2);
+        assert_eq!(c.run_usd.kvs_reads, 0.09);
+        // Only the Lambda@Edge trigger pays Lambda's prices: 1e6 × 1 ms × 0.125 GB.
+        assert_eq!(c.usage.lambda_requests, 1_000_000);
+        assert_eq!(c.usage.lambda_gb_seconds, 125.0);
+        assert_eq!(c.run_usd.lambda_requests, 0.6);
+        // Priced as Lambda@Edge, the same function would cost six times as much per request.
+        let as_lambda = estimate(&s, &table(), &[128, 128]);
+        assert_eq!(as_lambda.run_usd.cloudfront_functions, 0.0);
+        assert_eq!(as_lambda.run_usd.lambda_requests, 1.8);
+        // A run without CloudFront Functions shows no such lines.
+        let json = serde_json::to_string(&as_lambda).unwrap();
+        assert!(
+            !json.contains("cloudfront_functions") && !json.contains("kvs_reads"),
+            "{json}"
+        );
     }
 
     #[test]

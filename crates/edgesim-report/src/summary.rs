@@ -464,6 +464,9 @@ pub struct TriggerSummary {
     /// Shield).
     #[serde(default)]
     pub mean_trip_ms: f64,
+    /// KeyValueStore reads (CloudFront Functions), billed per million.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub kvs_reads: u64,
     /// Invocations in each epoch (aligned with `timeseries`).
     #[serde(default)]
     pub invocations_per_epoch: Vec<u64>,

@@ -532,6 +532,8 @@ pub struct TriggerEpoch {
     /// Round trips between the PoP and the regional edge cache's region,
     /// where Lambda@Edge runs, µs (summed over invocations that paid one).
     pub trip_us: u64,
+    /// KeyValueStore reads by a CloudFront Function (`Invocation::kvs_reads`).
+    pub kvs_reads: u64,
 }
 
 impl TriggerEpoch {
@@ -549,6 +551,7 @@ impl TriggerEpoch {
         self.log_lines += o.log_lines;
         self.log_truncated += o.log_truncated;
         self.trip_us += o.trip_us;
+        self.kvs_reads += o.kvs_reads;
     }
 
     /// Failed invocations of any kind.

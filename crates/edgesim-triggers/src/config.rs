@@ -182,6 +182,8 @@ fn is_default_export(s: &String) -> bool {
 pub enum TriggerKind {
     /// A declarative built-in trigger.
     Builtin(BuiltinConfig),
+    /// A CloudFront Function (`cff = "path"`), run at the PoP.
+    CloudFrontFunction(crate::cff::CffConfig),
     /// A script in one of the supported languages.
     Script {
         /// The language.
@@ -201,6 +203,9 @@ pub enum TriggerKind {
 /// Exactly one of `builtin = "<name>"`, `js = "<path>"` or `py = "<path>"` (with optional
 /// `handler = "module.function"` and `runtime = "python3.x"`) selects the kind; the execution
 /// keys ([`ExecutionConfig`]) may accompany any. Unknown keys are rejected.
+///
+/// A CloudFront Function is `cff = "<path>"` with optional `runtime = "cloudfront-js-1.0"` or
+/// `"cloudfront-js-2.0"` (the default) and `kvs = "<store.json>"`; it takes no execution keys.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TriggerConfig {
     /// What runs.
@@ -218,6 +223,18 @@ impl Serialize for TriggerConfig {
                     Value::Object(map) => map,
                     _ => return Err(S::Error::custom("a built-in trigger serializes to a table")),
                 }
+            }
+            TriggerKind::CloudFrontFunction(cff) => {
+                let mut map = Map::new();
+                map.insert("cff".to_string(), Value::String(cff.path.clone()));
+                map.insert(
+                    "runtime".to_string(),
+                    Value::String(cff.runtime.as_str().to_string()),
+                );
+                if let Some(kvs) = &cff.kvs {
+                    map.insert("kvs".to_string(), Value::String(kvs.clone()));
+                }
+                map
             }
             TriggerKind::Script { language, script } => {
                 let mut map = Map::new();
@@ -246,6 +263,12 @@ impl Serialize for TriggerConfig {
 }
 
 impl TriggerConfig {
+    /// True for a CloudFront Function (runs at the PoP, billed per invocation), false for a
+    /// Lambda@Edge function (scripts and built-ins).
+    pub fn is_cloudfront_function(&self) -> bool {
+        matches!(self.kind, TriggerKind::CloudFrontFunction(_))
+    }
+
     /// A JavaScript trigger with default provisioning.
     pub fn js(path: &str) -> Self {
         TriggerConfig {
@@ -298,6 +321,30 @@ fn trigger_config_from_value(value: Value) -> Result<TriggerConfig, String> {
         if let Some(v) = map.remove(key) {
             execution_map.insert(key.to_string(), v);
         }
+    }
+    if map.contains_key("cff") {
+        if let Some(key) = execution_map.keys().next() {
+            return Err(format!(
+                "cff trigger: `{key}` is a Lambda@Edge setting; CloudFront Functions have fixed limits (10 KB of code, 2 MB of memory, a compute budget) and no cold starts"
+            ));
+        }
+        for other in ["builtin", "js", "py", "python"] {
+            if map.contains_key(other) {
+                return Err(format!(
+                    "a trigger takes exactly one of `builtin`, `js`, `py` or `cff`, got cff, {other}"
+                ));
+            }
+        }
+        let Some(path) = map.remove("cff") else {
+            return Err("`cff` vanished".to_string());
+        };
+        map.insert("path".to_string(), path);
+        let cff: crate::cff::CffConfig =
+            serde_json::from_value(Value::Object(map)).map_err(|e| format!("cff trigger: {e}"))?;
+        return Ok(TriggerConfig {
+            kind: TriggerKind::CloudFrontFunction(cff),
+            execution: ExecutionConfig::default(),
+        });
     }
     let execution: ExecutionConfig =
         serde_json::from_value(Value::Object(execution_map)).map_err(|e| e.to_string())?;
@@ -381,6 +428,7 @@ pub fn compile(
 ) -> Result<Box<dyn Handler + Send>, Vec<ConfigError>> {
     let model = config.execution.model(stage);
     let result: Result<Box<dyn Handler + Send>, Vec<ConfigError>> = match &config.kind {
+        TriggerKind::CloudFrontFunction(cff) => compile_cff(cff, stage, load_source),
         TriggerKind::Builtin(builtin) => builtin::compile(
             builtin,
             stage,
@@ -441,9 +489,111 @@ pub fn compile(
     }
 }
 
+/// Publish a CloudFront Function: its code and its store read by `load_source`.
+fn compile_cff(
+    cff: &crate::cff::CffConfig,
+    stage: Stage,
+    load_source: &dyn Fn(&str) -> std::io::Result<String>,
+) -> Result<Box<dyn Handler + Send>, Vec<ConfigError>> {
+    let mut errors = Vec::new();
+    let source = load_source(&cff.path)
+        .map_err(|e| {
+            errors.push(ConfigError::new(
+                "cff",
+                format!("cannot read `{}`: {e}", cff.path),
+            ))
+        })
+        .ok();
+    let store = cff.kvs.as_ref().and_then(|path| {
+        load_source(path)
+            .map_err(|e| {
+                errors.push(ConfigError::new(
+                    "kvs",
+                    format!("cannot read key value store `{path}`: {e}"),
+                ))
+            })
+            .ok()
+            .map(|text| (path.as_str(), text))
+    });
+    let Some(source) = source else {
+        return Err(errors);
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    crate::cff::CloudFrontFunction::publish(
+        &cff.path,
+        &source,
+        cff.runtime,
+        store.as_ref().map(|(p, t)| (*p, t.as_str())),
+        stage,
+    )
+    .map(|h| Box::new(h) as Box<dyn Handler + Send>)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_and_compiles_cloudfront_functions() {
+        let config =
+            parse(r#"{"cff": "f.js", "runtime": "cloudfront-js-2.0", "kvs": "store.json"}"#)
+                .unwrap();
+        let TriggerKind::CloudFrontFunction(cff) = &config.kind else {
+            panic!("a CloudFront Function");
+        };
+        assert_eq!(cff.runtime, crate::cff::CffRuntime::Js2);
+        assert_eq!(cff.kvs.as_deref(), Some("store.json"));
+        let back: TriggerConfig =
+            serde_json::from_value(serde_json::to_value(&config).unwrap()).unwrap();
+        assert_eq!(back, config);
+        let default = parse(r#"{"cff": "f.js"}"#).unwrap();
+        assert!(
+            matches!(&default.kind, TriggerKind::CloudFrontFunction(c) if c.runtime == crate::cff::CffRuntime::Js2)
+        );
+        for (text, want) in [
+            (
+                r#"{"cff": "f.js", "memory_mb": 128}"#,
+                "`memory_mb` is a Lambda@Edge setting",
+            ),
+            (r#"{"cff": "f.js", "runtime": "nodejs20.x"}"#, "cff trigger"),
+            (r#"{"cff": "f.js", "js": "g.js"}"#, "exactly one"),
+            (r#"{"cff": "f.js", "colour": 1}"#, "colour"),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(e.contains(want), "{text}: {e}");
+        }
+        let load = |path: &str| -> std::io::Result<String> {
+            match path {
+                "f.js" => Ok("import cf from 'cloudfront';\nconst kvs = cf.kvs();\nasync function handler(e) { return e.request; }".into()),
+                "store.json" => Ok(r#"{"a": "b"}"#.into()),
+                _ => Err(std::io::Error::other("no such file")),
+            }
+        };
+        let handler = compile(&config, Stage::ViewerRequest, &load).unwrap();
+        assert!(handler.runs_at_pop());
+        assert_eq!(handler.describe(), "cff f.js");
+        let errors = compile(&config, Stage::OriginResponse, &load)
+            .err()
+            .unwrap();
+        assert!(
+            errors[0]
+                .message
+                .contains("viewer-request and viewer-response only"),
+            "{errors:?}"
+        );
+        let missing = parse(r#"{"cff": "f.js", "kvs": "nope.json"}"#).unwrap();
+        let errors = compile(&missing, Stage::ViewerRequest, &load)
+            .err()
+            .unwrap();
+        assert!(
+            errors[0]
+                .message
+                .contains("cannot read key value store `nope.json`"),
+            "{errors:?}"
+        );
+    }
 
     fn parse(json: &str) -> Result<TriggerConfig, String> {
         serde_json::from_str::<TriggerConfig>(json).map_err(|e| e.to_string())

@@ -208,6 +208,44 @@ pub struct Invocation {
     pub cold_start: bool,
     /// Set by A/B triggers.
     pub variant: Option<VariantChoice>,
+    /// KeyValueStore reads (`get`, `exists`, `meta`) the run made: CloudFront Functions only.
+    pub kvs_reads: u32,
+    /// The origin a CloudFront Function chose for this request at viewer-request
+    /// (`cf.updateRequestOrigin`, `cf.selectRequestOriginById`, `cf.createRequestOriginGroup`);
+    /// the driver sends the miss there.
+    pub origin_change: Option<OriginChange>,
+    /// CloudFront Functions' compute utilization of the run, 0-100 (over 100 fails the run).
+    pub compute_utilization: Option<u8>,
+}
+
+/// An origin a CloudFront Function selected at viewer-request (runtime 2.0's origin helpers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum OriginChange {
+    /// `cf.updateRequestOrigin(params)`: the fields given replace the behaviour's origin's.
+    Update {
+        /// `domainName`, when given (absent: the assigned origin's host).
+        domain_name: Option<String>,
+        /// `originPath`, when given.
+        origin_path: Option<String>,
+        /// Every parameter as the function passed it (customHeaders, timeouts, originShield...).
+        params: serde_json::Value,
+    },
+    /// `cf.selectRequestOriginById(id)`: another origin of the distribution, by its id.
+    Select {
+        /// The origin id.
+        origin_id: String,
+    },
+    /// `cf.createRequestOriginGroup(params)`: a failover group of two of the distribution's
+    /// origins.
+    Group {
+        /// Primary origin id.
+        primary: String,
+        /// Failover origin id.
+        secondary: String,
+        /// Statuses of the primary that fail over.
+        failover_status_codes: Vec<u16>,
+    },
 }
 
 impl Invocation {
@@ -221,6 +259,9 @@ impl Invocation {
             log_truncated: false,
             cold_start: false,
             variant: None,
+            kvs_reads: 0,
+            origin_change: None,
+            compute_utilization: None,
         }
     }
 
@@ -234,6 +275,9 @@ impl Invocation {
             log_truncated: false,
             cold_start: false,
             variant: None,
+            kvs_reads: 0,
+            origin_change: None,
+            compute_utilization: None,
         }
     }
 }
@@ -255,6 +299,13 @@ pub trait Handler: Send {
 
     /// A short description for reports (`builtin ab_test`, `js triggers/ab.js`).
     fn describe(&self) -> String;
+
+    /// True when the function runs at the PoP that received the request (CloudFront
+    /// Functions), false when it runs in a regional edge cache's AWS region (Lambda@Edge: the
+    /// request pays the trip there and back).
+    fn runs_at_pop(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

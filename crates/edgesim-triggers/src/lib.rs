@@ -1,6 +1,6 @@
 //! CloudFront's Lambda@Edge model for edgesim: the event objects, the rules CloudFront applies to
 //! handler results, built-in declarative triggers, and deterministic JavaScript (QuickJS) and Python (CPython worker)
-//! runtimes.
+//! runtimes, and CloudFront Functions (QuickJS, `cloudfront-js-1.0`/`2.0`, KeyValueStore).
 //!
 //! The simulator calls [`compile`] once per behaviour and stage to get a [`Handler`], then
 //! [`Handler::invoke`] for each request reaching that stage, with the request (and response)
@@ -12,6 +12,8 @@
 
 pub mod body;
 pub mod builtin;
+pub mod cff;
+pub mod check;
 pub mod config;
 mod digest;
 pub mod event;
@@ -34,7 +36,8 @@ pub use event::{
     BodyEncoding, CfEvent, CustomOrigin, EventConfig, Origin, Request, Response, S3Origin,
 };
 pub use handler::{
-    Controls, Failure, FailureKind, Handler, Invocation, InvokeContext, StageOutcome, VariantChoice,
+    Controls, Failure, FailureKind, Handler, Invocation, InvokeContext, OriginChange, StageOutcome,
+    VariantChoice,
 };
 pub use headers::{HeaderEntry, Headers, Str};
 pub use pool::{ExecutionModel, PoolStats};

@@ -426,6 +426,9 @@ impl Handler for ScriptHandler {
             log_truncated: run.work.log_dropped > 0,
             cold_start,
             variant: None,
+            kvs_reads: 0,
+            origin_change: None,
+            compute_utilization: None,
         }
     }
 

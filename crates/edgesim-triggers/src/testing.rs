@@ -177,7 +177,8 @@ pub struct TestOptions {
     pub include_body: Option<bool>,
 }
 
-/// What `edgesim trigger test --json` prints: exactly these five fields.
+/// What `edgesim trigger test --json` prints: these five fields, plus for a CloudFront Function
+/// `cloudfront_function`, `compute_utilization` and (when the function chose one) `origin_change`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TestReport {
     /// `continue`, `respond`, `invalid`, `error`, `timeout`, `out_of_memory` or `throttled`;
@@ -191,6 +192,15 @@ pub struct TestReport {
     pub logs: Vec<String>,
     /// Simulated run time of a warm invocation.
     pub duration_ms: f64,
+    /// True for a CloudFront Function (the result is in CloudFront Functions' event shape).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cloudfront_function: bool,
+    /// CloudFront Functions' compute utilization, 0-100.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compute_utilization: Option<u8>,
+    /// The origin a CloudFront Function selected at viewer-request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin_change: Option<crate::handler::OriginChange>,
 }
 
 impl TestReport {
@@ -203,11 +213,18 @@ impl TestReport {
     pub fn render_text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "outcome:       {}", self.outcome);
+        let prefix = if self.cloudfront_function {
+            "Function"
+        } else {
+            "Lambda"
+        };
         let viewer = match (self.viewer_status, self.outcome.as_str()) {
             (None, _) => "decided by the cache/origin (request continues)".to_string(),
-            (Some(502), _) => "502 (X-Cache: LambdaValidationError from cloudfront)".to_string(),
+            (Some(502), "invalid") => {
+                format!("502 (X-Cache: {prefix}ValidationError from cloudfront)")
+            }
             (Some(503), "invalid" | "error" | "timeout" | "out_of_memory" | "throttled") => {
-                "503 (X-Cache: LambdaExecutionError from cloudfront)".to_string()
+                format!("503 (X-Cache: {prefix}ExecutionError from cloudfront)")
             }
             (Some(status), _) => status.to_string(),
         };
@@ -217,6 +234,16 @@ impl TestReport {
             "duration:      {:.3} ms (simulated, warm)",
             self.duration_ms
         );
+        if let Some(used) = self.compute_utilization {
+            let _ = writeln!(out, "compute:       {used} (utilization, 0-100)");
+        }
+        if let Some(change) = &self.origin_change {
+            let _ = writeln!(
+                out,
+                "origin:        {}",
+                serde_json::to_string(change).unwrap_or_default()
+            );
+        }
         let _ = writeln!(
             out,
             "result:\n{}",
@@ -307,6 +334,9 @@ pub fn run_trigger(
                 r.status
             )],
             duration_ms: 0.0,
+            cloudfront_function: config.is_cloudfront_function(),
+            compute_utilization: None,
+            origin_change: None,
         });
     }
     let ctx = InvokeContext {
@@ -329,7 +359,22 @@ pub fn run_trigger(
             _ => None,
         };
     }
+    let cff = config.is_cloudfront_function();
     let (viewer_status, result) = match &invocation.outcome {
+        StageOutcome::Continue if cff && stage.is_request() => {
+            (None, crate::cff::event::request_json(&request))
+        }
+        StageOutcome::Continue if cff => {
+            let response = response.expect("response stages always have a response");
+            (
+                Some(response.status),
+                crate::cff::event::response_json(&response),
+            )
+        }
+        StageOutcome::Respond(generated) if cff => (
+            Some(generated.status),
+            crate::cff::event::response_json(generated),
+        ),
         StageOutcome::Continue if stage.is_request() => {
             (None, serde_json::to_value(&request).unwrap_or(Value::Null))
         }
@@ -345,9 +390,11 @@ pub fn run_trigger(
             serde_json::to_value(generated).unwrap_or(Value::Null),
         ),
         StageOutcome::Failed(failure) => {
-            let error_type = match failure.kind {
-                crate::handler::FailureKind::Invalid { .. } => "LambdaValidationError",
-                _ => "LambdaExecutionError",
+            let error_type = match (failure.kind, cff) {
+                (crate::handler::FailureKind::Invalid { .. }, false) => "LambdaValidationError",
+                (_, false) => "LambdaExecutionError",
+                (crate::handler::FailureKind::Invalid { .. }, true) => "FunctionValidationError",
+                (_, true) => "FunctionExecutionError",
             };
             (
                 Some(failure.viewer_status),
@@ -361,6 +408,47 @@ pub fn run_trigger(
         result,
         logs: invocation.logs,
         duration_ms: invocation.duration_us as f64 / 1_000.0,
+        cloudfront_function: cff,
+        compute_utilization: invocation.compute_utilization,
+        origin_change: invocation.origin_change,
+    })
+}
+
+/// Run the CloudFront Function `source` (named `path`, published for `runtime`, with the
+/// KeyValueStore `kvs`: file name and text) once on `event`, with CloudFront Functions' limits.
+pub fn run_cff(
+    path: &str,
+    source: &str,
+    runtime: crate::cff::CffRuntime,
+    kvs: Option<(&str, &str)>,
+    stage: Stage,
+    event: &CfEvent,
+    options: &TestOptions,
+) -> Result<TestReport, Vec<ConfigError>> {
+    let config = TriggerConfig {
+        kind: crate::config::TriggerKind::CloudFrontFunction(crate::cff::CffConfig {
+            path: path.to_string(),
+            runtime,
+            kvs: kvs.map(|(name, _)| name.to_string()),
+        }),
+        execution: ExecutionConfig::default(),
+    };
+    let (path, source) = (path.to_string(), source.to_string());
+    let store = kvs.map(|(name, text)| (name.to_string(), text.to_string()));
+    let options = TestOptions {
+        memory_mb: None,
+        timeout_ms: None,
+        include_body: Some(false),
+        ..options.clone()
+    };
+    run_trigger(&config, stage, event, &options, &move |name| {
+        if name == path {
+            return Ok(source.clone());
+        }
+        match &store {
+            Some((store_name, text)) if store_name == name => Ok(text.clone()),
+            _ => Err(std::io::Error::other(format!("no file `{name}`"))),
+        }
     })
 }
 

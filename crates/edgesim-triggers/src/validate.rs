@@ -514,6 +514,25 @@ pub fn check_response_update(
     Ok(())
 }
 
+/// Checks on the changes a CloudFront Function made at viewer-response: those of Lambda@Edge
+/// (headers, body), except that a CloudFront Function may change the status.
+pub fn check_function_response_update(
+    before: &Response,
+    update: &ResponseUpdate,
+) -> Result<(), Violation> {
+    let without_status = ResponseUpdate {
+        status: None,
+        ..update.clone()
+    };
+    check_response_update(Stage::ViewerResponse, before, &without_status)?;
+    if update.status.is_some() {
+        let mut effective = before.clone();
+        update.clone().apply(&mut effective);
+        check_body(Stage::ViewerResponse, &effective)?;
+    }
+    Ok(())
+}
+
 /// Validate `result` at `stage` and, when CloudFront would accept it, apply it.
 ///
 /// `querystring_after` is the event's query string as the handler left it at a response stage

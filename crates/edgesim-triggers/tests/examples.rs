@@ -22,6 +22,7 @@ const EXAMPLES: &[(&str, Stage)] = &[
     ("country-content.js", Stage::OriginRequest),
     ("ab_test.py", Stage::ViewerRequest),
     ("country_redirect.py", Stage::OriginRequest),
+    ("cff-redirect.js", Stage::ViewerRequest),
 ];
 
 fn load(name: &str) -> Box<dyn Handler + Send> {
@@ -30,7 +31,15 @@ fn load(name: &str) -> Box<dyn Handler + Send> {
         .find(|(n, _)| *n == name)
         .expect("listed example");
     let dir = examples_dir();
-    let config = if name.ends_with(".py") {
+    let config = if name.starts_with("cff-") {
+        // A CloudFront Function with its KeyValueStore.
+        serde_json::from_value(serde_json::json!({
+            "cff": name,
+            "runtime": "cloudfront-js-2.0",
+            "kvs": "cff-redirects.json",
+        }))
+        .expect("a cff trigger")
+    } else if name.ends_with(".py") {
         TriggerConfig::py(name)
     } else {
         TriggerConfig::js(name)
@@ -73,6 +82,28 @@ fn every_example_is_listed_and_loads() {
     );
     for (name, _) in EXAMPLES {
         load(name);
+    }
+}
+
+#[test]
+fn the_cloudfront_function_redirects_old_blog_urls_from_its_store() {
+    let mut handler = load("cff-redirect.js");
+    assert!(handler.runs_at_pop());
+    for (uri, location) in [
+        ("/blog/3", Some("/articles/edge-functions")),
+        ("/blog/500", Some("/articles/500")),
+        ("/articles/7", None),
+    ] {
+        let mut request = Request::new("GET", uri, "203.0.113.9");
+        let outcome = run(&mut handler, Stage::ViewerRequest, &mut request, 1);
+        match (outcome, location) {
+            (StageOutcome::Respond(r), Some(want)) => {
+                assert_eq!(r.status, 301, "{uri}");
+                assert_eq!(r.headers.get("location"), Some(want), "{uri}");
+            }
+            (StageOutcome::Continue, None) => assert_eq!(request.uri, uri),
+            (other, _) => panic!("{uri}: {other:?}"),
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! `edgesim trigger test`: run one Lambda@Edge handler on one event and show what CloudFront would do.
+//! `edgesim trigger test`: run one Lambda@Edge handler (or, with `--cf-function`, one CloudFront
+//! Function) on one event and show what CloudFront would do.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,9 +19,19 @@ pub struct Args {
     /// (default `lambda_function.lambda_handler`).
     #[arg(long = "handler", value_name = "NAME")]
     pub entry: Option<String>,
-    /// Python runtime (`python3.9` to `python3.14`): the interpreter must be that version.
+    /// Python runtime (`python3.9` to `python3.14`): the interpreter must be that version. With
+    /// `--cf-function`: `cloudfront-js-1.0` or `cloudfront-js-2.0` (the default).
     #[arg(long)]
     pub runtime: Option<String>,
+    /// Run the file as a CloudFront Function (`function handler(event)`, viewer-request or
+    /// viewer-response, at the PoP) with CloudFront Functions' limits: 10 KB of code, 2 MB of
+    /// memory, the compute-utilization budget, the runtime's syntax.
+    #[arg(long, conflicts_with_all = ["entry", "memory_mb", "timeout_ms", "body"])]
+    pub cf_function: bool,
+    /// The CloudFront Function's KeyValueStore: a JSON file (`{"key": "value", ...}` or
+    /// CloudFront's import format `{"data": [{"key": ..., "value": ...}]}`).
+    #[arg(long, value_name = "FILE", requires = "cf_function")]
+    pub kvs: Option<PathBuf>,
     /// viewer-request, origin-request, origin-response or viewer-response (default: the event's eventType).
     #[arg(long)]
     pub stage: Option<String>,
@@ -225,15 +236,39 @@ pub fn run(args: Args) -> Result<ExitCode> {
             );
         }
     }
-    let report = match testing::run_script(
-        &name,
-        &source,
-        args.entry.as_deref(),
-        args.runtime.as_deref(),
-        stage,
-        &event,
-        &options,
-    ) {
+    let report = if args.cf_function {
+        let runtime = match args.runtime.as_deref().map(str::parse).transpose() {
+            Ok(runtime) => runtime.unwrap_or_default(),
+            Err(message) => return Ok(usage(format!("--runtime: {message}"))),
+        };
+        let store = match &args.kvs {
+            None => None,
+            Some(path) => match edgesim_model::input::read_handler(path) {
+                Ok(text) => Some((path.display().to_string(), text)),
+                Err(e) => return Ok(usage(format!("cannot read {e}"))),
+            },
+        };
+        testing::run_cff(
+            &name,
+            &source,
+            runtime,
+            store.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
+            stage,
+            &event,
+            &options,
+        )
+    } else {
+        testing::run_script(
+            &name,
+            &source,
+            args.entry.as_deref(),
+            args.runtime.as_deref(),
+            stage,
+            &event,
+            &options,
+        )
+    };
+    let report = match report {
         Ok(report) => report,
         Err(errors) => {
             for error in &errors {
@@ -248,6 +283,113 @@ pub fn run(args: Args) -> Result<ExitCode> {
         print!("{}", report.render_text());
     }
     Ok(if report.accepted() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Arguments of `edgesim trigger check`.
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Handler file (JavaScript or, for `.py`, Python; with `--cf-function`, a CloudFront
+    /// Function).
+    pub handler: PathBuf,
+    /// viewer-request, origin-request, origin-response or viewer-response.
+    #[arg(long)]
+    pub stage: String,
+    /// Check it as a CloudFront Function.
+    #[arg(long)]
+    pub cf_function: bool,
+    /// nodejs18.x ... nodejs24.x, python3.9 ... python3.14, or cloudfront-js-1.0/2.0.
+    #[arg(long)]
+    pub runtime: Option<String>,
+    /// Memory size the function is configured with.
+    #[arg(long)]
+    pub memory_mb: Option<u32>,
+    /// Timeout the function is configured with.
+    #[arg(long)]
+    pub timeout_ms: Option<u64>,
+    /// An environment variable the function has (`KEY=VALUE`), repeatable.
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// A layer the function uses (ARN), repeatable.
+    #[arg(long = "layer", value_name = "ARN")]
+    pub layers: Vec<String>,
+    /// The function is configured to access a VPC.
+    #[arg(long)]
+    pub vpc: bool,
+    /// The function version CloudFront is to associate (`$LATEST`, an alias or a number).
+    #[arg(long = "function-version", value_name = "VERSION")]
+    pub function_version: Option<String>,
+    /// The region the function is created in.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// A CloudFront Function's KeyValueStore (JSON file).
+    #[arg(long, value_name = "FILE", requires = "cf_function")]
+    pub kvs: Option<PathBuf>,
+    /// Print the findings as one JSON object: `ok` and `findings` [{severity, rule, message}].
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Run `edgesim trigger check`: exit 0 without errors (warnings allowed), 1 with any, 2 for
+/// usage errors.
+pub fn run_check(args: CheckArgs) -> Result<ExitCode> {
+    let stage = match args.stage.parse::<Stage>() {
+        Ok(stage) => stage,
+        Err(e) => return Ok(usage(e)),
+    };
+    let source = match edgesim_model::input::read_handler(&args.handler) {
+        Ok(source) => source,
+        Err(e) => return Ok(usage(format!("cannot read {e}"))),
+    };
+    let kvs = match &args.kvs {
+        None => None,
+        Some(path) => match edgesim_model::input::read_handler(path) {
+            Ok(text) => Some((path.display().to_string(), text)),
+            Err(e) => return Ok(usage(format!("cannot read {e}"))),
+        },
+    };
+    let input = edgesim_triggers::check::CheckInput {
+        path: args.handler.display().to_string(),
+        source,
+        cf_function: args.cf_function,
+        runtime: args.runtime,
+        memory_mb: args.memory_mb,
+        timeout_ms: args.timeout_ms,
+        env: args.env,
+        layers: args.layers,
+        vpc: args.vpc,
+        version: args.function_version,
+        region: args.region,
+        kvs,
+    };
+    let findings = edgesim_triggers::check::check(&input, stage);
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == edgesim_triggers::check::Severity::Error)
+        .count();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"ok": errors == 0, "stage": stage.as_str(), "findings": findings})
+        );
+    } else {
+        for f in &findings {
+            let level = match f.severity {
+                edgesim_triggers::check::Severity::Error => "error",
+                edgesim_triggers::check::Severity::Warning => "warning",
+            };
+            println!("{level} [{}]: {}", f.rule, f.message);
+        }
+        println!(
+            "{}: {errors} error(s), {} warning(s) at {stage}",
+            input.path,
+            findings.len() - errors
+        );
+    }
+    Ok(if errors == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -60,6 +60,8 @@ enum Command {
 enum TriggerCommand {
     /// Run a handler once on a CloudFront-shaped event, as CloudFront would.
     Test(Box<cmd_trigger::Args>),
+    /// Preflight a function before a deploy: every limit and restriction it breaks, at once.
+    Check(Box<cmd_trigger::CheckArgs>),
 }
 
 /// Exit status of a command whose output pipe was closed, as a shell
@@ -111,6 +113,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => cmd_replay::run(*args),
         Command::Report(args) => cmd_report::run(args),
         Command::Trigger(TriggerCommand::Test(args)) => cmd_trigger::run(*args),
+        Command::Trigger(TriggerCommand::Check(args)) => cmd_trigger::run_check(*args),
         Command::Workload(command) => cmd_workload::run(command),
     };
     match result {

@@ -194,6 +194,7 @@ golden! {
     ab_test_js => "ab-test-js", ["viewers.requests_per_sec=250"],
     ab_test_py => "ab-test-py", ["viewers.requests_per_sec=250"],
     cache_sizes => "cache-sizes", ["viewers.requests_per_sec=100"],
+    cff_redirect => "cff-redirect", ["viewers.requests_per_sec=250"],
     cloudfront_scale => "cloudfront-scale", ["simulation.duration_secs=20", "viewers.requests_per_sec=2000"],
     continuous_deployment => "continuous-deployment", ["viewers.requests_per_sec=20"],
     device_content => "device-content", ["viewers.requests_per_sec=250"],

@@ -189,6 +189,9 @@ impl Handler for BuiltinHandler {
             log_truncated: false,
             cold_start,
             variant,
+            kvs_reads: 0,
+            origin_change: None,
+            compute_utilization: None,
         }
     }
 
