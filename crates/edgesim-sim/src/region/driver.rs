@@ -79,6 +79,8 @@ struct Event<'a> {
     viewer_side_us: u64,
     /// The A/B variant a function assigned, if any.
     variant: Option<String>,
+    /// The origin a CloudFront Function chose at viewer-request, if any.
+    origin_change: Option<edgesim_triggers::OriginChange>,
 }
 
 impl RegionSim {
@@ -148,6 +150,7 @@ impl RegionSim {
                         },
                         viewer_side_us: 0,
                         variant: None,
+                        origin_change: None,
                     },
                 ))
             }
@@ -256,6 +259,7 @@ impl RegionSim {
         )?;
         e.viewer_side_us += inv.duration_us;
         e.variant = inv.variant.as_ref().map(|v| v.name.to_string());
+        e.origin_change = inv.origin_change.clone();
         let (status, source, bytes) = match step_of(inv.outcome) {
             Step::Continue => return None,
             Step::Respond(resp) => (
@@ -431,8 +435,16 @@ impl RegionSim {
 
         // 4. origin-request. An answer that does not reach the origin is
         // the function's.
+        let mut group = None;
         if let Some(e) = event.as_deref_mut() {
-            e.request.origin = Some(cf_origin(&self.scenario.origins[default_origin]));
+            e.request.origin = Some(match &e.origin_change {
+                None => cf_origin(&self.scenario.origins[default_origin]),
+                Some(change) => {
+                    let (origin, failover) = self.origin_of_change(change, default_origin);
+                    group = failover;
+                    origin
+                }
+            });
             if let Some(inv) = self.origin_request(e, remote, rngs, &mut clock) {
                 self.pops[pop_local].counters.function_answers += 1;
                 return self.store_answer(
@@ -493,10 +505,16 @@ impl RegionSim {
             rngs,
         );
         clock.fetch(fetch);
-        if let Some((backup, on)) = &self.scenario.origins[origin].failover
-            && on.contains(&fetched)
-        {
-            let backup = *backup;
+        // The group a CloudFront Function made, else the origin's own.
+        let fail_to = match &group {
+            Some((backup, on)) => on.contains(&fetched).then_some(*backup),
+            None => self.scenario.origins[origin]
+                .failover
+                .as_ref()
+                .filter(|(_, on)| on.contains(&fetched))
+                .map(|&(backup, _)| backup),
+        };
+        if let Some(backup) = fail_to {
             if let Some(e) = event.as_deref_mut() {
                 e.request.origin = Some(cf_origin(&self.scenario.origins[backup]));
                 // The request already counts as an origin fetch: what the
@@ -557,6 +575,42 @@ impl RegionSim {
         self.store_answer(
             object, &trip, pop_local, key, origin, answer, &clock, now_us,
         )
+    }
+
+    /// The origin a CloudFront Function's origin helper names, as the
+    /// event's origin, and the failover group it made: by id
+    /// (`selectRequestOriginById`, `createRequestOriginGroup`) or by domain
+    /// (`updateRequestOrigin`); a name that is no origin of the scenario
+    /// stays as given and does not resolve (502).
+    fn origin_of_change(
+        &self,
+        change: &edgesim_triggers::OriginChange,
+        default_origin: usize,
+    ) -> (edgesim_triggers::Origin, Option<(usize, Vec<u16>)>) {
+        use edgesim_triggers::OriginChange;
+        let by_name = |name: &str| match self.origin_index(name) {
+            Some(i) => cf_origin(&self.scenario.origins[i]),
+            None => edgesim_triggers::Origin::custom(name),
+        };
+        match change {
+            OriginChange::Update {
+                domain_name: Some(domain),
+                ..
+            } => (by_name(domain), None),
+            OriginChange::Update { .. } => {
+                (cf_origin(&self.scenario.origins[default_origin]), None)
+            }
+            OriginChange::Select { origin_id } => (by_name(origin_id), None),
+            OriginChange::Group {
+                primary,
+                secondary,
+                failover_status_codes,
+            } => (
+                by_name(primary),
+                self.origin_index(secondary)
+                    .map(|b| (b, failover_status_codes.clone())),
+            ),
+        }
     }
 
     /// Step 4: the origin-request function, if any, where the fetch

@@ -216,10 +216,11 @@ impl RegionSim {
         })
     }
 
-    /// [`Self::invoke`] in the Lambda@Edge region: with `(pop, true)` the
-    /// invocation also pays a round trip between the PoP and its regional
-    /// edge cache's region (sampled like every round trip, counted as the
-    /// stage's `trip_us`).
+    /// [`Self::invoke`] where the function runs: a Lambda@Edge function in
+    /// the Lambda@Edge region, so with `(pop, true)` the invocation also
+    /// pays a round trip between the PoP and its regional edge cache's
+    /// region (sampled like every round trip, counted as the stage's
+    /// `trip_us`); a CloudFront Function at the PoP itself, at no trip.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn invoke_in_region(
         &mut self,
@@ -231,8 +232,12 @@ impl RegionSim {
         (pop_local, remote): (usize, bool),
         rngs: &mut EpochRngs,
     ) -> Option<Invocation> {
+        let at_pop = self.behaviors[behavior]
+            .as_ref()
+            .and_then(|r| r.handlers[stage as usize].as_ref())
+            .is_some_and(|h| h.runs_at_pop());
         let mut inv = self.invoke(behavior, stage, req, resp, ctx)?;
-        if remote {
+        if remote && !at_pop {
             let trip_us = crate::network::sample_rtt_us(
                 &self.scenario.network,
                 &self.pops[pop_local].regional_path,
@@ -281,6 +286,7 @@ impl RegionSim {
         let s = &mut runtime.stats[stage as usize];
         s.invocations += 1;
         s.cold_starts += u64::from(inv.cold_start);
+        s.kvs_reads += u64::from(inv.kvs_reads);
         s.duration_us += inv.duration_us;
         s.log_lines += inv.log_lines;
         s.log_truncated += u64::from(inv.log_truncated);
