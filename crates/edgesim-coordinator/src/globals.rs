@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use edgesim_migration::{Controller, GateMetric, Observation};
 use edgesim_model::Scenario;
+use edgesim_model::cities;
 use edgesim_model::events::EventKind;
 use edgesim_report::MigrationSummary;
 use edgesim_sim::{Demand, RegionEpochReport, Routing, controls};
@@ -109,9 +110,10 @@ impl Globals {
         for region in &mut demand {
             for d in region.iter_mut() {
                 let c = &scenario.viewers.countries[d.country];
-                let mut m = scenario
-                    .traffic
-                    .multiplier(t_us, f64::from(c.utc_offset_hours));
+                let mut m = match c.cities.get(d.city).and_then(|x| cities::city(x.city)) {
+                    Some(city) => scenario.traffic.city_multiplier(t_us, city),
+                    None => scenario.traffic.multiplier(t_us, 0.0),
+                };
                 if let Some((factor, _, countries)) = &flash
                     && (countries.is_empty() || countries.contains(&d.country))
                 {
