@@ -201,10 +201,20 @@ async fn quickstart_scenario_behaves_as_documented() {
     let total: u64 = us.iter().map(|r| r.1).sum();
     for pop in ["iad", "ord", "sfo"] {
         let n = us.iter().find(|r| r.0 == pop).map_or(0, |r| r.1);
-        assert!(n as f64 > 0.1 * total as f64, "{pop}: {n} of {total} ({us:?})");
+        assert!(
+            n as f64 > 0.1 * total as f64,
+            "{pop}: {n} of {total} ({us:?})"
+        );
     }
     // Every PoP of the quickstart serves someone.
-    assert!(s.pops.iter().all(|p| p.requests > 0), "{:?}", s.pops.iter().map(|p| (&p.id, p.requests)).collect::<Vec<_>>());
+    assert!(
+        s.pops.iter().all(|p| p.requests > 0),
+        "{:?}",
+        s.pops
+            .iter()
+            .map(|p| (&p.id, p.requests))
+            .collect::<Vec<_>>()
+    );
     // Far from the single us-east-1 origin means slower misses: Sydney's
     // p99 exceeds Washington's.
     let pop = |id: &str| s.pops.iter().find(|p| p.id == id).unwrap();
