@@ -48,6 +48,9 @@ impl Globals {
             .migration
             .as_ref()
             .map(|m| Controller::new(&m.spec, scenario.simulation.epoch_us));
+        // Every PoP up: the routing of epoch 0 unless an outage starts then
+        // (kept, since routing every city costs cities x PoPs round trips).
+        let routing = Routing::nearest(scenario);
         Globals {
             needs_latency: scenario
                 .migration
@@ -62,7 +65,7 @@ impl Globals {
                 .map(|o| o.faults.throttle_rps.map(|l| (l, Vec::new())))
                 .collect(),
             fetch_shares: {
-                let viewers: Vec<f64> = Routing::nearest(scenario)
+                let viewers: Vec<f64> = routing
                     .demand(scenario, scenario.viewers.requests_per_sec)
                     .iter()
                     .map(|region| region.iter().map(|d| d.requests_per_sec).sum())
@@ -75,7 +78,7 @@ impl Globals {
             },
             slowdown: vec![1.0; scenario.origins.len()],
             down_before: vec![false; scenario.pops.len()],
-            routing: None,
+            routing: Some((vec![false; scenario.pops.len()], routing)),
             utilisation: vec![Vec::new(); scenario.origins.len()],
         }
     }
