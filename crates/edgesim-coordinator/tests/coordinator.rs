@@ -173,7 +173,8 @@ async fn quickstart_scenario_behaves_as_documented() {
         "{}",
         s.totals.offload_requests
     );
-    // Viewers are served by their nearest PoP.
+    // Viewers are served by the PoP nearest their city: most of a country's
+    // requests go to the PoP of its largest cities.
     for (country, pop) in [
         ("DE", "fra"),
         ("GB", "lhr"),
@@ -181,15 +182,39 @@ async fn quickstart_scenario_behaves_as_documented() {
         ("JP", "nrt"),
         ("AU", "syd"),
         ("BR", "gru"),
-        ("US", "ord"),
     ] {
         let r = s
             .routes
             .iter()
-            .find(|r| r.country == country)
+            .filter(|r| r.country == country)
+            .max_by_key(|r| r.requests)
             .unwrap_or_else(|| panic!("no route for {country}"));
         assert_eq!(r.pop, pop, "{country}");
     }
+    // The United States spreads over its three PoPs, each taking a real share.
+    let us: Vec<(&str, u64)> = s
+        .routes
+        .iter()
+        .filter(|r| r.country == "US")
+        .map(|r| (r.pop.as_str(), r.requests))
+        .collect();
+    let total: u64 = us.iter().map(|r| r.1).sum();
+    for pop in ["iad", "ord", "sfo"] {
+        let n = us.iter().find(|r| r.0 == pop).map_or(0, |r| r.1);
+        assert!(
+            n as f64 > 0.1 * total as f64,
+            "{pop}: {n} of {total} ({us:?})"
+        );
+    }
+    // Every PoP of the quickstart serves someone.
+    assert!(
+        s.pops.iter().all(|p| p.requests > 0),
+        "{:?}",
+        s.pops
+            .iter()
+            .map(|p| (&p.id, p.requests))
+            .collect::<Vec<_>>()
+    );
     // Far from the single us-east-1 origin means slower misses: Sydney's
     // p99 exceeds Washington's.
     let pop = |id: &str| s.pops.iter().find(|p| p.id == id).unwrap();

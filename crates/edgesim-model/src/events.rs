@@ -49,8 +49,14 @@ pub struct RawTraffic {
     pub peak_local_hour: Option<Spanned<f64>>,
     /// Growth of all rates per simulated hour (0.1 = +10% per hour).
     pub growth_per_hour: Option<Spanned<f64>>,
-    /// Local hour at which the run starts in UTC (default 12: noon UTC).
+    /// Local hour at which the run starts in UTC (default 12: noon UTC), on
+    /// [`DEFAULT_START_DATE_UNIX`]'s date.
     pub start_utc_hour: Option<Spanned<f64>>,
+    /// The date and time the run starts, RFC 3339 with an offset
+    /// (`"2026-07-01T18:00:00Z"`): gives the date as well, so daylight
+    /// saving is what the tz database says for it. Supersedes
+    /// `start_utc_hour` (giving both is an error).
+    pub start: Option<Spanned<String>>,
     /// 24 relative rates, one per UTC hour (index 0: 00:00-01:00 UTC),
     /// for every country alike: a measured time-of-day curve (e.g. from
     /// access logs) instead of `diurnal_amplitude`. Normalised to mean 1.
@@ -150,6 +156,9 @@ pub struct Traffic {
     pub growth_per_hour: f64,
     /// UTC hour at simulated time 0.
     pub start_utc_hour: f64,
+    /// Simulated time 0 in seconds since 1970-01-01 UTC (its hour of day is
+    /// `start_utc_hour`).
+    pub start_unix_secs: i64,
     /// Rate multiplier per UTC hour (mean 1), if given.
     pub hourly_profile: Option<[f64; 24]>,
 }
@@ -161,12 +170,50 @@ impl Default for Traffic {
             peak_local_hour: 20.0,
             growth_per_hour: 0.0,
             start_utc_hour: 12.0,
+            start_unix_secs: DEFAULT_START_DATE_UNIX + 12 * 3600,
             hourly_profile: None,
         }
     }
 }
 
+/// 2026-01-01T00:00:00Z: the date of a run that gives `start_utc_hour` but
+/// no `start` (northern-hemisphere standard time, southern summer time).
+pub const DEFAULT_START_DATE_UNIX: i64 = 1_767_225_600;
+
 impl Traffic {
+    /// Seconds since 1970-01-01 UTC at simulated time `t_us`.
+    pub fn unix_secs_at(&self, t_us: u64) -> i64 {
+        self.start_unix_secs
+            .saturating_add(i64::try_from(t_us / 1_000_000).unwrap_or(i64::MAX))
+    }
+
+    /// Rate multiplier at simulated time `t_us` for a whole country: its
+    /// cities' multipliers weighted by their shares.
+    pub fn country_multiplier(&self, t_us: u64, country: &crate::CountryDemand) -> f64 {
+        if self.diurnal_amplitude > 0.0 {
+            country
+                .cities
+                .iter()
+                .filter_map(|c| {
+                    Some(c.share * self.city_multiplier(t_us, crate::cities::city(c.city)?))
+                })
+                .sum()
+        } else {
+            self.multiplier(t_us, 0.0)
+        }
+    }
+
+    /// Rate multiplier at simulated time `t_us` for viewers of `city`: the
+    /// diurnal curve at the city's local time (its time zone's offset at
+    /// that instant, daylight saving included).
+    pub fn city_multiplier(&self, t_us: u64, city: &crate::cities::City) -> f64 {
+        if self.diurnal_amplitude > 0.0 {
+            self.multiplier(t_us, city.utc_offset_hours(self.unix_secs_at(t_us)))
+        } else {
+            self.multiplier(t_us, 0.0)
+        }
+    }
+
     /// Rate multiplier at simulated time `t_us` for a country whose local
     /// time is UTC + `utc_offset_hours`.
     pub fn multiplier(&self, t_us: u64, utc_offset_hours: f64) -> f64 {

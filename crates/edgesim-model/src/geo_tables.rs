@@ -1809,10 +1809,20 @@ pub fn country_place(code: &str) -> Option<&'static CountryPlace> {
         .filter(|p| p.code == COUNTRIES[i].code)
 }
 
-/// The `CloudFront-Viewer-*` location of viewers in a country (case-insensitive code); `None`
-/// for countries not in the table.
+/// The `CloudFront-Viewer-*` location of a viewer in a country's largest city (case-insensitive
+/// code, from [`crate::cities`]); `None` for countries not in the table.
 pub fn viewer_location(code: &str) -> Option<edgesim_triggers::ViewerLocation> {
-    COUNTRIES[country_index(code)?].viewer_location()
+    let first = crate::cities::of_country(code).start;
+    if crate::cities::of_country(code).is_empty() {
+        return None;
+    }
+    crate::cities::viewer_location(u32::try_from(first).ok()?)
+}
+
+/// The `CloudFront-Viewer-ASN` of a country's viewers: that of its largest access network where
+/// [`COUNTRY_PLACES`] models one, empty (header left out) elsewhere.
+pub fn asn_of(code: &str) -> &'static str {
+    country_place(code).map_or("", |p| p.asn)
 }
 
 /// Looks up an edge location by IATA code (case-insensitive).
@@ -1822,9 +1832,49 @@ pub fn pop_city(code: &str) -> Option<&'static PopCity> {
         .find(|p| p.code.eq_ignore_ascii_case(code))
 }
 
-/// Looks up a viewer country by ISO 3166-1 alpha-2 code (case-insensitive).
+/// Looks up a viewer country by ISO 3166-1 alpha-2 code (case-insensitive): every country of
+/// the city table ([`crate::cities`]). The countries of [`COUNTRIES`] keep their population
+/// centre, device mix and standard offset; the others are placed at their largest city, with
+/// the mean device mix of [`COUNTRIES`] and that city's UTC offset on 2026-01-01.
 pub fn country(code: &str) -> Option<&'static CountryInfo> {
-    COUNTRIES.iter().find(|c| c.code.eq_ignore_ascii_case(code))
+    let code = code.to_ascii_uppercase();
+    let all = all_countries();
+    all.binary_search_by(|c| c.code.cmp(code.as_str()))
+        .ok()
+        .map(|i| &all[i])
+}
+
+/// Every viewer country, sorted by code.
+pub fn all_countries() -> &'static [CountryInfo] {
+    use std::sync::OnceLock;
+    static ALL: OnceLock<Vec<CountryInfo>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let n = COUNTRIES.len() as f64;
+        let mut mean = [0.0; 4];
+        for c in COUNTRIES {
+            for (m, d) in mean.iter_mut().zip(c.devices) {
+                *m += d / n;
+            }
+        }
+        let mut out: Vec<CountryInfo> = crate::cities::country_codes()
+            .filter_map(|code| {
+                if let Some(c) = COUNTRIES.iter().find(|c| c.code == code) {
+                    return Some(*c);
+                }
+                let first = crate::cities::all().get(crate::cities::of_country(code).start)?;
+                Some(CountryInfo {
+                    code: first.country,
+                    name: crate::cities::country_name(code).unwrap_or(first.country),
+                    lat: first.location.lat,
+                    lon: first.location.lon,
+                    utc_offset_hours: first.utc_offset_hours(1_767_225_600) as f32,
+                    devices: mean,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.code.cmp(b.code));
+        out
+    })
 }
 
 /// Looks up an AWS region by code (case-insensitive).
@@ -1912,11 +1962,13 @@ mod tests {
     #[test]
     fn viewer_location_lookup() {
         let de = viewer_location("de").unwrap();
+        // The largest city of the table; GeoNames' German admin1 codes are FIPS, so no region.
         assert_eq!(
             (de.country_name, de.city, de.region_code, de.time_zone),
-            ("Germany", "Berlin", "BE", "Europe/Berlin")
+            ("Germany", "Berlin", "", "Europe/Berlin")
         );
-        assert_eq!(viewer_location("US").unwrap().metro_code, "501");
+        assert_eq!(viewer_location("US").unwrap().metro_code, "");
+        assert_eq!(viewer_location("US").unwrap().region_code, "NY");
         assert!(viewer_location("ZZ").is_none());
         assert!(viewer_location("D").is_none());
         assert_eq!(country_place("JP").unwrap().time_zone, "Asia/Tokyo");

@@ -7,6 +7,7 @@
 //! as a [`Diagnostic`] that names the file, line, column and entity.
 
 pub mod cflog;
+pub mod cities;
 pub mod cost;
 pub mod dist;
 pub mod events;
@@ -28,7 +29,8 @@ pub mod workload;
 
 pub use dist::Dist;
 pub use scenario::{
-    AgentFailurePolicy, Catalog, CountryDemand, Device, Network, ObjectClass, Origin, OriginFaults,
-    OriginKind, OriginShield, Pop, Region, RegionalCache, Scenario, Simulation, Variant, Viewers,
+    AgentFailurePolicy, Catalog, CityShare, CountryDemand, Device, Network, ObjectClass, Origin,
+    OriginFaults, OriginKind, OriginShield, Pop, Region, RegionalCache, Scenario, Simulation,
+    Variant, Viewers,
 };
 pub use source::{Diagnostic, Diagnostics, Warning};

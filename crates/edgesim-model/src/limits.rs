@@ -277,7 +277,7 @@ fn mul_add(a: u64, b: u64, c: u64) -> u64 {
 
 /// Expected requests over the run and in its busiest epoch: exactly as
 /// the coordinator shapes the rate when the run has few enough epochs to
-/// sum (at most [`MAX_EPOCHS`], and at most 20 million epoch × country
+/// sum (at most [`MAX_EPOCHS`], and at most 20 million epoch × city
 /// terms), else an upper bound (`true`).
 fn requests(s: &Scenario) -> (f64, f64, bool) {
     let sim = &s.simulation;
@@ -294,7 +294,8 @@ fn requests(s: &Scenario) -> (f64, f64, bool) {
             _ => None,
         })
         .collect();
-    let terms = epochs.saturating_mul(countries.len().max(1) as u64);
+    let cities: usize = countries.iter().map(|c| c.cities.len()).sum();
+    let terms = epochs.saturating_mul(cities.max(1) as u64);
     if epochs <= MAX_EPOCHS && terms <= 20_000_000 {
         let (mut total, mut peak) = (0.0f64, 0.0f64);
         for k in 0..epochs {
@@ -305,9 +306,7 @@ fn requests(s: &Scenario) -> (f64, f64, bool) {
                 .iter()
                 .enumerate()
                 .map(|(i, c)| {
-                    let mut m = s
-                        .traffic
-                        .multiplier(span.start, f64::from(c.utc_offset_hours));
+                    let mut m = s.traffic.country_multiplier(span.start, c);
                     if let Some((_, factor, only)) = flash
                         && (only.is_empty() || only.contains(&i))
                     {

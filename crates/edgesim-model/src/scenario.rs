@@ -435,8 +435,37 @@ pub struct CountryDemand {
     pub weight: f64,
     /// Device mix, by [`Device`] index, summing to 1.
     pub devices: [f64; 4],
-    /// Standard-time offset of its main population centre, hours.
-    pub utc_offset_hours: f32,
+    /// Its cities (see [`crate::cities`]), largest first; shares sum to 1.
+    pub cities: Vec<CityShare>,
+}
+
+/// One city's share of its country's viewers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CityShare {
+    /// Index into [`crate::cities::all`].
+    pub city: u32,
+    /// The city's coordinates: where its viewers are routed from.
+    pub location: LatLon,
+    /// Share of the country's viewers and requests (its share of the
+    /// population of the country's cities in the table).
+    pub share: f64,
+}
+
+/// The cities of a country of the table, with their shares of its viewers.
+fn city_shares(code: &str) -> Vec<CityShare> {
+    let range = crate::cities::of_country(code);
+    let cities = &crate::cities::all()[range.clone()];
+    let total: f64 = cities.iter().map(|c| c.population as f64).sum();
+    range
+        .zip(cities)
+        .filter_map(|(i, c)| {
+            Some(CityShare {
+                city: u32::try_from(i).ok()?,
+                location: c.location,
+                share: c.population as f64 / total,
+            })
+        })
+        .collect()
 }
 
 /// Largest delay `[network]` accepts for jitter, edge processing and a
@@ -1851,6 +1880,31 @@ impl Validator {
             "in [0, 24)",
             &mut out.start_utc_hour,
         );
+        out.start_unix_secs =
+            crate::events::DEFAULT_START_DATE_UNIX + (out.start_utc_hour * 3600.0).round() as i64;
+        if let Some(start) = &t.start {
+            match start.get_ref().parse::<jiff::Timestamp>() {
+                Err(e) => self.err(
+                    start.span(),
+                    "traffic",
+                    format!(
+                        "start must be an RFC 3339 date-time with an offset, e.g. \
+                         \"2026-07-01T18:00:00Z\", got {:?}: {e}",
+                        start.get_ref()
+                    ),
+                ),
+                Ok(_) if t.start_utc_hour.is_some() => self.err(
+                    start.span(),
+                    "traffic",
+                    "give either start or start_utc_hour, not both (start supersedes it)",
+                ),
+                Ok(at) => {
+                    let secs = at.as_second();
+                    out.start_unix_secs = secs;
+                    out.start_utc_hour = secs.rem_euclid(86_400) as f64 / 3600.0;
+                }
+            }
+        }
         if let Some(p) = &t.hourly_profile {
             let values = p.get_ref();
             let sum: f64 = values.iter().sum();
@@ -2215,7 +2269,7 @@ impl Validator {
                 },
                 weight: w,
                 devices: mix.unwrap_or(info.devices),
-                utc_offset_hours: info.utc_offset_hours,
+                cities: city_shares(info.code),
             });
         }
         countries.sort_by(|a, b| a.code.cmp(&b.code));

@@ -253,50 +253,118 @@ impl ObjectSampler {
     }
 }
 
-/// A synthetic viewer: a stable id and a device.
+/// A synthetic viewer: a stable id, a device and the city it lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Viewer {
     /// Stable across the run (and across runs with the same seed).
     pub id: u64,
     /// Device class.
     pub device: Device,
+    /// Its city: index into [`crate::cities::all`]. Stable like the device.
+    pub city: u32,
 }
 
-/// The viewer population of each country.
+/// Salt of the hash that places a replayed viewer (an id from a log) in a city.
+const CITY_SALT: u64 = 0x6369_7479_5f6f_665f;
+
+/// One country's viewers: indices `0..n`, cut into one contiguous range per city.
+#[derive(Debug, Clone)]
+struct CountryPool {
+    /// Cumulative device mix.
+    devices: [f64; 4],
+    /// Per city (largest first): its table index and the first viewer index of its range.
+    cities: Vec<(u32, u64)>,
+    /// Cumulative city shares (for viewers known only by id).
+    shares: Vec<f64>,
+    /// Viewers in all.
+    n: u64,
+}
+
+impl CountryPool {
+    /// Viewer indices of the city at `local` (position in the country's cities).
+    fn range(&self, local: usize) -> (u64, u64) {
+        let start = self.cities.get(local).map_or(0, |c| c.1);
+        let end = self.cities.get(local + 1).map_or(self.n, |c| c.1);
+        (start, end.max(start + 1).min(self.n.max(1)))
+    }
+}
+
+/// The viewer population of each country, each viewer living in one of its cities.
 #[derive(Debug, Clone)]
 pub struct ViewerPool {
-    /// Per country: (population, cumulative device mix).
-    countries: Vec<(u64, [f64; 4])>,
+    countries: Vec<CountryPool>,
     seed: u64,
 }
 
 impl ViewerPool {
-    /// Splits `viewers.population` over countries by weight (at least one
-    /// viewer each).
+    /// Splits `viewers.population` over countries by weight, and each country's over its
+    /// cities by their shares (at least one viewer each).
     pub fn new(viewers: &Viewers, seed: u64) -> Self {
         let countries = viewers
             .countries
             .iter()
             .map(|c| {
-                let n = ((viewers.population as f64 * c.weight).round() as u64).max(1);
-                let mut cum = [0.0; 4];
+                let total = (viewers.population as f64 * c.weight).round().max(1.0);
+                let mut devices = [0.0; 4];
                 let mut acc = 0.0;
                 for (i, w) in c.devices.iter().enumerate() {
                     acc += w;
-                    cum[i] = acc;
+                    devices[i] = acc;
                 }
-                (n, cum)
+                let mut cities = Vec::with_capacity(c.cities.len());
+                let mut shares = Vec::with_capacity(c.cities.len());
+                let (mut n, mut cum) = (0u64, 0.0);
+                for city in &c.cities {
+                    cities.push((city.city, n));
+                    n += ((total * city.share).round() as u64).max(1);
+                    cum += city.share;
+                    shares.push(cum);
+                }
+                CountryPool {
+                    devices,
+                    cities,
+                    shares,
+                    n: n.max(1),
+                }
             })
             .collect();
         Self { countries, seed }
     }
 
-    /// Picks a viewer of country `country` (index into the scenario's
-    /// countries) uniformly from its population.
+    /// Picks a viewer of country `country` (index into the scenario's countries) uniformly
+    /// from its population.
     #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, country: usize, rng: &mut R) -> Viewer {
-        let (n, _) = self.countries[country];
-        let index = rng.random_range(0..n);
+        let index = rng.random_range(0..self.countries[country].n);
+        self.viewer(country, index)
+    }
+
+    /// Picks a viewer uniformly among those of the city at position `local` in `country`'s
+    /// cities whose slice is `slice` of `slices`: a city's viewers are cut into `slices`
+    /// contiguous parts, one per PoP it is spread over, so each viewer keeps its PoP.
+    #[inline]
+    pub fn sample_in<R: Rng + ?Sized>(
+        &self,
+        country: usize,
+        local: usize,
+        slice: u32,
+        slices: u32,
+        rng: &mut R,
+    ) -> Viewer {
+        let (start, end) = self.countries[country].range(local);
+        let len = end - start;
+        let slices = u64::from(slices.max(1));
+        let slice = u64::from(slice) % slices;
+        let (a, b) = (
+            start + len * slice / slices,
+            start + len * (slice + 1) / slices,
+        );
+        let index = if b > a {
+            rng.random_range(a..b)
+        } else {
+            // Fewer viewers than slices: the slice's one viewer.
+            start + slice % len.max(1)
+        };
         self.viewer(country, index)
     }
 
@@ -304,10 +372,29 @@ impl ViewerPool {
     #[inline]
     pub fn viewer(&self, country: usize, index: u64) -> Viewer {
         let id = mix64(((country as u64) << 40) ^ index);
-        let (_, cum) = &self.countries[country];
-        let u = unit_f64(mix64(self.seed ^ VIEWER_SALT ^ id)) * cum[3];
-        let device = Device::ALL[cum.iter().position(|&c| u < c).unwrap_or(3)];
-        Viewer { id, device }
+        let pool = &self.countries[country];
+        let u = unit_f64(mix64(self.seed ^ VIEWER_SALT ^ id)) * pool.devices[3];
+        let device = Device::ALL[pool.devices.iter().position(|&c| u < c).unwrap_or(3)];
+        let local = pool
+            .cities
+            .partition_point(|c| c.1 <= index)
+            .saturating_sub(1);
+        let city = pool.cities.get(local).map_or(0, |c| c.0);
+        Viewer { id, device, city }
+    }
+
+    /// A viewer known only by its id (a replayed log's): placed in one of `country`'s cities
+    /// by a hash of the id, weighted by the cities' shares, so always the same one.
+    pub fn with_id(&self, country: usize, id: u64, device: Device) -> Viewer {
+        let pool = &self.countries[country];
+        let u = unit_f64(mix64(self.seed ^ CITY_SALT ^ id))
+            * pool.shares.last().copied().unwrap_or(1.0);
+        let local = pool
+            .shares
+            .partition_point(|&c| c <= u)
+            .min(pool.cities.len().saturating_sub(1));
+        let city = pool.cities.get(local).map_or(0, |c| c.0);
+        Viewer { id, device, city }
     }
 }
 
@@ -458,7 +545,11 @@ mod tests {
                 location: LatLon { lat: 0.0, lon: 0.0 },
                 weight: 1.0,
                 devices: [0.5, 0.3, 0.2, 0.0],
-                utc_offset_hours: 1.0,
+                cities: vec![crate::CityShare {
+                    city: 0,
+                    location: LatLon { lat: 0.0, lon: 0.0 },
+                    share: 1.0,
+                }],
             }],
             population: 100_000,
         };
@@ -471,5 +562,109 @@ mod tests {
         assert!((n[1] as f64 / 1e5 - 0.3).abs() < 0.01);
         assert_eq!(n[3], 0);
         assert_eq!(pool.viewer(0, 5), pool.viewer(0, 5));
+    }
+}
+
+#[cfg(test)]
+mod city_tests {
+    use super::*;
+
+    const SCENARIO: &str = r#"
+[simulation]
+duration_secs = 10
+[[pops]]
+id = "iad"
+city = "IAD"
+cache_bytes = 1000
+[[origins]]
+id = "o"
+kind = "s3"
+location = "us-east-1"
+[catalog]
+objects = 100
+zipf_alpha = 0.8
+size = "1KiB"
+ttl_secs = 60
+[viewers]
+requests_per_sec = 100
+population = 100000
+countries = { US = 1, TK = 0.01 }
+"#;
+
+    #[test]
+    fn a_viewers_city_is_stable_and_follows_population() {
+        let s = crate::Scenario::from_toml("c.toml", SCENARIO).unwrap();
+        let us = s
+            .viewers
+            .countries
+            .iter()
+            .position(|c| c.code == "US")
+            .unwrap();
+        let pool = ViewerPool::new(&s.viewers, 7);
+        let mut rng = Pcg64Mcg::seed_from_u64(1);
+        let mut per_city = std::collections::BTreeMap::<u32, u32>::new();
+        for _ in 0..20_000 {
+            let v = pool.sample(us, &mut rng);
+            // The same viewer, asked for again, lives in the same city.
+            let again = (0..1_000_000u64)
+                .map(|i| pool.viewer(us, i))
+                .find(|w| w.id == v.id)
+                .unwrap();
+            assert_eq!(again.city, v.city);
+            assert_eq!(crate::cities::city(v.city).unwrap().country, "US");
+            *per_city.entry(v.city).or_default() += 1;
+            if per_city.values().sum::<u32>() >= 300 {
+                break;
+            }
+        }
+        assert!(per_city.len() > 10, "{per_city:?}");
+        // Shares follow population: New York City is the most sampled.
+        let nyc = crate::cities::find("US", "New York City").unwrap();
+        let top = per_city.iter().max_by_key(|e| *e.1).unwrap().0;
+        assert_eq!(*top, nyc);
+        // A city's sampled viewers are that city's.
+        for local in 0..s.viewers.countries[us].cities.len() {
+            let want = s.viewers.countries[us].cities[local].city;
+            for slice in 0..3 {
+                let v = pool.sample_in(us, local, slice, 3, &mut rng);
+                assert_eq!(v.city, want);
+            }
+        }
+        // Replayed ids land in a city of their country, always the same one.
+        let tk = s
+            .viewers
+            .countries
+            .iter()
+            .position(|c| c.code == "TK")
+            .unwrap();
+        let a = pool.with_id(us, 42, Device::Mobile);
+        assert_eq!(a, pool.with_id(us, 42, Device::Mobile));
+        assert_eq!(
+            crate::cities::city(pool.with_id(tk, 9, Device::Desktop).city)
+                .unwrap()
+                .country,
+            "TK"
+        );
+    }
+
+    #[test]
+    fn slices_of_a_city_are_disjoint() {
+        let s = crate::Scenario::from_toml("c.toml", SCENARIO).unwrap();
+        let us = s
+            .viewers
+            .countries
+            .iter()
+            .position(|c| c.code == "US")
+            .unwrap();
+        let pool = ViewerPool::new(&s.viewers, 7);
+        let mut rng = Pcg64Mcg::seed_from_u64(2);
+        let ids = |slice, rng: &mut Pcg64Mcg| {
+            (0..2_000)
+                .map(|_| pool.sample_in(us, 0, slice, 2, rng).id)
+                .collect::<std::collections::HashSet<u64>>()
+        };
+        let (a, b) = (ids(0, &mut rng), ids(1, &mut rng));
+        assert!(a.len() > 100 && b.len() > 100);
+        assert!(a.is_disjoint(&b));
     }
 }

@@ -474,3 +474,51 @@ fn negative_or_absurd_delays_are_refused_with_the_bound() {
     .expect("the bounds themselves are allowed");
     assert_eq!(s.network.last_mile_ms[3], 10_000.0);
 }
+
+#[test]
+fn traffic_start_is_a_utc_date_time_that_supersedes_start_utc_hour() {
+    let with = |traffic: &str| format!("{VALID}\n[traffic]\n{traffic}\n");
+    let s = Scenario::from_toml("s.toml", &with("start = \"2026-07-01T18:30:00Z\"")).unwrap();
+    assert_eq!(s.traffic.start_utc_hour, 18.5);
+    assert_eq!(s.traffic.start_unix_secs, 1_782_930_600);
+    // An offset is converted to UTC.
+    let s = Scenario::from_toml("s.toml", &with("start = \"2026-07-01T20:30:00+02:00\"")).unwrap();
+    assert_eq!(s.traffic.start_unix_secs, 1_782_930_600);
+    // Without start: start_utc_hour on 2026-01-01.
+    let s = Scenario::from_toml("s.toml", &with("start_utc_hour = 6")).unwrap();
+    assert_eq!(s.traffic.start_unix_secs, 1_767_225_600 + 6 * 3600);
+
+    let e = errors(&with("start = \"2026-07-01 noon\""));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].contains("start must be an RFC 3339 date-time with an offset"),
+        "{e:?}"
+    );
+    assert!(e[0].contains("s.toml:"), "{e:?}");
+    let e = errors(&with("start = \"2026-07-01T18:00:00\""));
+    assert_eq!(e.len(), 1, "no offset: {e:?}");
+    let e = errors(&with(
+        "start = \"2026-07-01T18:00:00Z\"\nstart_utc_hour = 3",
+    ));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].contains("either start or start_utc_hour"), "{e:?}");
+}
+
+#[test]
+fn every_geonames_country_can_be_named() {
+    let text = VALID.replace(
+        "countries = { DE = 2, FR = 1 }",
+        "countries = { DE = 2, TK = 1, GL = 1, XK = 1 }",
+    );
+    let s = Scenario::from_toml("s.toml", &text).expect("valid");
+    for c in &s.viewers.countries {
+        assert!(!c.cities.is_empty(), "{}", c.code);
+        let total: f64 = c.cities.iter().map(|x| x.share).sum();
+        assert!((total - 1.0).abs() < 1e-9, "{}", c.code);
+    }
+    let e = errors(&VALID.replace("DE = 2", "QQ = 2"));
+    assert!(
+        e.iter().any(|m| m.contains("unknown country code")),
+        "{e:?}"
+    );
+}

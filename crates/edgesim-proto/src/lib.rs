@@ -87,6 +87,9 @@ impl From<&Demand> for pb::Demand {
             country: d.country as u32,
             pop: d.pop as u32,
             requests_per_sec: d.requests_per_sec,
+            city: d.city as u32,
+            slice: d.slice,
+            slices: d.slices,
         }
     }
 }
@@ -97,6 +100,9 @@ impl From<&pb::Demand> for Demand {
             country: d.country as usize,
             pop: d.pop as usize,
             requests_per_sec: d.requests_per_sec,
+            city: d.city as usize,
+            slice: d.slice,
+            slices: d.slices,
         }
     }
 }

@@ -7,6 +7,7 @@
 
 use edgesim_migration::{Controller, GateMetric, Observation};
 use edgesim_model::Scenario;
+use edgesim_model::cities;
 use edgesim_model::events::EventKind;
 use edgesim_report::MigrationSummary;
 use edgesim_sim::controls::{
@@ -49,6 +50,9 @@ impl Globals {
             .migration
             .as_ref()
             .map(|m| Controller::new(&m.spec, scenario.simulation.epoch_us));
+        // Every PoP up: the routing of epoch 0 unless an outage starts then
+        // (kept, since routing every city costs cities x PoPs round trips).
+        let routing = Routing::nearest(scenario);
         Globals {
             needs_latency: scenario
                 .migration
@@ -63,7 +67,7 @@ impl Globals {
                 .map(|o| o.faults.throttle_rps.map(|l| (l, Vec::new())))
                 .collect(),
             fetch_shares: {
-                let viewers: Vec<f64> = Routing::nearest(scenario)
+                let viewers: Vec<f64> = routing
                     .demand(scenario, scenario.viewers.requests_per_sec)
                     .iter()
                     .map(|region| region.iter().map(|d| d.requests_per_sec).sum())
@@ -76,7 +80,7 @@ impl Globals {
             },
             slowdown: vec![1.0; scenario.origins.len()],
             down_before: vec![false; scenario.pops.len()],
-            routing: None,
+            routing: Some((vec![false; scenario.pops.len()], routing)),
             utilisation: vec![Vec::new(); scenario.origins.len()],
         }
     }
@@ -111,9 +115,10 @@ impl Globals {
         for region in &mut demand {
             for d in region.iter_mut() {
                 let c = &scenario.viewers.countries[d.country];
-                let mut m = scenario
-                    .traffic
-                    .multiplier(t_us, f64::from(c.utc_offset_hours));
+                let mut m = match c.cities.get(d.city).and_then(|x| cities::city(x.city)) {
+                    Some(city) => scenario.traffic.city_multiplier(t_us, city),
+                    None => scenario.traffic.multiplier(t_us, 0.0),
+                };
                 if let Some((factor, _, countries)) = &flash
                     && (countries.is_empty() || countries.contains(&d.country))
                 {
@@ -395,5 +400,82 @@ mod tests {
         assert_eq!(split_servers(5, &[0.0, 0.0]), vec![3, 2]);
         // More regions than servers: one each all the same.
         assert_eq!(split_servers(2, &[0.5, 0.3, 0.2]), vec![1, 1, 1]);
+    }
+}
+
+#[cfg(test)]
+mod time_zone_tests {
+    use super::Globals;
+    use edgesim_model::{Scenario, cities};
+
+    /// US viewers, a day long in one-hour epochs, starting at `start`.
+    fn scenario(start: &str) -> Scenario {
+        let text = format!(
+            r#"
+[simulation]
+duration_secs = 86400
+epoch_ms = 3600000
+[[pops]]
+id = "iad"
+city = "IAD"
+cache_bytes = 1000
+[[origins]]
+id = "o"
+kind = "s3"
+location = "us-east-1"
+[catalog]
+objects = 100
+zipf_alpha = 0.8
+size = "1KiB"
+ttl_secs = 60
+[viewers]
+requests_per_sec = 1000
+countries = {{ US = 1 }}
+[traffic]
+diurnal_amplitude = 0.5
+peak_local_hour = 20
+start = "{start}"
+"#
+        );
+        Scenario::from_toml("tz.toml", &text).expect("valid")
+    }
+
+    /// The UTC hour (epoch) at which the demand of `city` peaks.
+    fn peak_hour(s: &Scenario, city: &str) -> u64 {
+        let us = &s.viewers.countries[0];
+        let want = cities::find("US", city).expect("in the table");
+        let local = us
+            .cities
+            .iter()
+            .position(|c| c.city == want)
+            .expect("a US city");
+        let mut g = Globals::new(s);
+        let rate = |epoch| -> f64 {
+            g.demand(s, epoch)
+                .iter()
+                .flatten()
+                .filter(|d| d.city == local)
+                .map(|d| d.requests_per_sec)
+                .sum()
+        };
+        let rates: Vec<f64> = (0..24).map(rate).collect();
+        (0..24)
+            .max_by(|&a, &b| rates[a].total_cmp(&rates[b]))
+            .expect("24 epochs") as u64
+    }
+
+    #[test]
+    fn west_coast_peaks_three_hours_after_east_coast_and_dst_moves_both() {
+        let winter = scenario("2026-01-15T00:00:00Z");
+        // 20:00 EST = 01:00 UTC; 20:00 PST = 04:00 UTC.
+        assert_eq!(peak_hour(&winter, "New York City"), 1);
+        assert_eq!(peak_hour(&winter, "Los Angeles"), 4);
+        // Summer time: 20:00 EDT = 00:00 UTC, 20:00 PDT = 03:00 UTC.
+        let summer = scenario("2026-07-15T00:00:00Z");
+        assert_eq!(peak_hour(&summer, "New York City"), 0);
+        assert_eq!(peak_hour(&summer, "Los Angeles"), 3);
+        // Arizona keeps standard time all year.
+        assert_eq!(peak_hour(&winter, "Phoenix"), 3);
+        assert_eq!(peak_hour(&summer, "Phoenix"), 3);
     }
 }

@@ -175,9 +175,26 @@ struct RouteState {
     country: usize,
     pop_global: usize,
     pop_local: usize,
+    /// From the city of the viewer being served to the PoP: the viewers of
+    /// one route live in different cities, so the caller sets it before
+    /// each request it serves on the route.
     path: Path,
     requests: u64,
     latency: EpochLatency,
+}
+
+/// One demand of the epoch: a slice of one city's viewers on a route.
+struct ActiveRoute {
+    /// Index into the region's routes.
+    route: usize,
+    /// Cumulative rate up to and including this one.
+    cum: f64,
+    /// Position of the city in its country's cities.
+    city: usize,
+    slice: u32,
+    slices: u32,
+    /// From the city to the PoP.
+    path: Path,
 }
 
 /// A cache fill scheduled for when an answer reaches a tier.
@@ -507,7 +524,7 @@ impl RegionSim {
 
         let mut rngs = self.epoch_rngs(epoch);
         let span = sim.epoch_span(epoch);
-        let total_rate = active.last().map_or(0.0, |&(_, cum)| cum);
+        let total_rate = active.last().map_or(0.0, |a| a.cum);
         if total_rate > 0.0 {
             // Mean gap between arrivals in µs; the process restarts at each
             // epoch boundary, which is exact for a Poisson process.
@@ -522,9 +539,9 @@ impl RegionSim {
                 self.apply_fills_until(at_us);
                 let pick = rngs.arrivals.random::<f64>() * total_rate;
                 let i = active
-                    .partition_point(|&(_, cum)| cum <= pick)
+                    .partition_point(|a| a.cum <= pick)
                     .min(active.len() - 1);
-                self.handle_request(active[i].0, at_us, &mut rngs);
+                self.handle_request(&active[i], at_us, &mut rngs);
             }
         }
         self.apply_fills_until(span.end.saturating_sub(1));
@@ -532,10 +549,10 @@ impl RegionSim {
         Ok(self.take_report(epoch))
     }
 
-    /// Makes routes for this epoch's demand; returns (route index,
-    /// cumulative rate) for picking a route per arrival.
-    fn activate_routes(&mut self, demand: &[Demand]) -> Result<Vec<(usize, f64)>, SimError> {
-        let mut active = Vec::with_capacity(demand.len());
+    /// Makes routes for this epoch's demand; returns the demands with
+    /// their route index and cumulative rate for picking one per arrival.
+    fn activate_routes(&mut self, demand: &[Demand]) -> Result<Vec<ActiveRoute>, SimError> {
+        let mut active: Vec<ActiveRoute> = Vec::with_capacity(demand.len());
         let mut cum = 0.0;
         for d in demand {
             let bad = |what: String| SimError::BadDemand {
@@ -545,34 +562,60 @@ impl RegionSim {
             let Some(pop_local) = self.local_pop.get(d.pop).copied().flatten() else {
                 return Err(bad(format!("PoP #{}", d.pop)));
             };
-            if self.scenario.viewers.countries.get(d.country).is_none() {
-                return Err(bad(format!("country #{}", d.country)));
-            }
+            let Some(city) = self
+                .scenario
+                .viewers
+                .countries
+                .get(d.country)
+                .and_then(|c| c.cities.get(d.city))
+            else {
+                return Err(bad(format!("country #{} city #{}", d.country, d.city)));
+            };
+            let path = Path::between(
+                &self.scenario.network,
+                city.location,
+                self.scenario.pops[d.pop].location,
+            );
             if !(d.requests_per_sec.is_finite() && d.requests_per_sec >= 0.0) {
                 return Err(bad(format!("a rate of {} requests/s", d.requests_per_sec)));
             }
             let (idx, inserted) = self.route_for(d.country, d.pop, pop_local);
             if inserted {
                 // Indices from idx on moved: fix those already picked.
-                for (r, _) in &mut active {
-                    if *r >= idx {
-                        *r += 1;
+                for a in &mut active {
+                    if a.route >= idx {
+                        a.route += 1;
                     }
                 }
             }
             if d.requests_per_sec > 0.0 {
                 cum += d.requests_per_sec;
-                active.push((idx, cum));
+                active.push(ActiveRoute {
+                    route: idx,
+                    cum,
+                    city: d.city,
+                    slice: d.slice,
+                    slices: d.slices,
+                    path,
+                });
             }
         }
         Ok(active)
     }
 
     /// One viewer request of the Poisson process at its PoP: who asks for
-    /// what, then the request driver ([`driver`]) serves it.
-    fn handle_request(&mut self, route_index: usize, now_us: u64, rngs: &mut EpochRngs) {
+    /// what (a viewer of the demand's city and slice), then the request
+    /// driver ([`driver`]) serves it.
+    fn handle_request(&mut self, active: &ActiveRoute, now_us: u64, rngs: &mut EpochRngs) {
+        let route_index = active.route;
         let route = &self.routes[route_index];
-        let viewer = self.viewers.sample(route.country, &mut rngs.requests);
+        let viewer = self.viewers.sample_in(
+            route.country,
+            active.city,
+            active.slice,
+            active.slices,
+            &mut rngs.requests,
+        );
         let flash_share = self.flash.1[route.country];
         let object = if flash_share > 0.0 && rngs.requests.random::<f64>() < flash_share {
             // A flash crowd: the least popular objects of the first class,
@@ -584,6 +627,7 @@ impl RegionSim {
         } else {
             self.objects.sample(&mut rngs.requests)
         };
+        self.routes[route_index].path = active.path;
         self.serve(route_index, viewer, object, now_us, rngs);
     }
 
@@ -628,10 +672,17 @@ impl RegionSim {
                 .unwrap_or(0);
             self.apply_fills_until(r.at_us);
             let object = self.objects.explicit_object(&r.path, r.size);
-            let viewer = edgesim_model::workload::Viewer {
-                id: r.viewer_id,
-                device: r.device,
-            };
+            let viewer = self.viewers.with_id(r.country, r.viewer_id, r.device);
+            let from = edgesim_model::cities::city(viewer.city)
+                .map_or(self.scenario.viewers.countries[r.country].location, |c| {
+                    c.location
+                });
+            let path = Path::between(
+                &self.scenario.network,
+                from,
+                self.scenario.pops[r.pop].location,
+            );
+            self.routes[route_index].path = path;
             self.serve(route_index, viewer, object, r.at_us, &mut rngs);
         }
         self.apply_fills_until(span.end.saturating_sub(1));
@@ -648,6 +699,7 @@ impl RegionSim {
         {
             Ok(i) => (i, false),
             Err(i) => {
+                // Replaced by each request's own (see the field).
                 let path = Path::between(
                     &self.scenario.network,
                     self.scenario.viewers.countries[country].location,
@@ -1432,9 +1484,16 @@ countries = {{ DE = 0.6, GB = 0.4 }}
         let s = scenario("64MiB", 3600, 500.0);
         for r in run_all(&s) {
             for route in &r.routes {
+                // From the country's city nearest the PoP.
                 let c = &s.viewers.countries[route.country];
-                let floor =
-                    Path::between(&s.network, c.location, s.pops[route.pop].location).floor_us;
+                let floor = c
+                    .cities
+                    .iter()
+                    .map(|city| {
+                        Path::between(&s.network, city.location, s.pops[route.pop].location)
+                            .floor_us
+                    })
+                    .fold(f64::INFINITY, f64::min);
                 let h = decode_histogram(&route.latency_v2).unwrap();
                 assert!(h.min() as f64 >= floor * 0.999, "{} < {floor}", h.min());
             }
@@ -1455,6 +1514,9 @@ countries = {{ DE = 0.6, GB = 0.4 }}
         ));
         let bad = [Demand {
             country: 0,
+            city: 0,
+            slice: 0,
+            slices: 1,
             pop: 99,
             requests_per_sec: 1.0,
         }];
@@ -1464,6 +1526,9 @@ countries = {{ DE = 0.6, GB = 0.4 }}
         ));
         let nan = [Demand {
             country: 0,
+            city: 0,
+            slice: 0,
+            slices: 1,
             pop: 0,
             requests_per_sec: f64::NAN,
         }];

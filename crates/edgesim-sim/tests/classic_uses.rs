@@ -363,3 +363,66 @@ origin_request = { builtin = "add_headers", headers = { "X-Group" = "1" } }
     assert!(run.origin("primary") > 0 && run.origin("backup") > 0);
     assert!(run.counters.status_5xx > 2_000);
 }
+
+/// Each viewer's geolocation headers are its own city's: `geo_content` keyed on one city sends
+/// exactly that city's share of the viewers to another origin.
+#[test]
+fn geo_content_sees_each_viewers_own_city() {
+    let text = r#"
+[simulation]
+duration_secs = 20
+seed = 5
+[[pops]]
+id = "iad"
+city = "IAD"
+cache_bytes = "1GiB"
+[[pops]]
+id = "lax"
+city = "LAX"
+cache_bytes = "1GiB"
+[[origins]]
+id = "content-us"
+kind = "s3"
+location = "us-east-1"
+domain_name = "content-us.s3.us-east-1.amazonaws.com"
+[[origins]]
+id = "content-la"
+kind = "s3"
+location = "us-west-1"
+domain_name = "content-la.s3.us-west-1.amazonaws.com"
+[catalog]
+objects = 1_000_000
+zipf_alpha = 0.1
+size = "1KiB"
+ttl_secs = 0
+origin = "content-us"
+[viewers]
+requests_per_sec = 1000
+population = 50_000
+countries = { US = 1 }
+[[behaviors]]
+path = "/*"
+cache_key_headers = ["CloudFront-Viewer-Country", "CloudFront-Viewer-Country-Region", "CloudFront-Viewer-City"]
+origin_request = { builtin = "geo_content", regions = { "US-WA" = { origin = "content-la.s3.us-west-1.amazonaws.com", origin_region = "us-west-1" } }, cities = { "US/Los Angeles" = { origin = "content-la.s3.us-west-1.amazonaws.com", origin_region = "us-west-1" } } }
+"#;
+    let scenario = Arc::new(Scenario::from_toml("city.toml", text).unwrap());
+    let us = &scenario.viewers.countries[0];
+    let expected: f64 = us
+        .cities
+        .iter()
+        .filter(|c| {
+            let city = edgesim_model::cities::city(c.city).unwrap();
+            city.name == "Los Angeles" || city.region_code == "WA"
+        })
+        .map(|c| c.share)
+        .sum();
+    assert!(expected > 0.05, "{expected}");
+    let r = run_scenario(Arc::clone(&scenario));
+    let or = r.stage(ORIGIN_REQUEST);
+    assert_eq!(or.failures(), 0, "{or:?}");
+    let la = share(r.origin("content-la"), r.counters.origin_fetches);
+    assert!(
+        (la - expected).abs() < 0.015,
+        "{la:.3} of fetches to the LA bucket, {expected:.3} expected"
+    );
+}

@@ -49,11 +49,13 @@ pub struct Args {
     pub headers: Vec<String>,
     /// Viewer country (CloudFront-Viewer-Country, visible from origin-request on). A country of
     /// the simulator's table also fills the location headers (CloudFront-Viewer-City,
-    /// -Country-Name, -Country-Region(-Name), -Latitude, -Longitude, -Time-Zone, -Postal-Code,
-    /// -Metro-Code in the US, -ASN) from its main city.
+    /// -Country-Name, -Country-Region(-Name) where known, -Latitude, -Longitude, -Time-Zone,
+    /// -Postal-Code in the US, -ASN where modelled; never -Metro-Code) from its largest city.
     #[arg(long, value_name = "ISO", conflicts_with = "event")]
     pub country: Option<String>,
-    /// Viewer city (CloudFront-Viewer-City) instead of the country's main city.
+    /// Viewer city instead of the country's largest: any city of the simulator's table
+    /// (crates/edgesim-model/data/cities.tsv) in --country, case-insensitive; its row fills the
+    /// location headers.
     #[arg(long, conflicts_with = "event")]
     pub city: Option<String>,
     /// Request body, read from a file. The function sees it (CloudFront's "include body"),
@@ -118,7 +120,7 @@ fn parse_os(text: &str) -> Result<Os, String> {
     }
 }
 
-/// The location headers' values for `--country` (and `--city`), from the simulator's table.
+/// The location headers' values for `--country` (and `--city`), from the simulator's city table.
 fn location(args: &Args) -> Result<Option<ViewerLocation>, String> {
     let Some(country) = &args.country else {
         return match &args.city {
@@ -126,16 +128,30 @@ fn location(args: &Args) -> Result<Option<ViewerLocation>, String> {
             None => Ok(None),
         };
     };
-    let mut location = edgesim_model::geo_tables::viewer_location(country);
-    if let Some(city) = &args.city {
-        let Some(location) = location.as_mut() else {
-            return Err(format!(
-                "--city: country `{country}` is not in the simulator's country table"
-            ));
-        };
-        location.city = edgesim_triggers::util::intern(city);
+    let Some(city) = &args.city else {
+        return Ok(edgesim_model::geo_tables::viewer_location(country));
+    };
+    if edgesim_model::cities::of_country(country).is_empty() {
+        return Err(format!(
+            "--city: country `{country}` is not in the simulator's city table"
+        ));
     }
-    Ok(location)
+    match edgesim_model::cities::find(country, city) {
+        Some(i) => Ok(edgesim_model::cities::viewer_location(i)),
+        None => {
+            let known: Vec<&str> = edgesim_model::cities::all()
+                [edgesim_model::cities::of_country(country)]
+            .iter()
+            .take(8)
+            .map(|c| c.name)
+            .collect();
+            Err(format!(
+                "--city: `{city}` is not a city of {country} in the simulator's table \
+                 (its largest: {})",
+                known.join(", ")
+            ))
+        }
+    }
 }
 
 /// The event and stage the arguments describe, or a usage error.

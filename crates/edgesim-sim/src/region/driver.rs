@@ -127,7 +127,7 @@ impl RegionSim {
                     os: os_of(viewer),
                     viewer_id: viewer.id,
                     client_ip: client_ip(viewer.id),
-                    location: edgesim_model::geo_tables::viewer_location(code),
+                    location: edgesim_model::cities::viewer_location(viewer.city),
                 };
                 let request =
                     cf_viewer.request("GET", &self.objects.path_of(&object), DISTRIBUTION_DOMAIN);

@@ -488,6 +488,7 @@ mod tests {
         let v = Viewer {
             id: 77,
             device: Device::Mobile,
+            city: 0,
         };
         assert_eq!(os_of(v), os_of(v));
         assert_eq!(client_ip(77), client_ip(77));

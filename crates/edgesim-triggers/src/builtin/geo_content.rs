@@ -1,4 +1,6 @@
-//! `geo_content`: per-country origin, URI prefix or redirect, from `CloudFront-Viewer-Country`.
+//! `geo_content`: per-country, per-region or per-city origin, URI prefix or redirect, from
+//! `CloudFront-Viewer-Country`, `-Country-Region` and `-City` (the most specific match wins:
+//! city, then region, then country, then the default).
 
 use std::collections::BTreeMap;
 
@@ -39,11 +41,20 @@ pub struct GeoAction {
 }
 
 /// `builtin = "geo_content"`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GeoContentConfig {
     /// Action per ISO country code (`DE`, `FR`).
+    #[serde(default)]
     pub countries: BTreeMap<String, GeoAction>,
+    /// Action per ISO 3166-2 subdivision, country included (`US-CA`): matches
+    /// `CloudFront-Viewer-Country` and `-Country-Region`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub regions: BTreeMap<String, GeoAction>,
+    /// Action per city, as `COUNTRY/City` (`US/Seattle`, the city as `CloudFront-Viewer-City`
+    /// writes it): matches `CloudFront-Viewer-Country` and `-City`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub cities: BTreeMap<String, GeoAction>,
     /// Action for other countries, and when the header is missing (default: nothing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<GeoAction>,
@@ -59,6 +70,10 @@ pub(crate) struct GeoContent {
     actions: Vec<Action>,
     /// Index into `actions` + 1 for each two-letter code (0: use the default).
     by_country: Vec<u16>,
+    /// Index into `actions` per `CC-REGION`.
+    by_region: BTreeMap<String, usize>,
+    /// Index into `actions` per `CC/City`.
+    by_city: BTreeMap<String, usize>,
     default: Option<usize>,
 }
 
@@ -131,6 +146,39 @@ impl GeoContent {
             }
             actions.push(compile_action(&field, action, &mut errors));
         }
+        let mut by_region = BTreeMap::new();
+        for (code, action) in &config.regions {
+            let field = format!("regions.{code}");
+            let ok = code.split_once('-').is_some_and(|(c, r)| {
+                country_index(c).is_some()
+                    && (1..=3).contains(&r.len())
+                    && r.bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            });
+            if !ok {
+                errors.push(ConfigError::new(
+                    &field,
+                    format!("`{code}` is not an ISO 3166-2 code such as `US-CA`"),
+                ));
+            }
+            by_region.insert(code.clone(), actions.len());
+            actions.push(compile_action(&field, action, &mut errors));
+        }
+        let mut by_city = BTreeMap::new();
+        for (key, action) in &config.cities {
+            let field = format!("cities.{key}");
+            let ok = key
+                .split_once('/')
+                .is_some_and(|(c, city)| country_index(c).is_some() && !city.is_empty());
+            if !ok {
+                errors.push(ConfigError::new(
+                    &field,
+                    format!("`{key}` is not `COUNTRY/City` such as `US/Seattle`"),
+                ));
+            }
+            by_city.insert(key.clone(), actions.len());
+            actions.push(compile_action(&field, action, &mut errors));
+        }
         let default = config.default.as_ref().map(|a| {
             actions.push(compile_action("default", a, &mut errors));
             actions.len() - 1
@@ -141,19 +189,40 @@ impl GeoContent {
         Ok(GeoContent {
             actions,
             by_country,
+            by_region,
+            by_city,
             default,
         })
     }
 
+    /// The action of the most specific key the request's geolocation headers match.
+    fn matching(&self, request: &Request) -> Option<usize> {
+        let country = request.headers.get("cloudfront-viewer-country");
+        let keyed = |map: &BTreeMap<String, usize>, header: &str, sep: char| {
+            if map.is_empty() {
+                return None;
+            }
+            let (c, v) = (country?, request.headers.get(header)?);
+            let mut key = String::with_capacity(c.len() + v.len() + 1);
+            key.push_str(c);
+            key.push(sep);
+            key.push_str(v);
+            map.get(&key).copied()
+        };
+        keyed(&self.by_city, "cloudfront-viewer-city", '/')
+            .or_else(|| keyed(&self.by_region, "cloudfront-viewer-country-region", '-'))
+            .or_else(|| {
+                country
+                    .and_then(country_index)
+                    .map(|i| self.by_country[i])
+                    .filter(|&slot| slot != 0)
+                    .map(|slot| usize::from(slot) - 1)
+            })
+            .or(self.default)
+    }
+
     pub(crate) fn apply(&self, request: &mut Request) -> RuleOutcome {
-        let by_country = request
-            .headers
-            .get("cloudfront-viewer-country")
-            .and_then(country_index)
-            .map(|i| self.by_country[i])
-            .filter(|&slot| slot != 0)
-            .map(|slot| usize::from(slot) - 1);
-        let Some(action) = by_country.or(self.default).map(|i| &self.actions[i]) else {
+        let Some(action) = self.matching(request).map(|i| &self.actions[i]) else {
             return RuleOutcome::Continue;
         };
         if let Some((location, status, keep_path)) = action.redirect {
@@ -227,6 +296,7 @@ mod tests {
                 uri_prefix: Some("/intl".into()),
                 ..Default::default()
             }),
+            ..Default::default()
         })
         .unwrap()
     }
@@ -287,9 +357,46 @@ mod tests {
         let errors = GeoContent::compile(&GeoContentConfig {
             countries,
             default: None,
+            ..Default::default()
         })
         .err()
         .unwrap();
         assert_eq!(errors.len(), 3, "{errors:?}");
+    }
+
+    #[test]
+    fn city_beats_region_beats_country() {
+        let action = |prefix: &str| GeoAction {
+            uri_prefix: Some(prefix.into()),
+            ..Default::default()
+        };
+        let config = GeoContentConfig {
+            countries: BTreeMap::from([("US".to_string(), action("/us"))]),
+            regions: BTreeMap::from([("US-WA".to_string(), action("/wa"))]),
+            cities: BTreeMap::from([("US/Seattle".to_string(), action("/sea"))]),
+            default: None,
+        };
+        let rule = GeoContent::compile(&config).unwrap();
+        let at = |region: Option<&str>, city: Option<&str>| {
+            let mut r = request(Some("US"));
+            if let Some(x) = region {
+                r.headers.set("CloudFront-Viewer-Country-Region", x);
+            }
+            if let Some(x) = city {
+                r.headers.set("CloudFront-Viewer-City", x);
+            }
+            rule.apply(&mut r);
+            r.uri
+        };
+        assert_eq!(at(Some("WA"), Some("Seattle")), "/sea/index.html");
+        assert_eq!(at(Some("WA"), Some("Spokane")), "/wa/index.html");
+        assert_eq!(at(Some("CA"), Some("Los Angeles")), "/us/index.html");
+        assert_eq!(at(None, None), "/us/index.html");
+        let bad = GeoContentConfig {
+            regions: BTreeMap::from([("California".to_string(), action("/x"))]),
+            cities: BTreeMap::from([("Seattle".to_string(), action("/y"))]),
+            ..Default::default()
+        };
+        assert_eq!(GeoContent::compile(&bad).err().unwrap().len(), 2);
     }
 }
