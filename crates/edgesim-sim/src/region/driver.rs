@@ -159,8 +159,8 @@ impl RegionSim {
 
         // 1. viewer-request. Lambda@Edge runs in the region of the PoP's
         // regional edge cache: viewer functions pay the round trip there
-        // and back, hits too. Its answers skip the rest, viewer-response
-        // included.
+        // and back, hits too (a CloudFront Function runs at the PoP). Its
+        // answers skip the rest, viewer-response included.
         let early = match &mut event {
             None => None,
             Some((_, e)) => self.viewer_request(e, pop_local, now_us, rngs),
