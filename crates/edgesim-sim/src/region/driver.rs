@@ -94,8 +94,7 @@ impl RegionSim {
         now_us: u64,
         rngs: &mut EpochRngs,
     ) {
-        let scenario = Arc::clone(&self.scenario);
-        let net = scenario.network;
+        let net = self.scenario.network;
         let (pop_local, pop_global, country) = {
             let r = &self.routes[route_index];
             (r.pop_local, r.pop_global, r.country)
@@ -110,15 +109,20 @@ impl RegionSim {
         let base_us = (viewer_rtt_us + net.edge_processing_ms * 1000.0).round() as u64;
         let behavior = self.behavior_of(&object);
         let class_origin = behavior
-            .and_then(|b| scenario.behaviors[b].origin)
+            .and_then(|b| self.scenario.behaviors[b].origin)
             .unwrap_or_else(|| self.objects.origin_of(&object));
-        let controls = std::mem::take(&mut self.controls);
 
         // The event, when the behaviour has edge code (or a cache key
-        // that reads the request).
-        let mut event = match behavior.filter(|&b| self.behaviors[b].is_some()) {
-            None => None,
-            Some(b) => {
+        // that reads the request); a request without builds nothing (not
+        // even a reference to the scenario the event borrows from).
+        let with_code = behavior.filter(|&b| self.behaviors[b].is_some());
+        let scenario = with_code.map(|_| Arc::clone(&self.scenario));
+        let controls = match with_code {
+            Some(_) => std::mem::take(&mut self.controls),
+            None => edgesim_triggers::Controls::new(),
+        };
+        let mut event = match (with_code, scenario.as_deref()) {
+            (Some(b), Some(scenario)) => {
                 self.lambda_quotas.arrive(now_us);
                 let code = scenario.viewers.countries[country].code.as_str();
                 let cf_viewer = edgesim_triggers::Viewer {
@@ -154,6 +158,7 @@ impl RegionSim {
                     },
                 ))
             }
+            _ => None,
         };
         self.pops[pop_local].counters.requests += 1;
 
@@ -203,7 +208,9 @@ impl RegionSim {
             viewer_side_us = e.viewer_side_us;
             variant = e.variant;
         }
-        self.controls = controls;
+        if with_code.is_some() {
+            self.controls = controls;
+        }
 
         // The viewer's connection: open, or opened for this request.
         let (connect_us, tls_us) =
