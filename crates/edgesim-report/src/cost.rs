@@ -409,52 +409,37 @@ fn usd(v: f64) -> f64 {
     (v * 1e6).round() / 1e6
 }
 
+/// The configuration of the function behind each of `summary.triggers`,
+/// from the scenario's behaviours (None when the scenario has none there).
+fn trigger_configs<'s>(
+    summary: &Summary,
+    scenario: &'s Scenario,
+) -> impl Iterator<Item = Option<&'s edgesim_triggers::TriggerConfig>> {
+    summary.triggers.iter().map(move |t| {
+        let stage = edgesim_triggers::Stage::ALL
+            .iter()
+            .position(|s| s.as_str() == t.stage)?;
+        scenario
+            .behaviors
+            .iter()
+            .filter(|b| b.path_pattern == t.behavior)
+            .find_map(|b| b.triggers[stage].as_ref())
+    })
+}
+
 /// The memory (MB) of the function behind each of `summary.triggers`,
 /// from the scenario's behaviours (CloudFront's default 128 MB when unset).
 pub fn trigger_memory_mb(summary: &Summary, scenario: &Scenario) -> Vec<u32> {
-    const STAGES: [&str; 4] = [
-        "viewer-request",
-        "origin-request",
-        "origin-response",
-        "viewer-response",
-    ];
-    summary
-        .triggers
-        .iter()
-        .map(|t| {
-            let stage = STAGES.iter().position(|s| *s == t.stage);
-            scenario
-                .behaviors
-                .iter()
-                .filter(|b| b.path_pattern == t.behavior)
-                .find_map(|b| b.triggers[stage?].as_ref())
-                .and_then(|cfg| cfg.execution.memory_mb)
-                .unwrap_or(128)
-        })
+    trigger_configs(summary, scenario)
+        .map(|cfg| cfg.and_then(|c| c.execution.memory_mb).unwrap_or(128))
         .collect()
 }
 
 /// Whether each of `summary.triggers` is a CloudFront Function (billed per
 /// invocation) rather than a Lambda@Edge function, from the scenario.
 pub fn trigger_is_cloudfront_function(summary: &Summary, scenario: &Scenario) -> Vec<bool> {
-    const STAGES: [&str; 4] = [
-        "viewer-request",
-        "origin-request",
-        "origin-response",
-        "viewer-response",
-    ];
-    summary
-        .triggers
-        .iter()
-        .map(|t| {
-            let stage = STAGES.iter().position(|s| *s == t.stage);
-            scenario
-                .behaviors
-                .iter()
-                .filter(|b| b.path_pattern == t.behavior)
-                .find_map(|b| b.triggers[stage?].as_ref())
-                .is_some_and(|cfg| cfg.is_cloudfront_function())
-        })
+    trigger_configs(summary, scenario)
+        .map(|cfg| cfg.is_some_and(|c| c.is_cloudfront_function()))
         .collect()
 }
 
