@@ -25,7 +25,7 @@ use crate::summary::{
 };
 
 /// `part / whole`, 0 when `whole` is 0.
-fn share(part: u64, whole: u64) -> f64 {
+pub(crate) fn share(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         0.0
     } else {

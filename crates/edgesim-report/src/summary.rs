@@ -146,13 +146,8 @@ impl LatencyBreakdown {
             answers += n;
             total.add(t);
         }
-        let mean = |us: u64, n: u64| {
-            if n == 0 {
-                0.0
-            } else {
-                us as f64 / n as f64 / 1000.0
-            }
-        };
+        // Mean per answer, ms.
+        let mean = |us: u64, n: u64| crate::accumulate::share(us, n) / 1000.0;
         let all_us = total.total_us();
         let mut out = LatencyBreakdown {
             answers,
@@ -163,14 +158,8 @@ impl LatencyBreakdown {
             let name = (*name).to_owned();
             out.parts_mean_ms
                 .insert(name.clone(), mean(total.us[i], answers));
-            out.parts_share.insert(
-                name.clone(),
-                if all_us == 0 {
-                    0.0
-                } else {
-                    total.us[i] as f64 / all_us as f64
-                },
-            );
+            out.parts_share
+                .insert(name.clone(), crate::accumulate::share(total.us[i], all_us));
             out.parts_mean_ms_per_epoch.insert(
                 name,
                 epochs.iter().map(|(n, t)| mean(t.us[i], *n)).collect(),
@@ -203,13 +192,7 @@ pub struct ConnectionsSummary {
 impl ConnectionsSummary {
     /// From the run's counts.
     pub fn of(c: &edgesim_sim::ConnectionCounts) -> ConnectionsSummary {
-        let share = |part: u64, whole: u64| {
-            if whole == 0 {
-                0.0
-            } else {
-                part as f64 / whole as f64
-            }
-        };
+        use crate::accumulate::share;
         ConnectionsSummary {
             viewer_new: c.viewer_new,
             viewer_resumed: c.viewer_resumed,
